@@ -1,0 +1,38 @@
+# dwm — the README's two commands are `make demo` and `make test`.
+GO ?= go
+GOFLAGS ?=
+export CGO_ENABLED=1
+
+.PHONY: deps demo test test-short bench fuzz vet fmt build
+
+deps:
+	@bash scripts/deps.sh build
+
+build: deps
+	$(GO) build -o bin/dwm ./cmd/dwm
+
+# The main job on the small embedded default; prints the result against a reference.
+demo: build
+	./bin/dwm demo
+
+# The whole suite (installs test dependencies first). Must stay under 10 minutes on 2 cores.
+test:
+	@bash scripts/deps.sh test
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# Benchmarks with Go/PyTorch ratios measured in one run.
+bench:
+	@bash scripts/deps.sh bench
+	bash scripts/bench.sh
+
+# Longer fuzzing of every reader of user input.
+fuzz:
+	bash scripts/fuzz.sh 60s

@@ -1,0 +1,3 @@
+module github.com/dwm-rl/dwm
+
+go 1.26
