@@ -1,0 +1,136 @@
+package blas
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// threads is the number of goroutines Sgemm may use for one product.
+var threads atomic.Int32
+
+func init() {
+	threads.Store(int32(runtime.NumCPU()))
+	initBackend()
+}
+
+// SetThreads sets how many goroutines Sgemm may split one product across.
+// Values below 1 are treated as 1. It is safe to call at any time.
+func SetThreads(n int) {
+	if n < 1 {
+		n = 1
+	}
+	threads.Store(int32(n))
+}
+
+// Threads returns the number of goroutines Sgemm may use for one product.
+func Threads() int { return int(threads.Load()) }
+
+// splitThreshold is the smallest m*n*k for which Sgemm splits the work across
+// goroutines. Below it, one thread is faster (measured with BenchmarkSgemm).
+const splitThreshold = 256 * 64 * 64
+
+// minBlock is the smallest number of rows or columns of C given to one worker.
+const minBlock = 32
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
+// op(A) is m×k (A is m×k with leading dimension lda, or k×m if transA),
+// op(B) is k×n (B is k×n with leading dimension ldb, or n×k if transB) and C
+// is m×n with leading dimension ldc. When beta is 0, C need not be
+// initialised. Large products are split across Threads() goroutines.
+//
+// It panics if the sizes, leading dimensions or slice lengths are
+// inconsistent.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	check(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	p := Threads()
+	if p <= 1 || m*n*k < splitThreshold {
+		sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	splitRows := m >= n || n < 2*minBlock
+	size := n
+	if splitRows {
+		size = m
+	}
+	if size < 2*minBlock {
+		sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if p > size/minBlock {
+		p = size / minBlock
+	}
+	// Blocks are multiples of 16 rows/columns so the kernel's panels stay whole.
+	blk := (size + p - 1) / p
+	blk = (blk + 15) &^ 15
+	var wg sync.WaitGroup
+	for lo := blk; lo < size; lo += blk {
+		hi := min(lo+blk, size)
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			block(splitRows, transA, transB, m, n, k, lo, hi, alpha, a, lda, b, ldb, beta, c, ldc)
+		}(lo, hi)
+	}
+	block(splitRows, transA, transB, m, n, k, 0, min(blk, size), alpha, a, lda, b, ldb, beta, c, ldc)
+	wg.Wait()
+}
+
+// block computes rows (or columns) [lo, hi) of C.
+func block(rows, transA, transB bool, m, n, k, lo, hi int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if rows {
+		aoff := lo * lda
+		if transA {
+			aoff = lo
+		}
+		sgemm(transA, transB, hi-lo, n, k, alpha, a[aoff:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+		return
+	}
+	boff := lo
+	if transB {
+		boff = lo * ldb
+	}
+	sgemm(transA, transB, m, hi-lo, k, alpha, a, lda, b[boff:], ldb, beta, c[lo:], ldc)
+}
+
+// SgemmSerial is Sgemm on the calling goroutine only, never splitting the
+// work. It is safe for concurrent use on disjoint outputs.
+//
+// It panics if the sizes, leading dimensions or slice lengths are
+// inconsistent.
+func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	check(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func check(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("blas: negative size m=%d n=%d k=%d", m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	need := func(name string, s []float32, rows, cols, ld int) {
+		if ld < max(cols, 1) {
+			panic(fmt.Sprintf("blas: ld%s=%d < %d columns", name, ld, cols))
+		}
+		if rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
+			panic(fmt.Sprintf("blas: %s has %d elements, need %d for %d×%d with ld %d", name, len(s), (rows-1)*ld+cols, rows, cols, ld))
+		}
+	}
+	need("a", a, ar, ac, lda)
+	need("b", b, br, bc, ldb)
+	need("c", c, m, n, ldc)
+}

@@ -1,0 +1,169 @@
+package blas
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+func naive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				var av, bv float32
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += float64(av) * float64(bv)
+			}
+			old := float64(0)
+			if beta != 0 {
+				old = float64(beta) * float64(c[i*ldc+j])
+			}
+			c[i*ldc+j] = float32(float64(alpha)*s + old)
+		}
+	}
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+func TestSgemmMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {1, 256, 23}, {256, 23, 256}, {130, 70, 65}, {64, 300, 40}, {5, 4, 0}}
+	for _, th := range []int{1, 2, 3} {
+		SetThreads(th)
+		for _, sz := range sizes {
+			for _, ta := range []bool{false, true} {
+				for _, tb := range []bool{false, true} {
+					for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {-2, 0.25}} {
+						m, n, k := sz[0], sz[1], sz[2]
+						name := fmt.Sprintf("th%d/%dx%dx%d/ta%v/tb%v/a%v/b%v", th, m, n, k, ta, tb, ab[0], ab[1])
+						ar, ac := m, k
+						if ta {
+							ar, ac = k, m
+						}
+						br, bc := k, n
+						if tb {
+							br, bc = n, k
+						}
+						lda, ldb, ldc := ac+2, bc+1, n+3
+						a := randSlice(r, max(ar*lda, 1))
+						b := randSlice(r, max(br*ldb, 1))
+						c := randSlice(r, m*ldc)
+						want := append([]float32(nil), c...)
+						naive(ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
+						Sgemm(ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], c, ldc)
+						for i := range c {
+							if d := math.Abs(float64(c[i] - want[i])); d > 1e-3*(1+math.Abs(float64(want[i]))) {
+								t.Fatalf("%s: c[%d]=%v want %v", name, i, c[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	SetThreads(2)
+}
+
+func TestSgemmSerialConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const m, n, k = 64, 96, 80
+	a, b := randSlice(r, m*k), randSlice(r, k*n)
+	want := make([]float32, m*n)
+	naive(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	var wg sync.WaitGroup
+	outs := make([][]float32, 8)
+	for g := range outs {
+		outs[g] = make([]float32, m*n)
+		wg.Add(1)
+		go func(c []float32) {
+			defer wg.Done()
+			for range 20 {
+				SgemmSerial(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+			}
+		}(outs[g])
+	}
+	wg.Wait()
+	for g, c := range outs {
+		for i := range c {
+			if math.Abs(float64(c[i]-want[i])) > 1e-3*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("goroutine %d: c[%d]=%v want %v", g, i, c[i], want[i])
+			}
+		}
+	}
+}
+
+func TestSgemmPanicsOnBadShape(t *testing.T) {
+	cases := map[string]func(){
+		"short a":   func() { Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2) },
+		"small lda": func() { Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 1, make([]float32, 4), 2, 0, make([]float32, 4), 2) },
+		"short c":   func() { Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 3), 2) },
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic")
+				}
+			}()
+			f()
+		})
+	}
+}
+
+func TestSetThreads(t *testing.T) {
+	old := Threads()
+	defer SetThreads(old)
+	SetThreads(0)
+	if Threads() != 1 {
+		t.Fatalf("Threads()=%d after SetThreads(0), want 1", Threads())
+	}
+	SetThreads(3)
+	if Threads() != 3 {
+		t.Fatalf("Threads()=%d, want 3", Threads())
+	}
+}
+
+func benchSgemm(bm *testing.B, m, n, k int, serial bool, threads int) {
+	old := Threads()
+	SetThreads(threads)
+	defer SetThreads(old)
+	r := rand.New(rand.NewPCG(1, 1))
+	a, b, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+	bm.ResetTimer()
+	for bm.Loop() {
+		if serial {
+			SgemmSerial(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		} else {
+			Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		}
+	}
+	bm.ReportMetric(2*float64(m*n*k)*float64(bm.N)/bm.Elapsed().Seconds()/1e9, "GFLOPS")
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	for _, sz := range [][3]int{{256, 23, 256}, {256, 256, 256}, {256, 512, 512}, {1, 256, 256}, {256, 64, 64}} {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%dx%dx%d/threads%d", sz[0], sz[1], sz[2], th), func(b *testing.B) {
+				benchSgemm(b, sz[0], sz[1], sz[2], false, th)
+			})
+		}
+	}
+}
