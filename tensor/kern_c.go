@@ -1,0 +1,15 @@
+//go:build cgo && !purego
+
+package tensor
+
+// Native reports whether the elementwise kernels are the C (vectorised)
+// implementation; false means the portable Go loops.
+const Native = false
+
+func biasAct(act Activation, y, z, bias []float32, rows, cols int) {
+	biasActGo(act, y, z, bias, rows, cols)
+}
+
+func actBackward(act Activation, dz, dy, z, y, dbias []float32, rows, cols int) {
+	actBackwardGo(act, dz, dy, z, y, dbias, rows, cols)
+}
