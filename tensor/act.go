@@ -45,6 +45,9 @@ func ParseActivation(s string) (Activation, error) {
 	return 0, fmt.Errorf("unknown activation %q (want identity, relu, silu, mish, tanh or sigmoid)", s)
 }
 
+// Valid reports whether a is one of the defined activations.
+func (a Activation) Valid() bool { return a >= 0 && a < numActivations }
+
 // NeedsInput reports whether the backward pass of a needs the
 // pre-activation z; if false it needs only the output y, and BiasAct may be
 // called with y == z.

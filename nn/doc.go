@@ -1,0 +1,59 @@
+// Package nn holds dwm's trainable parameters, layers, losses and
+// distributions, each with a hand-written backward pass.
+//
+// # Parameters
+//
+// A Param is a named float32 array with its gradient (W, G) and shape. Names
+// are slash paths ("critic/q0/l1/w"). ZeroGrad, Polyak (target networks),
+// CopyParams, GradNorm/ClipGradNorm and CheckFinite (names the parameter and
+// index of the first NaN/Inf) work on []*Param. StateDict / LoadStateDict
+// give checkpoint writers named float32 slices with shapes and load them back
+// with shape checks and errors naming the parameter.
+//
+// # Layers
+//
+// Layer is the contract every layer meets:
+//
+//	Forward(x) *tensor.Mat   caches what Backward needs; returns a layer-owned
+//	                         buffer valid until the next Forward
+//	Backward(dy) *tensor.Mat ADDS parameter gradients to Param.G and returns
+//	                         dL/dx (layer-owned), or nil if NoInputGrad is set
+//	Predict(dst, x)          inference into dst without touching the training
+//	                         cache (target networks, acting); no allocations
+//	                         once buffers have grown
+//	Params() []*Param
+//
+// Batch size may change between calls; buffers grow and never shrink.
+// Layers: Linear (fused activation, weights [in, out], PyTorch's default
+// initialisation), LayerNorm (optionally per ensemble member), MLP
+// (NewMLP: sizes, hidden and output activations, optional LayerNorm),
+// EnsembleLinear and NewEnsembleMLP (K members with a leading member axis:
+// weights [K, in, out], input K blocks of B rows, members in parallel
+// goroutines with one BLAS thread each). NoInputGrad on a Linear, LayerNorm
+// or MLP skips the input gradient; leave it false to get dL/dx, e.g. dQ/da
+// for SAC's actor loss from a critic fed [s, a].
+//
+// # Why manual backward and no tape
+//
+// Every layer writes its own backward pass instead of recording operations
+// on a tape. The networks dwm trains are short fixed stacks, so the manual
+// form costs little code, and it buys: no allocation per step (every buffer
+// is owned by its layer and reused); fusion (bias add + activation is one
+// pass forward, activation derivative + bias gradient one pass backward, the
+// first layer's input gradient is skipped); and predictable memory and time,
+// with nothing retained between steps except the layer caches. The price is
+// that each new layer needs a backward pass and a finite-difference test,
+// which every layer here has.
+//
+// # Losses and distributions
+//
+// MSE and Huber (values and gradients, PyTorch's mean reduction),
+// GaussianNLL (diagonal Gaussian negative log-likelihood with gradients for
+// mean and log-std), DiagGaussianLogProb with its backward, and TanhGaussian,
+// the tanh-squashed Gaussian of SAC: reparameterised sampling, log-probability
+// with the stable tanh correction, and gradients for mean and log-std from
+// upstream gradients on the action and the log-probability.
+//
+// Constructors and kernels panic on shape mismatches and invalid sizes
+// (programmer errors); loading state returns errors.
+package nn

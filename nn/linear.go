@@ -1,0 +1,95 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/dwm-rl/dwm/rng"
+	"github.com/dwm-rl/dwm/tensor"
+)
+
+// Linear is a fully connected layer y = f(x·W + b) with a fused activation
+// f. W has shape [In, Out] (x·W, not PyTorch's x·Wᵀ) and b shape [Out].
+type Linear struct {
+	In, Out int
+	Act     tensor.Activation
+	W, B    *Param
+	// NoInputGrad makes Backward skip the gradient with respect to the input
+	// (and return nil), saving one matrix product; set it on a network's
+	// first layer when the input needs no gradient.
+	NoInputGrad bool
+
+	w, gw tensor.Mat // headers over W.W and W.G
+	x     *tensor.Mat
+	z, y  tensor.Mat // pre-activation (only when Act.NeedsInput) and output
+	dz    tensor.Mat
+	dx    tensor.Mat
+}
+
+// NewLinear returns a Linear layer whose parameters are named name+"/w" and
+// name+"/b", initialised like PyTorch's nn.Linear (uniform in ±1/√in) from s.
+// It panics if in or out is not positive.
+func NewLinear(name string, in, out int, act tensor.Activation, s *rng.Stream) *Linear {
+	if in <= 0 || out <= 0 {
+		panic(fmt.Sprintf("nn.NewLinear %s: sizes %d→%d must be positive", name, in, out))
+	}
+	l := &Linear{In: in, Out: out, Act: act, W: NewParam(name+"/w", in, out), B: NewParam(name+"/b", out)}
+	kaimingUniform(l.W.W, in, s)
+	kaimingUniform(l.B.W, in, s)
+	l.w = matOf(in, out, l.W.W)
+	l.gw = matOf(in, out, l.W.G)
+	return l
+}
+
+// Params returns W and B.
+func (l *Linear) Params() []*Param { return []*Param{l.W, l.B} }
+
+func (l *Linear) checkIn(op string, x *tensor.Mat) {
+	if x.Cols != l.In {
+		panic(fmt.Sprintf("nn.Linear(%s).%s: input %s, want %d columns", l.W.Name, op, x.Shape(), l.In))
+	}
+}
+
+// Forward returns f(x·W + b) in a layer-owned buffer and caches x.
+// It panics if x.Cols != In.
+func (l *Linear) Forward(x *tensor.Mat) *tensor.Mat {
+	l.checkIn("Forward", x)
+	l.x = x
+	if l.Act.NeedsInput() {
+		tensor.MatMul(&l.z, x, &l.w, false, false)
+		tensor.BiasAct(l.Act, &l.y, &l.z, l.B.W)
+	} else {
+		tensor.MatMul(&l.y, x, &l.w, false, false)
+		tensor.BiasAct(l.Act, &l.y, &l.y, l.B.W)
+	}
+	return &l.y
+}
+
+// Backward adds the gradients of W and b to W.G and B.G and returns the
+// gradient with respect to Forward's input (nil if NoInputGrad). It panics if
+// dy's shape differs from the last Forward output.
+func (l *Linear) Backward(dy *tensor.Mat) *tensor.Mat {
+	if dy.Rows != l.y.Rows || dy.Cols != l.Out {
+		panic(fmt.Sprintf("nn.Linear(%s).Backward: gradient %s, output was %s", l.W.Name, dy.Shape(), l.y.Shape()))
+	}
+	dz := dy
+	if l.Act == tensor.Identity {
+		tensor.AddSumRows(l.B.G, dy)
+	} else {
+		tensor.ActBackward(l.Act, &l.dz, dy, &l.z, &l.y, l.B.G)
+		dz = &l.dz
+	}
+	tensor.MatMulAcc(&l.gw, l.x, dz, true, false, 1, 1)
+	if l.NoInputGrad {
+		return nil
+	}
+	tensor.MatMul(&l.dx, dz, &l.w, false, true)
+	return &l.dx
+}
+
+// Predict sets dst = f(x·W + b) without touching the training cache. dst is
+// resized and must not be x. It panics if x.Cols != In.
+func (l *Linear) Predict(dst, x *tensor.Mat) {
+	l.checkIn("Predict", x)
+	tensor.MatMul(dst, x, &l.w, false, false)
+	tensor.BiasAct(l.Act, dst, dst, l.B.W)
+}
