@@ -353,3 +353,56 @@ func (o *FrozenLakeOptimal) Act(obs, act []float32) error {
 	act[o.Action[spec.Argmax(obs)]] = 1
 	return nil
 }
+
+// SuccessProb returns the exact probability that the stationary policy
+// (one action per cell) reaches the goal from the start within horizon
+// steps, by dynamic programming over f's transition model.
+func (f *FrozenLake) SuccessProb(policy []int, horizon int) float64 {
+	n := len(f.grid)
+	p, next := make([]float64, n), make([]float64, n)
+	for range horizon {
+		for s := range n {
+			if f.terminal(s) {
+				next[s] = 0
+				continue
+			}
+			var v float64
+			for _, t := range f.Transitions(s, policy[s]) {
+				switch {
+				case f.grid[t.Next] == 'G':
+					v += t.Prob
+				case !t.Terminal:
+					v += t.Prob * p[t.Next]
+				}
+			}
+			next[s] = v
+		}
+		p, next = next, p
+	}
+	return p[f.start]
+}
+
+// expertGammas are the discounts NewFrozenLakeExpert tries.
+var expertGammas = []float64{0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 1}
+
+// NewFrozenLakeExpert returns the best stationary policy for f's episode
+// limit among the value-iteration policies of a few discounts (0.9 to 1):
+// the one whose exact probability of reaching the goal within
+// Spec().MaxSteps steps (SuccessProb) is highest. The discount matters
+// because the limit makes the truly optimal policy time-dependent: with
+// discount 1 the policy maximizes eventual success and may dawdle past the
+// limit, with a low discount it takes risks to be fast.
+func NewFrozenLakeExpert(f *FrozenLake) *FrozenLakeOptimal {
+	var best *FrozenLakeOptimal
+	bestP := -1.0
+	for _, g := range expertGammas {
+		o, err := NewFrozenLakeOptimal(f, g)
+		if err != nil {
+			panic(err) // the gammas above are valid
+		}
+		if p := f.SuccessProb(o.Action, f.spec.MaxSteps); p > bestP+1e-12 {
+			best, bestP = o, p
+		}
+	}
+	return best
+}

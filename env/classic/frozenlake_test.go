@@ -230,3 +230,37 @@ func TestFrozenLakeOptimal(t *testing.T) {
 		t.Error("gamma 0 accepted")
 	}
 }
+
+func TestFrozenLakeSuccessProbAndExpert(t *testing.T) {
+	f, _ := NewFrozenLake(FrozenLakeConfig{})
+	path := make([]int, 16)
+	for s, a := range map[int]int{0: Down, 4: Down, 8: Right, 9: Down, 13: Right, 14: Right} {
+		path[s] = a
+	}
+	if p := f.SuccessProb(path, 6); p != 1 {
+		t.Errorf("deterministic path within 6 steps: %g", p)
+	}
+	if p := f.SuccessProb(path, 5); p != 0 {
+		t.Errorf("deterministic path within 5 steps: %g", p)
+	}
+	// The exact probability matches the empirical success rate, and the
+	// expert is at least as good as every single discount.
+	fs, _ := NewFrozenLake(FrozenLakeConfig{Map: FrozenLake8x8, Slip: GymnasiumSlip})
+	ex := NewFrozenLakeExpert(fs)
+	exact := fs.SuccessProb(ex.Action, 200)
+	eps, err := env.Rollout(env.NewTimeLimit(fs, 0), ex, 4, 2000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emp := env.Summarize(eps).SuccessRate
+	if math.Abs(emp-exact) > 4*math.Sqrt(exact*(1-exact)/2000) {
+		t.Errorf("expert success: empirical %.4f, exact %.4f", emp, exact)
+	}
+	for _, g := range []float64{0.9, 0.99, 0.999, 1} {
+		o, _ := NewFrozenLakeOptimal(fs, g)
+		if p := fs.SuccessProb(o.Action, 200); p > exact+1e-12 {
+			t.Errorf("γ %g policy succeeds with %g > expert's %g", g, p, exact)
+		}
+	}
+	t.Logf("8x8 slippery expert: γ %g, success within 200 steps %.4f (empirical %.4f)", ex.Gamma, exact, emp)
+}
