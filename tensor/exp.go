@@ -33,6 +33,11 @@ func ExpTo(dst, src []float32) {
 	if len(dst) != len(src) {
 		panic("tensor.ExpTo: lengths differ")
 	}
+	expTo(dst, src)
+}
+
+func expToGo(dst, src []float32) {
+	dst = dst[:len(src)]
 	for i, v := range src {
 		dst[i] = Exp(v)
 	}

@@ -13,3 +13,5 @@ func biasAct(act Activation, y, z, bias []float32, rows, cols int) {
 func actBackward(act Activation, dz, dy, z, y, dbias []float32, rows, cols int) {
 	actBackwardGo(act, dz, dy, z, y, dbias, rows, cols)
 }
+
+func expTo(dst, src []float32) { expToGo(dst, src) }
