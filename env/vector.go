@@ -63,9 +63,11 @@ const (
 	opStep
 )
 
-// NewVector makes n copies with newEnv(i) for i = 0..n-1 and starts workers
-// goroutines to step them (workers <= 0 means runtime.GOMAXPROCS(0); at most
-// n are used). The copies must share observation and action dimensions; pass
+// NewVector makes n copies with newEnv(i) for i = 0..n-1 and steps them on
+// workers goroutines: the caller's and workers−1 started here. workers <= 0
+// means runtime.GOMAXPROCS(0); at most n are used; 1 steps the copies in
+// turn with no goroutines, the fastest choice for cheap envs and few copies.
+// The copies must share observation and action dimensions. Pass
 // TimeLimit-wrapped envs (as envs.Make returns) so episodes end, although a
 // positive Spec().MaxSteps is also enforced here.
 func NewVector(n, workers int, newEnv func(i int) (Env, error)) (*Vector, error) {
@@ -100,7 +102,7 @@ func NewVector(n, workers int, newEnv func(i int) (Env, error)) (*Vector, error)
 	v.errs = make([]error, n)
 	if workers > 1 {
 		v.jobs = make(chan span, workers)
-		for range workers {
+		for range workers - 1 {
 			go v.worker()
 		}
 	}
@@ -200,10 +202,15 @@ func (v *Vector) run() error {
 			v.one(i)
 		}
 	} else {
+		// The calling goroutine does the first chunk itself while the
+		// pool's workers−1 goroutines do the others.
 		chunk := (n + v.workers - 1) / v.workers
-		for lo := 0; lo < n; lo += chunk {
+		for lo := chunk; lo < n; lo += chunk {
 			v.wg.Add(1)
 			v.jobs <- span{lo, min(lo+chunk, n)}
+		}
+		for i := range chunk {
+			v.one(i)
 		}
 		v.wg.Wait()
 	}
