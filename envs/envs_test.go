@@ -194,7 +194,7 @@ func benchEnv(b *testing.B, id string) {
 }
 
 func BenchmarkStep(b *testing.B) {
-	for _, id := range []string{"pendulum", "frozenlake-8x8-slip-0.2", "pointmaze-umaze", "pointmaze-large"} {
+	for _, id := range append(IDs(), "frozenlake-8x8-slip-0.2") {
 		b.Run(id, func(b *testing.B) { benchEnv(b, id) })
 	}
 }
