@@ -23,9 +23,11 @@ func classicIDs() []string {
 	return []string{idPendulum, idFrozenLake4, idFrozenLake8, idPointMazeU, idPointMazeMed, idPointMazeLg}
 }
 
+const frozenLakeParams = "-slip-<p> (p: slip probability in [0 1]; default 2/3 as Gymnasium's is_slippery)"
+
 var classicParams = map[string]string{
-	idFrozenLake4: "-slip-P: slip probability P in [0, 1] (default 2/3, Gymnasium's is_slippery)",
-	idFrozenLake8: "-slip-P: slip probability P in [0, 1] (default 2/3, Gymnasium's is_slippery)",
+	idFrozenLake4: frozenLakeParams,
+	idFrozenLake8: frozenLakeParams,
 }
 
 // makeClassic builds a classic env from its id.
@@ -86,9 +88,10 @@ func frozenLakeConfig(id string) (classic.FrozenLakeConfig, error) {
 // (discount 0.999) for FrozenLake at the id's slip, the waypoint controller
 // for PointMaze. Ids of other sources have no expert here.
 func Expert(id string) (env.Policy, error) {
-	src, _, ok := owner(id)
+	r := sources()
+	src, ok := r.owner(id)
 	if !ok {
-		return nil, unknownID(id)
+		return nil, r.unknownID(id)
 	}
 	if src.name != "classic" {
 		return nil, fmt.Errorf("expert for %q: no scripted expert for %s envs", id, src.name)

@@ -13,7 +13,9 @@ import (
 type source struct {
 	// name names the source in Info ("classic", "mujoco").
 	name string
-	// ids returns the base ids; each is itself a valid id.
+	// ids returns the base ids, each itself a valid id. Entries holding '<'
+	// are not ids but descriptions of the parameter syntax (such as
+	// "<base>-friction-<k>"), shown in Info.Params and error messages.
 	ids func() []string
 	// make builds the env for an id that is a base id or a base id followed
 	// by "-" and parameters; it returns the env with or without a TimeLimit.
@@ -24,16 +26,44 @@ type source struct {
 }
 
 // sources is the registry, built on each call.
-func sources() []source {
-	return []source{
+func sources() registry {
+	return registry{
 		{name: "classic", ids: classicIDs, make: makeClassic, params: classicParams},
 		// TODO(mujoco): once env/mujoco lands, import "github.com/dwm-rl/dwm/env/mujoco"
 		// and register all its envs with this one line:
 		//	{name: "mujoco", ids: mujoco.IDs, make: mujoco.Make},
 		// mujoco.Make may return its envs with or without a TimeLimit (Make adds one
 		// from Spec().MaxSteps if missing); ids like "hopper-friction-2.0" reach it
-		// whole, as long as "hopper" is among mujoco.IDs().
+		// whole, as "hopper" is among mujoco.IDs(), and IDs' syntax lines
+		// ("<base>-friction-<k>") become every mujoco id's Info.Params.
 	}
+}
+
+// registry is a list of sources; the package functions use sources().
+type registry []source
+
+// bases splits a source's ids into base ids and syntax descriptions.
+func (s source) bases() (ids, syntax []string) {
+	for _, id := range s.ids() {
+		if strings.Contains(id, "<") {
+			syntax = append(syntax, id)
+		} else {
+			ids = append(ids, id)
+		}
+	}
+	return ids, syntax
+}
+
+// paramsOf describes the parameters base id b of s accepts.
+func (s source) paramsOf(b string, syntax []string) string {
+	if p := s.params[b]; p != "" {
+		return p
+	}
+	var forms []string
+	for _, f := range syntax {
+		forms = append(forms, strings.TrimPrefix(f, "<base>"))
+	}
+	return strings.Join(forms, ", ")
 }
 
 // Info describes one registered base id.
@@ -48,8 +78,9 @@ type Info struct {
 	// (0 if not meaningful).
 	MaxSteps int
 	DT       float64
-	// Params describes the parameter suffix the id accepts ("" for none),
-	// e.g. "-slip-P: slip probability P in [0, 1] (default 2/3)".
+	// Params describes the parameter suffixes the id accepts ("" for none):
+	// comma-separated forms, each possibly followed by a space and an
+	// explanation, e.g. "-slip-<p> (p: slip probability in [0 1]; ...)".
 	Params string
 	// Err is set if the env could not be built (its other fields are then
 	// zero apart from ID, Source and Params).
@@ -58,11 +89,14 @@ type Info struct {
 
 // List describes every base id of every source, sorted by id. It builds
 // each env once to read its Spec.
-func List() []Info {
+func List() []Info { return sources().list() }
+
+func (r registry) list() []Info {
 	var out []Info
-	for _, src := range sources() {
-		for _, id := range src.ids() {
-			info := Info{ID: id, Source: src.name, Params: src.params[id]}
+	for _, src := range r {
+		ids, syntax := src.bases()
+		for _, id := range ids {
+			info := Info{ID: id, Source: src.name, Params: src.paramsOf(id, syntax)}
 			e, err := src.make(id)
 			if err != nil {
 				info.Err = err
@@ -81,55 +115,64 @@ func List() []Info {
 }
 
 // IDs returns every base id, sorted.
-func IDs() []string {
+func IDs() []string { return sources().ids() }
+
+func (r registry) ids() []string {
 	var out []string
-	for _, src := range sources() {
-		out = append(out, src.ids()...)
+	for _, src := range r {
+		ids, _ := src.bases()
+		out = append(out, ids...)
 	}
 	sort.Strings(out)
 	return out
 }
 
-// owner returns the source and base id owning id: the longest base id equal
-// to id or followed in it by "-".
-func owner(id string) (source, string, bool) {
+// owner returns the source owning id: the one with the longest base id
+// equal to id or followed in it by "-".
+func (r registry) owner(id string) (source, bool) {
 	var best source
 	base, found := "", false
-	for _, src := range sources() {
-		for _, b := range src.ids() {
+	for _, src := range r {
+		ids, _ := src.bases()
+		for _, b := range ids {
 			if (id == b || strings.HasPrefix(id, b+"-")) && len(b) > len(base) {
 				best, base, found = src, b, true
 			}
 		}
 	}
-	return best, base, found
+	return best, found
 }
 
-// unknownID is the error for an id no source owns; it lists the known ids.
-func unknownID(id string) error {
+// unknownID is the error for an id no source owns; it lists the known ids
+// with their parameter forms.
+func (r registry) unknownID(id string) error {
 	var known []string
-	params := map[string]string{}
-	for _, src := range sources() {
-		for k, v := range src.params {
-			params[k] = v
+	for _, src := range r {
+		ids, syntax := src.bases()
+		for _, b := range ids {
+			if p := src.paramsOf(b, syntax); p != "" {
+				var forms []string
+				for _, f := range strings.Split(p, ", ") {
+					forms = append(forms, strings.SplitN(f, " ", 2)[0])
+				}
+				b += "[" + strings.Join(forms, "|") + "]"
+			}
+			known = append(known, b)
 		}
 	}
-	for _, b := range IDs() {
-		if p := params[b]; p != "" {
-			b += "[" + strings.SplitN(p, ":", 2)[0] + "]"
-		}
-		known = append(known, b)
-	}
+	sort.Strings(known)
 	return fmt.Errorf("unknown env id %q; known ids: %s", id, strings.Join(known, ", "))
 }
 
 // Make returns the env for id, wrapped in an env.TimeLimit of its
 // Spec().MaxSteps (unless its source already wrapped it). An unknown id is an
-// error listing the known ids; a bad parameter is an error naming it.
-func Make(id string) (env.Env, error) {
-	src, _, ok := owner(id)
+// error listing the known ids; a bad parameter is an error naming the id.
+func Make(id string) (env.Env, error) { return sources().make(id) }
+
+func (r registry) make(id string) (env.Env, error) {
+	src, ok := r.owner(id)
 	if !ok {
-		return nil, unknownID(id)
+		return nil, r.unknownID(id)
 	}
 	e, err := src.make(id)
 	if err != nil {

@@ -1,6 +1,7 @@
 package envs
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,7 +50,7 @@ func TestList(t *testing.T) {
 		}
 	}
 	for _, info := range list {
-		if strings.HasPrefix(info.ID, "frozenlake") != strings.Contains(info.Params, "-slip-P") {
+		if strings.HasPrefix(info.ID, "frozenlake") != strings.Contains(info.Params, "-slip-<p>") {
 			t.Errorf("%s: params %q", info.ID, info.Params)
 		}
 	}
@@ -93,7 +94,7 @@ func TestMakeErrors(t *testing.T) {
 			t.Errorf("unknown-id error %q does not list %q", err, id)
 		}
 	}
-	if !strings.Contains(err.Error(), `"cartpole"`) || !strings.Contains(err.Error(), "frozenlake-8x8[-slip-P]") {
+	if !strings.Contains(err.Error(), `"cartpole"`) || !strings.Contains(err.Error(), "frozenlake-8x8[-slip-<p>]") {
 		t.Errorf("unknown-id error %q", err)
 	}
 	for _, id := range []string{
@@ -230,5 +231,60 @@ func BenchmarkVector(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// TestRegistryOneLineSource checks that a source shaped like env/mujoco
+// (IDs with syntax lines, Make taking whole ids, unwrapped envs) plugs in with
+// one registry entry.
+func TestRegistryOneLineSource(t *testing.T) {
+	var got []string
+	fakeIDs := func() []string { return []string{"hopper", "hop", "<base>-friction-<k>", "<base>-gravity-<k>"} }
+	fakeMake := func(id string) (env.Env, error) {
+		got = append(got, id)
+		if strings.Contains(id, "bad") {
+			return nil, errors.New("bad shift")
+		}
+		if id == "hop" {
+			return env.NewTimeLimit(classic.NewPendulum(), 7), nil
+		}
+		return classic.NewPendulum(), nil
+	}
+	r := append(sources(), source{name: "fake", ids: fakeIDs, make: fakeMake})
+	e, err := r.make("hopper-friction-2.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[len(got)-1] != "hopper-friction-2.0" {
+		t.Errorf("source got id %q", got[len(got)-1])
+	}
+	if tl, ok := e.(*env.TimeLimit); !ok || tl.Spec().MaxSteps != 200 {
+		t.Errorf("not wrapped once: %T", e)
+	}
+	e, _ = r.make("hop")
+	if tl := e.(*env.TimeLimit); tl.Spec().MaxSteps != 7 {
+		t.Errorf("already wrapped env re-wrapped: MaxSteps %d", tl.Spec().MaxSteps)
+	}
+	if _, err := r.make("hopper-bad-1"); err == nil || !strings.Contains(err.Error(), "hopper-bad-1") {
+		t.Errorf("source error: %v", err)
+	}
+	err = r.unknownID("walker")
+	if !strings.Contains(err.Error(), "hopper[-friction-<k>|-gravity-<k>]") || !strings.Contains(err.Error(), "pendulum") {
+		t.Errorf("unknown id error %q", err)
+	}
+	found := false
+	for _, info := range r.list() {
+		if info.ID == "hopper" {
+			found = true
+			if info.Source != "fake" || info.Params != "-friction-<k>, -gravity-<k>" || info.Obs.Dim != 3 {
+				t.Errorf("hopper info %+v", info)
+			}
+		}
+		if strings.Contains(info.ID, "<") {
+			t.Errorf("syntax line listed as id: %q", info.ID)
+		}
+	}
+	if !found {
+		t.Error("hopper not listed")
 	}
 }
