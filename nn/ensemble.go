@@ -20,11 +20,32 @@ type EnsembleLinear struct {
 	W, B        *Param
 	NoInputGrad bool
 
-	x          *tensor.Mat
-	z, y       tensor.Mat
-	dz, dx     tensor.Mat
-	predictBuf tensor.Mat
+	x      *tensor.Mat
+	z, y   tensor.Mat
+	dz, dx tensor.Mat
+	fwd    ensForward
+	bwd    ensBackward
 }
+
+// ensForward is one member's forward pass as a blas.Task item.
+type ensForward struct {
+	l       *EnsembleLinear
+	n       int
+	x, z, y *tensor.Mat
+}
+
+// Run computes member k.
+func (t *ensForward) Run(k int) { t.l.forwardMember(k, t.n, t.x, t.z, t.y) }
+
+// ensBackward is one member's backward pass as a blas.Task item.
+type ensBackward struct {
+	l      *EnsembleLinear
+	n      int
+	dy, dz *tensor.Mat
+}
+
+// Run back-propagates member k.
+func (t *ensBackward) Run(k int) { t.l.backwardMember(k, t.n, t.dy, t.dz) }
 
 // NewEnsembleLinear returns K members initialised independently like
 // PyTorch's nn.Linear from s, with parameters name+"/w" [K, In, Out] and
@@ -76,7 +97,9 @@ func (l *EnsembleLinear) Forward(x *tensor.Mat) *tensor.Mat {
 		l.z.Resize(x.Rows, l.Out)
 		z = &l.z
 	}
-	parallelMembers(l.K, n*l.In*l.Out, func(k int) { l.forwardMember(k, n, x, z, &l.y) })
+	l.fwd = ensForward{l, n, x, z, &l.y}
+	parallelMembers(l.K, n*l.In*l.Out, &l.fwd)
+	l.fwd = ensForward{}
 	return &l.y
 }
 
@@ -96,37 +119,43 @@ func (l *EnsembleLinear) Backward(dy *tensor.Mat) *tensor.Mat {
 	if !l.NoInputGrad {
 		l.dx.Resize(dy.Rows, l.In)
 	}
-	in, out := l.In, l.Out
-	parallelMembers(l.K, n*in*out, func(k int) {
-		if n == 0 {
-			return
-		}
-		var dyv, dzv, zv, yv tensor.Mat
-		dy.RowViewInto(&dyv, k*n, (k+1)*n)
-		l.y.RowViewInto(&yv, k*n, (k+1)*n)
-		gb := l.B.G[k*out : (k+1)*out]
-		if l.Act == tensor.Identity {
-			tensor.AddSumRows(gb, &dyv)
-			dzv = dyv
-		} else {
-			dz.RowViewInto(&dzv, k*n, (k+1)*n)
-			zp := &zv
-			if l.Act.NeedsInput() {
-				l.z.RowViewInto(&zv, k*n, (k+1)*n)
-			} else {
-				zp = nil
-			}
-			tensor.ActBackward(l.Act, &dzv, &dyv, zp, &yv, gb)
-		}
-		blas.SgemmSerial(true, false, in, out, n, 1, l.x.Data[k*n*in:], in, dzv.Data, out, 1, l.W.G[k*in*out:], out)
-		if !l.NoInputGrad {
-			blas.SgemmSerial(false, true, n, in, out, 1, dzv.Data, out, l.W.W[k*in*out:], out, 0, l.dx.Data[k*n*in:], in)
-		}
-	})
+	l.bwd = ensBackward{l, n, dy, dz}
+	parallelMembers(l.K, n*l.In*l.Out, &l.bwd)
+	l.bwd = ensBackward{}
 	if l.NoInputGrad {
 		return nil
 	}
 	return &l.dx
+}
+
+// backwardMember back-propagates member k's rows of dy, writing the
+// activation gradient into dz (unused for Identity).
+func (l *EnsembleLinear) backwardMember(k, n int, dy, dz *tensor.Mat) {
+	in, out := l.In, l.Out
+	if n == 0 {
+		return
+	}
+	var dyv, dzv, zv, yv tensor.Mat
+	dy.RowViewInto(&dyv, k*n, (k+1)*n)
+	l.y.RowViewInto(&yv, k*n, (k+1)*n)
+	gb := l.B.G[k*out : (k+1)*out]
+	if l.Act == tensor.Identity {
+		tensor.AddSumRows(gb, &dyv)
+		dzv = dyv
+	} else {
+		dz.RowViewInto(&dzv, k*n, (k+1)*n)
+		zp := &zv
+		if l.Act.NeedsInput() {
+			l.z.RowViewInto(&zv, k*n, (k+1)*n)
+		} else {
+			zp = nil
+		}
+		tensor.ActBackward(l.Act, &dzv, &dyv, zp, &yv, gb)
+	}
+	blas.SgemmSerial(true, false, in, out, n, 1, l.x.Data[k*n*in:], in, dzv.Data, out, 1, l.W.G[k*in*out:], out)
+	if !l.NoInputGrad {
+		blas.SgemmSerial(false, true, n, in, out, 1, dzv.Data, out, l.W.W[k*in*out:], out, 0, l.dx.Data[k*n*in:], in)
+	}
 }
 
 // Predict sets dst to every member's output for its block of x without
@@ -134,7 +163,9 @@ func (l *EnsembleLinear) Backward(dy *tensor.Mat) *tensor.Mat {
 func (l *EnsembleLinear) Predict(dst, x *tensor.Mat) {
 	n := l.rows("Predict", x)
 	dst.Resize(x.Rows, l.Out)
-	parallelMembers(l.K, n*l.In*l.Out, func(k int) { l.forwardMember(k, n, x, dst, dst) })
+	l.fwd = ensForward{l, n, x, dst, dst}
+	parallelMembers(l.K, n*l.In*l.Out, &l.fwd)
+	l.fwd = ensForward{}
 }
 
 // TileRows sets dst to k stacked copies of x (a (k·x.Rows)×x.Cols Mat), the

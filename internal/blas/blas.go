@@ -67,17 +67,35 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	// Blocks are multiples of 16 rows/columns so the kernel's panels stay whole.
 	blk := (size + p - 1) / p
 	blk = (blk + 15) &^ 15
-	var wg sync.WaitGroup
-	for lo := blk; lo < size; lo += blk {
-		hi := min(lo+blk, size)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			block(splitRows, transA, transB, m, n, k, lo, hi, alpha, a, lda, b, ldb, beta, c, ldc)
-		}(lo, hi)
-	}
-	block(splitRows, transA, transB, m, n, k, 0, min(blk, size), alpha, a, lda, b, ldb, beta, c, ldc)
-	wg.Wait()
+	g := gemmTasks.Get().(*gemmTask)
+	*g = gemmTask{splitRows, transA, transB, m, n, k, size, blk, alpha, a, lda, b, ldb, beta, c, ldc}
+	ParallelFor((size+blk-1)/blk, p, g)
+	*g = gemmTask{}
+	gemmTasks.Put(g)
+}
+
+// gemmTask is one split Sgemm: item i computes block i of C's rows (or
+// columns).
+type gemmTask struct {
+	rows, transA, transB bool
+	m, n, k, size, blk   int
+	alpha                float32
+	a                    []float32
+	lda                  int
+	b                    []float32
+	ldb                  int
+	beta                 float32
+	c                    []float32
+	ldc                  int
+}
+
+var gemmTasks = sync.Pool{New: func() any { return new(gemmTask) }}
+
+// Run computes block i.
+func (g *gemmTask) Run(i int) {
+	lo := i * g.blk
+	hi := min(lo+g.blk, g.size)
+	block(g.rows, g.transA, g.transB, g.m, g.n, g.k, lo, hi, g.alpha, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc)
 }
 
 // block computes rows (or columns) [lo, hi) of C.
