@@ -139,9 +139,9 @@ func (v *Vector) Reset(seed uint64, obs []float32) error {
 // Step applies act (len N*Act.Dim) to every copy, writes the next
 // observations into obs (len N*Obs.Dim) and each copy's outcome into res
 // (len N). For a copy whose episode ended, res[i].Done is set, its final
-// observation is written to final[i*O:(i+1)*O] (len final == N*Obs.Dim; other
-// copies' parts are left untouched) and obs holds the first observation of
-// its next episode. An error names the copy; after an error the copies'
+// observation is written to final[i*O:(i+1)*O] (len final == N*Obs.Dim, or
+// nil to discard final observations; other copies' parts are left untouched)
+// and obs holds the first observation of its next episode. An error names the copy; after an error the copies'
 // states are unspecified until the next Reset.
 func (v *Vector) Step(act, obs, final []float32, res []VecResult) error {
 	if v.closed {
@@ -156,7 +156,7 @@ func (v *Vector) Step(act, obs, final []float32, res []VecResult) error {
 		return fmt.Errorf("vector env %s: action buffer length %d, want %d (%d copies × %d)", v.spec.ID, len(act), n*a, n, a)
 	case len(obs) != n*o:
 		return fmt.Errorf("vector env %s: obs buffer length %d, want %d", v.spec.ID, len(obs), n*o)
-	case len(final) != n*o:
+	case final != nil && len(final) != n*o:
 		return fmt.Errorf("vector env %s: final obs buffer length %d, want %d", v.spec.ID, len(final), n*o)
 	case len(res) != n:
 		return fmt.Errorf("vector env %s: result buffer length %d, want %d", v.spec.ID, len(res), n)
@@ -265,7 +265,9 @@ func (v *Vector) one(i int) {
 		ep.Terminated, ep.Truncated = r.Terminated, r.Truncated
 		vr.Done, vr.Episode = true, *ep
 		*ep = Episode{}
-		copy(v.final[i*o:(i+1)*o], obs)
+		if v.final != nil {
+			copy(v.final[i*o:(i+1)*o], obs)
+		}
 		if err := e.Reset(v.streams[i].Uint64(), obs); err != nil {
 			v.errs[i] = fmt.Errorf("vector env: autoreset copy %d: %w", i, err)
 		}

@@ -203,6 +203,27 @@ func (m *Maze) Path(from, to Cell) []Cell {
 	return path
 }
 
+// Waypoints returns the points a controller at (x, y) steers through to
+// reach the goal point (gx, gy): the centres of the cells after the current
+// one on a shortest cell path to the goal's cell, the last replaced by the
+// goal point itself. It is nil if either point is in a wall or unreachable,
+// and just the goal if both are in the same cell.
+func (m *Maze) Waypoints(x, y, gx, gy float64) [][2]float64 {
+	path := m.Path(m.CellAt(x, y), m.CellAt(gx, gy))
+	if path == nil {
+		return nil
+	}
+	out := make([][2]float64, 0, len(path))
+	for _, c := range path[1:] {
+		out = append(out, [2]float64{float64(c.Row), float64(c.Col)})
+	}
+	if len(out) == 0 {
+		return [][2]float64{{gx, gy}}
+	}
+	out[len(out)-1] = [2]float64{gx, gy}
+	return out
+}
+
 // nextCell returns the first neighbour of c (in neighbours order) one move
 // closer to the target of dist. c must be open and reachable.
 func (m *Maze) nextCell(dist []int, c Cell) Cell {

@@ -77,7 +77,7 @@ func (c PointMazeConfig) withDefaults() PointMazeConfig {
 // Coordinates: cell (r, c) of the layout is the unit square centred on
 // (x, y) = (r, c). The observation is [x, y, vx, vy, goal_x, goal_y]; the
 // action is the force command in [−1, 1]² (clipped). The goal is the centre
-// of the layout's G cell.
+// of the layout's G cell (SetGoal moves it; Reset does not restore it).
 //
 // One step of dt = 0.01 s, with D4RL's constants (see PointMazeMass etc.):
 //
@@ -180,6 +180,20 @@ func (p *PointMaze) SetState(x, y, vx, vy float64) error {
 	p.pos, p.vel, p.started = [2]float64{x, y}, [2]float64{vx, vy}, true
 	return nil
 }
+
+// SetGoal moves the goal to (x, y), which must lie in an open cell (for
+// dataset tools that, as D4RL's maze2d data collection, pick new goals
+// during an episode). The next observation carries the new goal.
+func (p *PointMaze) SetGoal(x, y float64) error {
+	if p.maze.Wall(p.maze.CellAt(x, y)) {
+		return fmt.Errorf("%s: goal (%g, %g) is in a wall cell", p.spec.ID, x, y)
+	}
+	p.goal = [2]float64{x, y}
+	return nil
+}
+
+// Goal returns the goal point.
+func (p *PointMaze) Goal() (x, y float64) { return p.goal[0], p.goal[1] }
 
 // State returns position and velocity.
 func (p *PointMaze) State() (x, y, vx, vy float64) { return p.pos[0], p.pos[1], p.vel[0], p.vel[1] }

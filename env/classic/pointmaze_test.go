@@ -272,3 +272,46 @@ func TestWaypointReachesGoal(t *testing.T) {
 		}
 	}
 }
+
+func TestWaypointsAndSetGoal(t *testing.T) {
+	m := UMaze()
+	w := m.Waypoints(3.1, 0.9, 1.05, 0.95)
+	want := [][2]float64{{3, 2}, {3, 3}, {2, 3}, {1, 3}, {1, 2}, {1.05, 0.95}}
+	if len(w) != len(want) {
+		t.Fatalf("waypoints %v, want %v", w, want)
+	}
+	for i := range w {
+		if w[i] != want[i] {
+			t.Fatalf("waypoints %v, want %v", w, want)
+		}
+	}
+	if w := m.Waypoints(1.2, 1.1, 1, 1); len(w) != 1 || w[0] != [2]float64{1, 1} {
+		t.Errorf("same-cell waypoints %v", w)
+	}
+	if m.Waypoints(0, 0, 1, 1) != nil {
+		t.Error("waypoints from a wall")
+	}
+	// With a moved goal the waypoint controller follows it.
+	p, _ := NewPointMaze(PointMazeConfig{})
+	obs := make([]float32, 6)
+	p.Reset(1, obs)
+	if err := p.SetGoal(2, 2); err == nil {
+		t.Error("goal in a wall accepted")
+	}
+	if err := p.SetGoal(3, 1); err != nil {
+		t.Fatal(err)
+	}
+	p.SetState(1, 1, 0, 0)
+	p.Step([]float32{0, 0}, obs)
+	ctl := NewWaypoint(p.Maze())
+	act := make([]float32, 2)
+	reached := false
+	for range 300 {
+		ctl.Act(obs, act)
+		r, _ := p.Step(act, obs)
+		reached = reached || r.Success
+	}
+	if x, y, _, _ := p.State(); !reached || math.Hypot(x-3, y-1) > 0.1 {
+		t.Errorf("moved goal not reached: at (%g, %g)", x, y)
+	}
+}
