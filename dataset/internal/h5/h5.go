@@ -39,8 +39,9 @@ static hid_t dwm_fopen(const char *path, char *err) {
 	// Strong close: closing the file closes every object still open in it.
 	H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
 	hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
-	H5Pclose(fapl);
+	// Every API call clears the error stack: capture before closing fapl.
 	if (f < 0) capture(err);
+	H5Pclose(fapl);
 	return f;
 }
 
@@ -177,7 +178,9 @@ static int dwm_dread(hid_t d, int kind, void *buf, hsize_t n, size_t elemsize, c
 		hid_t ft = H5Dget_type(d);
 		if (ft < 0) { capture(err); return -1; }
 		mt = H5Tget_native_type(ft, H5T_DIR_ASCEND);
+		if (mt < 0) capture(err);
 		H5Tclose(ft);
+		if (mt < 0) return -1;
 	}
 	if (mt < 0) { capture(err); return -1; }
 	if (kind == 2 && H5Tget_size(mt) != elemsize) {
@@ -209,6 +212,7 @@ static int dwm_text(hid_t o, int is_attr, char **sval, long long *ival, double *
 	int rc = 0;
 	if (c == H5T_STRING) {
 		htri_t v = H5Tis_variable_str(t);
+		if (v < 0) { capture(err); H5Tclose(t); H5Sclose(s); return -1; }
 		hid_t mt = H5Tcopy(H5T_C_S1);
 		H5Tset_cset(mt, H5Tget_cset(t) == H5T_CSET_UTF8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII);
 		if (v > 0) {
@@ -276,8 +280,8 @@ static hid_t dwm_fcreate_mem(const char *name, char *err) {
 	if (H5Pset_fapl_core(fapl, 1 << 20, 0) < 0) { capture(err); H5Pclose(fapl); return -1; }
 	H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
 	hid_t f = H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-	H5Pclose(fapl);
 	if (f < 0) capture(err);
+	H5Pclose(fapl);
 	return f;
 }
 
@@ -286,8 +290,9 @@ static int dwm_gcreate(hid_t loc, const char *name, char *err) {
 	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
 	H5Pset_create_intermediate_group(lcpl, 1);
 	hid_t g = H5Gcreate2(loc, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+	if (g < 0) capture(err);
 	H5Pclose(lcpl);
-	if (g < 0) { capture(err); return -1; }
+	if (g < 0) return -1;
 	H5Gclose(g);
 	return 0;
 }
@@ -322,11 +327,10 @@ static hid_t dwm_new_type(int kind, int file) {
 static int dwm_dwrite(hid_t loc, const char *name, int kind, int rank, const hsize_t *dims, const void *buf, char *err) {
 	quiet();
 	int rc = -1;
-	hid_t ft = dwm_new_type(kind, 1), mt = dwm_new_type(kind, 0);
-	hid_t s = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
-	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE), dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	hid_t d = -1;
-	if (ft < 0 || mt < 0 || s < 0 || lcpl < 0 || dcpl < 0) { capture(err); goto done; }
+	hid_t ft = -1, mt = -1, s = -1, lcpl = -1, dcpl = -1, d = -1;
+	if ((ft = dwm_new_type(kind, 1)) < 0 || (mt = dwm_new_type(kind, 0)) < 0) { capture(err); goto done; }
+	if ((s = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL)) < 0) { capture(err); goto done; }
+	if ((lcpl = H5Pcreate(H5P_LINK_CREATE)) < 0 || (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0) { capture(err); goto done; }
 	H5Pset_create_intermediate_group(lcpl, 1);
 	H5Pset_obj_track_times(dcpl, 0);
 	d = H5Dcreate2(loc, name, ft, s, lcpl, dcpl, H5P_DEFAULT);
@@ -357,9 +361,9 @@ static hid_t dwm_str_type(void) {
 static int dwm_write_str(hid_t loc, const char *name, const char *val, char *err) {
 	quiet();
 	int rc = -1;
-	hid_t t = dwm_str_type(), s = H5Screate(H5S_SCALAR), d = -1;
-	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE), dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	if (t < 0 || s < 0 || lcpl < 0 || dcpl < 0) { capture(err); goto done; }
+	hid_t t = -1, s = -1, d = -1, lcpl = -1, dcpl = -1;
+	if ((t = dwm_str_type()) < 0 || (s = H5Screate(H5S_SCALAR)) < 0) { capture(err); goto done; }
+	if ((lcpl = H5Pcreate(H5P_LINK_CREATE)) < 0 || (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0) { capture(err); goto done; }
 	H5Pset_create_intermediate_group(lcpl, 1);
 	H5Pset_obj_track_times(dcpl, 0);
 	d = H5Dcreate2(loc, name, t, s, lcpl, dcpl, H5P_DEFAULT);
@@ -380,8 +384,10 @@ done:
 static int dwm_set_attr_str(hid_t loc, const char *obj, const char *name, const char *val, char *err) {
 	quiet();
 	int rc = -1;
-	hid_t o = H5Oopen(loc, obj, H5P_DEFAULT), t = dwm_str_type(), s = H5Screate(H5S_SCALAR), a = -1;
-	if (o < 0 || t < 0 || s < 0) { capture(err); goto done; }
+	hid_t o = -1, t = -1, s = -1, a = -1;
+	if ((o = H5Oopen(loc, obj, H5P_DEFAULT)) < 0) { capture(err); goto done; }
+	if ((t = dwm_str_type()) < 0) { capture(err); goto done; }
+	if ((s = H5Screate(H5S_SCALAR)) < 0) { capture(err); goto done; }
 	a = H5Acreate2(o, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
 	if (a < 0) { capture(err); goto done; }
 	if (H5Awrite(a, t, &val) < 0) { capture(err); goto done; }
