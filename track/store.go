@@ -286,7 +286,12 @@ func (s *Store) retry(ctx context.Context, f func() error) error {
 func (s *Store) write(f func(tx *sql.Tx) error) error {
 	ctx := context.Background()
 	return s.retry(ctx, func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -294,7 +299,13 @@ func (s *Store) write(f func(tx *sql.Tx) error) error {
 			tx.Rollback()
 			return err
 		}
-		return tx.Commit()
+		if err := tx.Commit(); err != nil {
+			// A COMMIT that fails busy leaves SQLite's transaction open on
+			// the connection; end it before the connection is reused.
+			conn.ExecContext(ctx, "ROLLBACK")
+			return err
+		}
+		return nil
 	})
 }
 
