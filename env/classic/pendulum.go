@@ -102,8 +102,9 @@ func (p *Pendulum) Step(action, obs []float32) (env.Result, error) {
 func (p *Pendulum) Close() error { return nil }
 
 func (p *Pendulum) observe(obs []float32) {
-	obs[0] = float32(math.Cos(p.th))
-	obs[1] = float32(math.Sin(p.th))
+	sin, cos := math.Sincos(p.th)
+	obs[0] = float32(cos)
+	obs[1] = float32(sin)
 	obs[2] = float32(p.dth)
 }
 
