@@ -37,7 +37,7 @@
 // # Judging uncertainty
 //
 // Percentile gives the rejection threshold η (the 90th percentile of σ_ep over
-// the offline data in BDWM), Reject marks values above it, AUROC measures how
+// the offline data in BDWM), RejectTo marks values above it, AUROC measures how
 // well a score separates two groups (for example in-distribution from
 // out-of-distribution actions) and Spearman the rank correlation between an
 // uncertainty and an error. A Workspace makes these allocation-free when
