@@ -4,6 +4,7 @@ package mujoco
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -595,7 +596,7 @@ func TestParallelEnvs(t *testing.T) {
 		steps = 20
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, n)
+	errs := make(chan error, n+1)
 	results := make([][]float32, n)
 	for g := range n {
 		wg.Add(1)
@@ -627,6 +628,17 @@ func TestParallelEnvs(t *testing.T) {
 			results[g] = append([]float32(nil), obs...)
 		}()
 	}
+	// Meanwhile MuJoCo errors are raised and caught on other threads.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 200 {
+			if err := raiseError("parallel"); err == nil || !strings.Contains(err.Error(), "parallel") {
+				errs <- fmt.Errorf("raiseError: %v", err)
+				return
+			}
+		}
+	}()
 	wg.Wait()
 	close(errs)
 	for err := range errs {

@@ -328,11 +328,10 @@ func parseID(id string) (*task, []shift, error) {
 	if t == nil {
 		return nil, nil, fmt.Errorf("mujoco: unknown env id %q (known: %s)", id, strings.Join(IDs(), ", "))
 	}
-	rest := strings.TrimPrefix(strings.TrimPrefix(id, t.name), "-")
-	if rest == "" {
+	if id == t.name {
 		return t, nil, nil
 	}
-	tok := strings.Split(rest, "-")
+	tok := strings.Split(id[len(t.name)+1:], "-")
 	var shifts []shift
 	for i := 0; i < len(tok); {
 		s := shift{kind: tok[i]}
