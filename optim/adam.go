@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/dwm-rl/dwm/internal/blas"
 	"github.com/dwm-rl/dwm/nn"
 )
 
@@ -66,6 +67,20 @@ type Adam struct {
 	params []*nn.Param
 	m, v   [][]float32
 	step   int64
+	chunks []chunk
+	args   kernelArgs
+}
+
+// chunk is a piece of one parameter updated as one parallel work item.
+type chunk struct{ p, lo, hi int }
+
+// chunkSize is the number of values per parallel work item of Step.
+const chunkSize = 1 << 15
+
+// Run updates chunk i (Adam is a blas.Task over its chunks).
+func (a *Adam) Run(i int) {
+	c := a.chunks[i]
+	adamUpdate(a.params[c.p].W[c.lo:c.hi], a.params[c.p].G[c.lo:c.hi], a.m[c.p][c.lo:c.hi], a.v[c.p][c.lo:c.hi], &a.args)
 }
 
 // NewAdam returns Adam (L2 weight decay added to the gradient, as
@@ -89,6 +104,9 @@ func newAdam(params []*nn.Param, cfg AdamConfig, decoupled bool) *Adam {
 	for i, p := range params {
 		a.m[i] = make([]float32, len(p.W))
 		a.v[i] = make([]float32, len(p.W))
+		for lo := 0; lo < len(p.W); lo += chunkSize {
+			a.chunks = append(a.chunks, chunk{i, lo, min(lo+chunkSize, len(p.W))})
+		}
 	}
 	return a
 }
@@ -118,9 +136,12 @@ func (a *Adam) Step() {
 		k.shrink = 1
 		k.l2 = a.Decay
 	}
-	for i, p := range a.params {
-		adamUpdate(p.W, p.G, a.m[i], a.v[i], &k)
+	a.args = k
+	threads := blas.Threads()
+	if nn.NumParams(a.params) < 4*chunkSize {
+		threads = 1
 	}
+	blas.ParallelFor(len(a.chunks), threads, a)
 }
 
 type kernelArgs struct {

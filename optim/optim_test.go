@@ -53,8 +53,13 @@ func TestAdamMatchesReference(t *testing.T) {
 		decoupled bool
 	}{{"adam", 0, false}, {"adam-l2", 0.1, false}, {"adamw", 0.1, true}} {
 		t.Run(tc.name, func(t *testing.T) {
+			// 37 values exercise the 16- and 8-wide vector paths and the tail.
 			w0 := []float64{1, -2, 0.5, 3, -0.1, 0.01, 7}
 			g := []float64{0.5, -4, 0, 1e-3, 2, -0.3, 1}
+			for i := len(w0); i < 37; i++ {
+				w0 = append(w0, math.Sin(float64(i)))
+				g = append(g, math.Cos(float64(3*i))*float64(i%5))
+			}
 			p := nn.NewParam("p", len(w0))
 			for i := range w0 {
 				p.W[i] = float32(w0[i])

@@ -164,12 +164,53 @@ func benchSgemm(bm *testing.B, m, n, k int, serial bool, threads int) {
 	bm.ReportMetric(2*float64(m*n*k)*float64(bm.N)/bm.Elapsed().Seconds()/1e9, "GFLOPS")
 }
 
+// BenchmarkSgemm times C = A·B for the M×K×N shapes of scripts/bench.sh
+// (A is M×K, B is K×N) with one and two threads.
 func BenchmarkSgemm(b *testing.B) {
 	for _, sz := range [][3]int{{256, 23, 256}, {256, 256, 256}, {256, 512, 512}, {1, 256, 256}, {256, 64, 64}} {
+		m, k, n := sz[0], sz[1], sz[2]
 		for _, th := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%dx%dx%d/threads%d", sz[0], sz[1], sz[2], th), func(b *testing.B) {
-				benchSgemm(b, sz[0], sz[1], sz[2], false, th)
+			b.Run(fmt.Sprintf("%dx%dx%d/threads%d", m, k, n, th), func(b *testing.B) {
+				benchSgemm(b, m, n, k, false, th)
 			})
 		}
+	}
+}
+
+// BenchmarkSgemmTrainingShapes times, on one thread, the products of one
+// training step of the denoiser MLP (batch 256, widths 40→512→…→17):
+// forward x·W, weight gradient xᵀ·dz and input gradient dz·Wᵀ.
+func BenchmarkSgemmTrainingShapes(b *testing.B) {
+	type shape struct {
+		name    string
+		ta, tb  bool
+		m, n, k int
+	}
+	shapes := []shape{
+		{"fwd_256x40x512", false, false, 256, 512, 40},
+		{"fwd_256x512x512", false, false, 256, 512, 512},
+		{"fwd_256x512x17", false, false, 256, 17, 512},
+		{"dW_40x256x512", true, false, 40, 512, 256},
+		{"dW_512x256x512", true, false, 512, 512, 256},
+		{"dW_512x256x17", true, false, 512, 17, 256},
+		{"dx_256x512x512", false, true, 256, 512, 512},
+		{"dx_256x17x512", false, true, 256, 512, 17},
+	}
+	for _, s := range shapes {
+		b.Run(s.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			lda, ldb := s.k, s.n
+			if s.ta {
+				lda = s.m
+			}
+			if s.tb {
+				ldb = s.k
+			}
+			a, bb, c := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
+			for b.Loop() {
+				SgemmSerial(s.ta, s.tb, s.m, s.n, s.k, 1, a, lda, bb, ldb, 1, c, s.n)
+			}
+			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+		})
 	}
 }
