@@ -20,7 +20,11 @@ type heavy struct {
 func (h *heavy) Spec() env.Spec {
 	return env.Spec{ID: "heavy", Obs: spec.UniformBox(1, -10, 10), Act: spec.UniformBox(1, -1, 1), MaxSteps: 1000}
 }
-func (h *heavy) Reset(seed uint64, obs []float32) error { h.x = float64(seed%10) / 10; obs[0] = 0; return nil }
+func (h *heavy) Reset(seed uint64, obs []float32) error {
+	h.x = float64(seed%10) / 10
+	obs[0] = 0
+	return nil
+}
 func (h *heavy) Step(a, obs []float32) (env.Result, error) {
 	s := h.Spec()
 	var c [1]float32
