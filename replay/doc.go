@@ -1,0 +1,10 @@
+// Package replay holds transitions for off-policy learning: a preallocated
+// float32 ring buffer, batches sampled into caller-owned memory without
+// allocating, and a Mixed sampler that fills one batch from two sources at
+// a fixed ratio (offline ∪ online data, real ∪ imagined data).
+//
+// A Batch's Done column is 1 only for true terminations; a time-limit
+// truncation still bootstraps, so it is stored as 0 (Gymnasium semantics).
+// Buffers save and restore their exact contents and position as checkpoint
+// tensors, so a resumed run samples the same batches.
+package replay
