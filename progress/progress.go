@@ -52,14 +52,20 @@ type Bar struct {
 	bar     *mpb.Bar
 	start   time.Time
 	lastPct int64
+	first   int64
 }
 
 // Bar adds a bar for a phase named name with total steps, starting at done
-// (for a resumed run).
+// (for a resumed run). A nil Progress returns a nil Bar, whose methods do
+// nothing.
 func (p *Progress) Bar(name string, total, done int64) *Bar {
+	if p == nil {
+		return nil
+	}
 	b := &Bar{p: p, name: name, total: total, start: time.Now(), lastPct: -1}
 	b.status.Store("")
 	b.cur.Store(done)
+	b.first = done
 	if p.live != nil {
 		b.bar = p.live.AddBar(total,
 			mpb.PrependDecorators(decor.Name(name, decor.WC{C: decor.DindentRight | decor.DextraSpace}),
@@ -95,7 +101,7 @@ func (b *Bar) Set(step int64, status string) {
 	if pct/10 > b.lastPct/10 || step == b.total {
 		b.lastPct = pct
 		el := time.Since(b.start).Seconds()
-		rate := float64(step) / max(el, 1e-9)
+		rate := float64(step-b.first) / max(el, 1e-9)
 		b.p.mu.Lock()
 		fmt.Fprintf(b.p.out, "%s %d/%d (%d%%) %.0f steps/s %s\n", b.name, step, b.total, pct, rate, b.status.Load().(string))
 		b.p.mu.Unlock()
@@ -114,7 +120,7 @@ func (b *Bar) Done() {
 
 // Wait flushes and stops live rendering.
 func (p *Progress) Wait() {
-	if p.live != nil {
+	if p != nil && p.live != nil {
 		p.live.Wait()
 	}
 }

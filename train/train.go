@@ -1,0 +1,475 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/dwm-rl/dwm/agent"
+	"github.com/dwm-rl/dwm/checkpoint"
+	"github.com/dwm-rl/dwm/env"
+	"github.com/dwm-rl/dwm/eval"
+	"github.com/dwm-rl/dwm/progress"
+	"github.com/dwm-rl/dwm/replay"
+	"github.com/dwm-rl/dwm/rng"
+)
+
+// Phase names the part of training a step belongs to.
+type Phase string
+
+// The two phases.
+const (
+	Offline Phase = "offline"
+	Online  Phase = "online"
+)
+
+// ErrInterrupted is returned when the context was cancelled; a checkpoint
+// was saved first.
+var ErrInterrupted = errors.New("training interrupted; checkpoint saved")
+
+// Agent is what the loop trains.
+type Agent interface {
+	// Act writes one action in [-1, 1] for obs.
+	Act(obs, act []float32, deterministic bool) error
+	// ActBatch writes one action per observation row.
+	ActBatch(obs, act []float32, deterministic bool) error
+	// Update does one gradient update and returns its metrics (a slice the
+	// agent may reuse).
+	Update(b *replay.Batch) []agent.Metric
+	// State and SetState save and restore everything the agent needs to
+	// continue exactly.
+	State() (model, optimizer []checkpoint.Tensor, rngStates map[string][]byte, err error)
+	SetState(model, optimizer []checkpoint.Tensor, rngStates map[string][]byte) error
+}
+
+// Logger records metrics, e.g. into the run store.
+type Logger interface {
+	Log(step int64, phase string, metrics map[string]float64) error
+}
+
+// Hooks let a method extend the loop without a loop of its own (BDWM sets
+// its mixing ratio and BC weight before updates, trains its world model on
+// new data, and keeps extra state in checkpoints). Every field is optional.
+type Hooks struct {
+	// BeforeUpdate runs before each update of phase at that phase's step;
+	// it may change the sampler's ratio or the agent's loss weights, and
+	// returns metrics to log with the update's.
+	BeforeUpdate func(phase Phase, step int64) ([]agent.Metric, error)
+	// OnSwitch runs once between the offline and the online phase.
+	OnSwitch func() error
+	// AfterEnvStep runs after each online transition was stored.
+	AfterEnvStep func(step int64, obs, act []float32, reward float32, next []float32, terminal bool) error
+	// State and SetState add the method's own tensors and JSON to checkpoints.
+	State    func() ([]checkpoint.Tensor, json.RawMessage, error)
+	SetState func([]checkpoint.Tensor, json.RawMessage) error
+}
+
+// Config sets the loop's budgets and periods. Zero fields take defaults.
+type Config struct {
+	// OfflineSteps is the number of gradient updates on the offline data.
+	OfflineSteps int64 `yaml:"offline_steps"`
+	// OnlineSteps is the number of environment steps online.
+	OnlineSteps int64 `yaml:"online_steps"`
+	// LearningStarts is the number of initial online steps that take uniform
+	// random actions and make no updates, when there is no offline data.
+	// Default 0; CleanRL's SAC uses 5000 for MuJoCo.
+	LearningStarts int64 `yaml:"learning_starts"`
+	// UTD is the number of updates per online env step. Default 1.
+	UTD int `yaml:"utd"`
+	// BatchSize is the number of transitions per update. Default 256 (CORL).
+	BatchSize int `yaml:"batch_size"`
+	// EvalEvery is the period of evaluations in steps of each phase. Default 5000.
+	EvalEvery int64 `yaml:"eval_every"`
+	// EvalEpisodes is the number of episodes per evaluation. Default 10 (CORL).
+	EvalEpisodes int `yaml:"eval_episodes"`
+	// CheckpointEvery is the period of checkpoints in steps. Default 10000.
+	CheckpointEvery int64 `yaml:"checkpoint_every"`
+	// LogEvery is the period of logged update metrics in steps. Default 1000.
+	LogEvery int64 `yaml:"log_every"`
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.UTD == 0 {
+		c.UTD = 1
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 256 // CORL
+	}
+	if c.EvalEvery == 0 {
+		c.EvalEvery = 5000
+	}
+	if c.EvalEpisodes == 0 {
+		c.EvalEpisodes = 10 // CORL
+	}
+	if c.CheckpointEvery == 0 {
+		c.CheckpointEvery = 10000
+	}
+	if c.LogEvery == 0 {
+		c.LogEvery = 1000
+	}
+	return c
+}
+
+// Validate names the first field with an impossible value.
+func (c Config) Validate() error {
+	switch {
+	case c.OfflineSteps < 0:
+		return fmt.Errorf("train.offline_steps = %d: must be ≥ 0", c.OfflineSteps)
+	case c.OnlineSteps < 0:
+		return fmt.Errorf("train.online_steps = %d: must be ≥ 0", c.OnlineSteps)
+	case c.OfflineSteps == 0 && c.OnlineSteps == 0:
+		return fmt.Errorf("train: offline_steps and online_steps are both 0: nothing to do")
+	case c.LearningStarts < 0:
+		return fmt.Errorf("train.learning_starts = %d: must be ≥ 0", c.LearningStarts)
+	case c.UTD < 0:
+		return fmt.Errorf("train.utd = %d: must be ≥ 0", c.UTD)
+	case c.BatchSize < 0:
+		return fmt.Errorf("train.batch_size = %d: must be ≥ 0", c.BatchSize)
+	case c.EvalEvery < 0:
+		return fmt.Errorf("train.eval_every = %d: must be ≥ 0", c.EvalEvery)
+	case c.EvalEpisodes < 0:
+		return fmt.Errorf("train.eval_episodes = %d: must be ≥ 0", c.EvalEpisodes)
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("train.checkpoint_every = %d: must be ≥ 0", c.CheckpointEvery)
+	case c.LogEvery < 0:
+		return fmt.Errorf("train.log_every = %d: must be ≥ 0", c.LogEvery)
+	}
+	return nil
+}
+
+// Loop is one training run. Set its fields, then call Run.
+type Loop struct {
+	Config Config
+	// Seed is the run seed; the loop derives its streams from it.
+	Seed  uint64
+	Agent Agent
+	// Env is the training env (needed when OnlineSteps > 0).
+	Env env.Env
+	// Eval evaluates the agent; nil disables evaluation.
+	Eval *eval.Evaluator
+	// OfflineSampler draws offline batches (needed when OfflineSteps > 0).
+	OfflineSampler replay.Sampler
+	// OnlineBuffer receives online transitions; OnlineSampler draws online
+	// batches (the buffer itself, or a Mixed of offline and online data).
+	OnlineBuffer  *replay.Buffer
+	OnlineSampler replay.Sampler
+	// Checkpoints, if set, receives checkpoints; ConfigJSON is stored in each.
+	Checkpoints *checkpoint.Dir
+	ConfigJSON  json.RawMessage
+	Logger      Logger
+	Progress    *progress.Progress
+	Hooks       Hooks
+
+	st     state
+	batch  *replay.Batch
+	sample *rng.Stream // batch sampling
+	expl   *rng.Stream // warm-up random actions
+	// Evaluations holds every evaluation of this process, in order.
+	Evaluations []Evaluation
+}
+
+// Evaluation is one evaluation's result at a global step.
+type Evaluation struct {
+	Step  int64
+	Phase Phase
+	eval.Result
+}
+
+// state is the loop's own resumable state.
+type state struct {
+	OfflineStep int64 `json:"offline_step"`
+	OnlineStep  int64 `json:"online_step"`
+	Episodes    int64 `json:"episodes"`
+	Switched    bool  `json:"switched"`
+	LastCkpt    int64 `json:"last_checkpoint"`
+	Done        bool  `json:"done"`
+}
+
+// GlobalStep returns offline updates plus online env steps done so far.
+func (l *Loop) GlobalStep() int64 { return l.st.OfflineStep + l.st.OnlineStep }
+
+func (l *Loop) init() error {
+	l.Config = l.Config.WithDefaults()
+	if err := l.Config.Validate(); err != nil {
+		return err
+	}
+	if l.Agent == nil {
+		return errors.New("train: no agent")
+	}
+	if l.Config.OfflineSteps > 0 && l.OfflineSampler == nil {
+		return errors.New("train: offline steps requested but no offline data")
+	}
+	if l.Config.OnlineSteps > 0 && (l.Env == nil || l.OnlineBuffer == nil || l.OnlineSampler == nil) {
+		return errors.New("train: online steps need an env, an online buffer and an online sampler")
+	}
+	if l.sample == nil {
+		l.sample = rng.Derive(l.Seed, "train", "sample")
+		l.expl = rng.Derive(l.Seed, "train", "explore")
+	}
+	var obsDim, actDim int
+	switch {
+	case l.Env != nil:
+		s := l.Env.Spec()
+		obsDim, actDim = s.Obs.Dim, s.Act.Dim
+	case l.OnlineBuffer != nil:
+		obsDim, actDim = l.OnlineBuffer.Dims()
+	}
+	if obsDim == 0 {
+		if b, ok := l.OfflineSampler.(interface{ Dims() (int, int) }); ok {
+			obsDim, actDim = b.Dims()
+		}
+	}
+	if obsDim == 0 {
+		return errors.New("train: cannot tell observation and action widths (no env and no buffer)")
+	}
+	if l.batch == nil {
+		l.batch = replay.NewBatch(l.Config.BatchSize, obsDim, actDim, true)
+	}
+	return nil
+}
+
+// Run trains until both budgets are spent or ctx is cancelled (then it saves
+// a checkpoint and returns ErrInterrupted).
+func (l *Loop) Run(ctx context.Context) error {
+	if err := l.init(); err != nil {
+		return err
+	}
+	if err := l.runOffline(ctx); err != nil {
+		return err
+	}
+	if !l.st.Switched {
+		if l.Hooks.OnSwitch != nil && l.Config.OfflineSteps > 0 && l.Config.OnlineSteps > 0 {
+			if err := l.Hooks.OnSwitch(); err != nil {
+				return fmt.Errorf("train: offline→online switch: %w", err)
+			}
+		}
+		l.st.Switched = true
+	}
+	if err := l.runOnline(ctx); err != nil {
+		return err
+	}
+	l.st.Done = true
+	if l.Checkpoints != nil {
+		if err := l.save(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Loop) update(phase Phase, step int64, sampler replay.Sampler) ([]agent.Metric, error) {
+	var extra []agent.Metric
+	if l.Hooks.BeforeUpdate != nil {
+		m, err := l.Hooks.BeforeUpdate(phase, step)
+		if err != nil {
+			return nil, fmt.Errorf("train: %s step %d: %w", phase, step, err)
+		}
+		extra = m
+	}
+	sampler.SampleRows(l.sample, l.batch, 0, l.batch.Len())
+	m := l.Agent.Update(l.batch)
+	for _, x := range m {
+		if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
+			return nil, fmt.Errorf("train: %s step %d: metric %s is %v: training diverged", phase, step, x.Name, x.Value)
+		}
+	}
+	if extra != nil {
+		return append(append([]agent.Metric(nil), m...), extra...), nil
+	}
+	return m, nil
+}
+
+func (l *Loop) runOffline(ctx context.Context) error {
+	n := l.Config.OfflineSteps
+	if l.st.OfflineStep >= n {
+		return nil
+	}
+	bar := l.Progress.Bar("offline", n, l.st.OfflineStep)
+	defer bar.Done()
+	start, startStep := time.Now(), l.st.OfflineStep
+	for l.st.OfflineStep < n {
+		if ctx.Err() != nil {
+			return l.interrupt()
+		}
+		m, err := l.update(Offline, l.st.OfflineStep, l.OfflineSampler)
+		if err != nil {
+			return err
+		}
+		l.st.OfflineStep++
+		s := l.st.OfflineStep
+		if s%l.Config.LogEvery == 0 || s == n {
+			sps := float64(s-startStep) / time.Since(start).Seconds()
+			if err := l.log(Offline, m, map[string]float64{"time/updates_per_s": sps}); err != nil {
+				return err
+			}
+			bar.Set(s, l.status())
+		}
+		if s%l.Config.EvalEvery == 0 || s == n {
+			if err := l.evaluate(Offline); err != nil {
+				return err
+			}
+			bar.Set(s, l.status())
+		}
+		if l.Checkpoints != nil && l.GlobalStep()-l.st.LastCkpt >= l.Config.CheckpointEvery {
+			if err := l.save(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (l *Loop) runOnline(ctx context.Context) error {
+	n := l.Config.OnlineSteps
+	if l.st.OnlineStep >= n {
+		return nil
+	}
+	s := l.Env.Spec()
+	obs, next := make([]float32, s.Obs.Dim), make([]float32, s.Obs.Dim)
+	act := make([]float32, s.Act.Dim)
+	if err := l.Env.Reset(l.episodeSeed(), obs); err != nil {
+		return fmt.Errorf("train: reset %s: %w", s.ID, err)
+	}
+	bar := l.Progress.Bar("online", n, l.st.OnlineStep)
+	defer bar.Done()
+	var epRet float64
+	var epLen int
+	var m []agent.Metric
+	start, startStep := time.Now(), l.st.OnlineStep
+	warm := l.Config.OfflineSteps == 0 && l.Config.LearningStarts > 0
+	for l.st.OnlineStep < n {
+		t := l.st.OnlineStep
+		if warm && t < l.Config.LearningStarts {
+			for i := range act {
+				act[i] = float32(2*l.expl.Float64() - 1)
+			}
+		} else if err := l.Agent.Act(obs, act, false); err != nil {
+			return fmt.Errorf("train: act at online step %d: %w", t, err)
+		}
+		r, err := l.Env.Step(act, next)
+		if err != nil {
+			return fmt.Errorf("train: online step %d: %w", t, err)
+		}
+		l.OnlineBuffer.Add(obs, act, float32(r.Reward), next, r.Terminated)
+		if l.Hooks.AfterEnvStep != nil {
+			if err := l.Hooks.AfterEnvStep(t, obs, act, float32(r.Reward), next, r.Terminated); err != nil {
+				return fmt.Errorf("train: online step %d: %w", t, err)
+			}
+		}
+		epRet += r.Reward
+		epLen++
+		copy(obs, next)
+		if !warm || t >= l.Config.LearningStarts {
+			for range l.Config.UTD {
+				if m, err = l.update(Online, t, l.OnlineSampler); err != nil {
+					return err
+				}
+			}
+		}
+		l.st.OnlineStep++
+		t = l.st.OnlineStep
+		g := l.GlobalStep()
+		if m != nil && (t%l.Config.LogEvery == 0 || t == n) {
+			sps := float64(t-startStep) / time.Since(start).Seconds()
+			if err := l.log(Online, m, map[string]float64{"time/env_steps_per_s": sps}); err != nil {
+				return err
+			}
+		}
+		if t%l.Config.EvalEvery == 0 || t == n {
+			if err := l.evaluate(Online); err != nil {
+				return err
+			}
+		}
+		if r.Terminated || r.Truncated {
+			l.st.Episodes++
+			if err := l.logAt(g, Online, map[string]float64{"train/episode_return": epRet, "train/episode_length": float64(epLen)}); err != nil {
+				return err
+			}
+			epRet, epLen = 0, 0
+			bar.Set(t, l.status())
+			if l.Checkpoints != nil && t < n && g-l.st.LastCkpt >= l.Config.CheckpointEvery {
+				if err := l.save(); err != nil {
+					return err
+				}
+			}
+			if ctx.Err() != nil && t < n {
+				return l.interrupt()
+			}
+			if err := l.Env.Reset(l.episodeSeed(), obs); err != nil {
+				return fmt.Errorf("train: reset %s: %w", s.ID, err)
+			}
+		}
+	}
+	bar.Set(n, l.status())
+	return nil
+}
+
+// episodeSeed is the env seed of the next training episode.
+func (l *Loop) episodeSeed() uint64 {
+	return rng.Derive(l.Seed, "train", "episode", strconv.FormatInt(l.st.Episodes, 10)).Uint64()
+}
+
+func (l *Loop) interrupt() error {
+	if l.Checkpoints != nil {
+		if err := l.save(); err != nil {
+			return fmt.Errorf("%w (and saving failed: %v)", ErrInterrupted, err)
+		}
+	}
+	return ErrInterrupted
+}
+
+func (l *Loop) status() string {
+	if len(l.Evaluations) == 0 {
+		return ""
+	}
+	e := l.Evaluations[len(l.Evaluations)-1]
+	if !math.IsNaN(e.Normalized) {
+		return fmt.Sprintf("eval %.1f (%.1f norm.)", e.Return, e.Normalized)
+	}
+	return fmt.Sprintf("eval %.1f", e.Return)
+}
+
+func (l *Loop) evaluate(phase Phase) error {
+	if l.Eval == nil || l.Config.EvalEpisodes == 0 {
+		return nil
+	}
+	g := l.GlobalStep()
+	res, err := l.Eval.Run(func(obs, act []float32) error { return l.Agent.ActBatch(obs, act, true) },
+		rng.Derive(l.Seed, "eval", strconv.FormatInt(g, 10)).Uint64())
+	if err != nil {
+		return fmt.Errorf("train: evaluate at step %d: %w", g, err)
+	}
+	l.Evaluations = append(l.Evaluations, Evaluation{Step: g, Phase: phase, Result: res})
+	m := map[string]float64{"eval/return": res.Return, "eval/return_std": res.ReturnStd,
+		"eval/length": res.Length, "eval/success_rate": res.SuccessRate}
+	if !math.IsNaN(res.Normalized) {
+		m["eval/normalized_return"] = res.Normalized
+	}
+	return l.logAt(g, phase, m)
+}
+
+func (l *Loop) log(phase Phase, m []agent.Metric, extra map[string]float64) error {
+	out := make(map[string]float64, len(m)+len(extra))
+	for _, x := range m {
+		out[x.Name] = x.Value
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return l.logAt(l.GlobalStep(), phase, out)
+}
+
+func (l *Loop) logAt(step int64, phase Phase, m map[string]float64) error {
+	if l.Logger == nil {
+		return nil
+	}
+	if err := l.Logger.Log(step, string(phase), m); err != nil {
+		return fmt.Errorf("train: log step %d: %w", step, err)
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/dwm-rl/dwm/agent/sac"
+	"github.com/dwm-rl/dwm/checkpoint"
+	"github.com/dwm-rl/dwm/env"
+	"github.com/dwm-rl/dwm/envs"
+	"github.com/dwm-rl/dwm/eval"
+	"github.com/dwm-rl/dwm/replay"
+)
+
+type memLog struct{ rows []string }
+
+func (m *memLog) Log(step int64, phase string, metrics map[string]float64) error { return nil }
+
+func makeEnv(t testing.TB) env.Env {
+	e, err := envs.Make("pendulum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := env.Rescale(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// newLoop builds a small online SAC run on Pendulum.
+func newLoop(t testing.TB, dir string, steps int64) *Loop {
+	a, err := sac.New(3, 1, sac.Config{Hidden: []int{32, 32}}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf, _ := replay.New(int(steps), 3, 1, false)
+	ev, err := eval.New(2, 1, func(int) (env.Env, error) { return makeEnv(t), nil }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ev.Close() })
+	l := &Loop{
+		Config: Config{OnlineSteps: steps, LearningStarts: 200, BatchSize: 64, EvalEvery: 500, EvalEpisodes: 2,
+			CheckpointEvery: 150, LogEvery: 100},
+		Seed: 9, Agent: a, Env: makeEnv(t), Eval: ev, OnlineBuffer: buf, OnlineSampler: buf,
+		Logger: &memLog{},
+	}
+	if dir != "" {
+		l.Checkpoints = &checkpoint.Dir{Path: dir, Keep: 2}
+	}
+	return l
+}
+
+func finalState(t *testing.T, l *Loop) []float32 {
+	model, _, _, err := l.Agent.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []float32
+	for _, m := range model {
+		out = append(out, m.Data...)
+	}
+	return out
+}
+
+// An interrupted run resumed from its checkpoint ends bitwise where an
+// uninterrupted run ends: the same evaluations and the same parameters.
+func TestInterruptAndResumeIsExact(t *testing.T) {
+	const steps = 1000
+	ref := newLoop(t, t.TempDir(), steps)
+	if err := ref.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	first := newLoop(t, dir, steps)
+	ctx, cancel := context.WithCancel(context.Background())
+	first.Hooks.AfterEnvStep = func(step int64, _, _ []float32, _ float32, _ []float32, _ bool) error {
+		if step == 530 {
+			cancel()
+		}
+		return nil
+	}
+	if err := first.Run(ctx); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupted run returned %v", err)
+	}
+	if first.st.OnlineStep != 600 {
+		t.Fatalf("stopped at online step %d, want the episode boundary 600", first.st.OnlineStep)
+	}
+	ck, err := checkpoint.LoadLatest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := newLoop(t, dir, steps)
+	if err := second.Restore(ck); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(finalState(t, ref), finalState(t, second)) {
+		t.Fatal("resumed run's parameters differ from the uninterrupted run's")
+	}
+	last := func(l *Loop) Evaluation { return l.Evaluations[len(l.Evaluations)-1] }
+	if last(ref).Return != last(second).Return || last(ref).Step != last(second).Step {
+		t.Fatalf("final evaluation differs: %+v vs %+v", last(ref).Return, last(second).Return)
+	}
+	if !second.Done() {
+		t.Fatal("resumed run not marked done")
+	}
+}
+
+func TestSameSeedSameNumbers(t *testing.T) {
+	a, b := newLoop(t, "", 400), newLoop(t, "", 400)
+	if err := a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(finalState(t, a), finalState(t, b)) {
+		t.Fatal("same seed gave different parameters")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []Config{
+		{OnlineSteps: -1}, {}, {OnlineSteps: 5, UTD: -2}, {OnlineSteps: 5, EvalEpisodes: -1}, {OfflineSteps: 3, BatchSize: -4},
+	} {
+		if err := c.Validate(); err == nil {
+			t.Errorf("config %+v accepted", c)
+		}
+	}
+	l := &Loop{Config: Config{OfflineSteps: 10}}
+	if err := l.Run(context.Background()); err == nil {
+		t.Error("run without agent or data accepted")
+	}
+}
