@@ -168,7 +168,7 @@ int dwm_set_const(mjModel* m, dwm_status* st) {
 }
 
 void dwm_raw_loop(const mjModel* m, mjData* d, const mjtNum* actions, int nactions,
-                  long nsteps, int frameskip, const mjtNum* init, int reset_every) {
+                  long nsteps, int frameskip, int rne, const mjtNum* init, int reset_every) {
   int nu = m->nu;
   for (long t = 0; t < nsteps; t++) {
     if (t % reset_every == 0) {
@@ -181,6 +181,7 @@ void dwm_raw_loop(const mjModel* m, mjData* d, const mjtNum* actions, int nactio
     for (int k = 0; k < frameskip; k++) {
       mj_step(m, d);
     }
+    if (rne) mj_rnePostConstraint(m, d);
   }
 }
 

@@ -56,11 +56,12 @@ int dwm_step(const mjModel* m, mjData* d, int nstep, int rne, dwm_status* st);
 int dwm_set_const(mjModel* m, dwm_status* st);
 
 // dwm_raw_loop is the benchmark baseline: for each of nsteps env steps it
-// copies one row of actions into ctrl and calls mj_step frameskip times. Every
-// reset_every env steps it restores qpos/qvel from init (nq+nv values) after
-// mj_resetData. No guard, no checks: the plain C loop dwm is measured against.
+// copies one row of actions into ctrl and calls mj_step frameskip times (then
+// mj_rnePostConstraint if rne is nonzero). Every reset_every env steps it
+// restores qpos/qvel from init (nq+nv values) after mj_resetData. No guard,
+// no checks: the plain C loop dwm is measured against.
 void dwm_raw_loop(const mjModel* m, mjData* d, const mjtNum* actions, int nactions,
-                  long nsteps, int frameskip, const mjtNum* init, int reset_every);
+                  long nsteps, int frameskip, int rne, const mjtNum* init, int reset_every);
 
 // dwm_raise_error calls mju_error(msg) under a guard (tests the error path).
 int dwm_raise_error(const char* msg, dwm_status* st);

@@ -80,7 +80,8 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // Model is a compiled MuJoCo model (mjModel). After loading (and any
 // parameter edits) it is read-only and may be shared by many Data values used
 // from different goroutines. The C memory is freed once Close has been called
-// and every Data made from it has been closed.
+// and every Data made from it has been closed; the Model's own methods must
+// not be used after its Close.
 type Model struct {
 	ptr    *C.mjModel
 	refs   atomic.Int32 // the owner's reference plus one per live Data
@@ -161,8 +162,7 @@ func (m *Model) release() {
 	}
 }
 
-// NQ, NV and NU are the numbers of position coordinates, degrees of freedom
-// and actuators.
+// NQ is the number of position coordinates.
 func (m *Model) NQ() int { return m.nq }
 
 // NV is the number of degrees of freedom.
@@ -410,8 +410,8 @@ func (d *Data) Close() error {
 // Model returns the model the state belongs to.
 func (d *Data) Model() *Model { return d.model }
 
-// QPos, QVel and Ctrl are views of the C arrays (valid until Close); writes
-// go straight into the simulation state.
+// QPos is a view of the positions (valid until Close); writes go straight
+// into the simulation state, as for QVel and Ctrl.
 func (d *Data) QPos() []float64 { return d.qpos }
 
 // QVel is a view of the velocities (valid until Close).
@@ -423,11 +423,12 @@ func (d *Data) Ctrl() []float64 { return d.ctrl }
 // XPos returns body b's frame position as computed by the last forward pass.
 func (d *Data) XPos(b int) [3]float64 { return [3]float64(d.xpos[3*b : 3*b+3]) }
 
-// NCon and NEfc are the numbers of contacts and constraint rows found by the
-// last forward pass (bounded by the model's nconmax and njmax).
+// NCon is the number of contacts found by the last forward pass (at most the
+// model's nconmax).
 func (d *Data) NCon() int { return int(d.ptr.ncon) }
 
-// NEfc is the number of constraint rows of the last forward pass.
+// NEfc is the number of constraint rows of the last forward pass (at most
+// the model's njmax).
 func (d *Data) NEfc() int { return int(d.ptr.nefc) }
 
 // Time is the simulated time in seconds.
@@ -450,15 +451,19 @@ func (d *Data) Forward() error {
 // Any MuJoCo warning raised meanwhile is returned as a *SimError: NaN or Inf
 // in the state (MuJoCo then silently resets the data), full contact or
 // constraint buffers, singular inertia.
-func (d *Data) Step(n int) error {
-	return statusError("step", C.dwm_step(d.model.ptr, d.ptr, C.int(n), 1, d.st), d.st)
+func (d *Data) Step(n int) error { return d.step(n, true) }
+
+func (d *Data) step(n int, rne bool) error {
+	r := C.int(0)
+	if rne {
+		r = 1
+	}
+	return statusError("step", C.dwm_step(d.model.ptr, d.ptr, C.int(n), r, d.st), d.st)
 }
 
 // StepOnce runs a single mj_step, with no mj_rnePostConstraint (used to check
 // that Step matches stepping one frame per call).
-func (d *Data) StepOnce() error {
-	return statusError("step", C.dwm_step(d.model.ptr, d.ptr, 1, 0, d.st), d.st)
-}
+func (d *Data) StepOnce() error { return d.step(1, false) }
 
 // State copies qpos, qvel, act, qacc_warmstart and time into one slice (for
 // bitwise comparisons of two simulations).
@@ -472,12 +477,17 @@ func (d *Data) State() []float64 {
 }
 
 // rawLoop runs the benchmark baseline in C: nsteps env steps of frameskip
-// mj_step calls with controls cycled from actions (rows of nu), resetting to
-// init (qpos then qvel) every resetEvery env steps.
-func (d *Data) rawLoop(actions []float64, nsteps int64, frameskip int, init []float64, resetEvery int) {
+// mj_step calls (plus mj_rnePostConstraint when rne) with controls cycled
+// from actions (rows of nu), resetting to init (qpos then qvel) every
+// resetEvery env steps.
+func (d *Data) rawLoop(actions []float64, nsteps int64, frameskip int, rne bool, init []float64, resetEvery int) {
 	nu := d.model.nu
+	r := C.int(0)
+	if rne {
+		r = 1
+	}
 	C.dwm_raw_loop(d.model.ptr, d.ptr, (*C.mjtNum)(unsafe.Pointer(&actions[0])), C.int(len(actions)/nu),
-		C.long(nsteps), C.int(frameskip), (*C.mjtNum)(unsafe.Pointer(&init[0])), C.int(resetEvery))
+		C.long(nsteps), C.int(frameskip), r, (*C.mjtNum)(unsafe.Pointer(&init[0])), C.int(resetEvery))
 }
 
 // raiseError calls mju_error(msg) under a guard (a test hook for the error
