@@ -112,8 +112,6 @@ func TestMorphologyShift(t *testing.T) {
 	sh, m := params(t, "walker2d-morphology-2.0")
 	b := id(t, m, ObjBody, "foot")
 	g := id(t, m, ObjGeom, "foot_geom")
-	jnt := id(t, m, ObjJoint, "foot_joint")
-	_ = jnt
 	ch := changed(base, sh)
 	want := map[string][]int{
 		"body_mass": {b}, "body_inertia": {3 * b, 3*b + 1, 3*b + 2}, "geom_rbound": {g},
