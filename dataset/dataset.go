@@ -348,23 +348,48 @@ func (d *Dataset) MCReturns(gamma float64, opt MCOptions) ([]float32, error) {
 	}
 	out := make([]float32, d.Len())
 	for _, e := range d.Episodes() {
-		if opt.Sparse && !e.Terminated() && allEqual(e.Rewards, opt.FailureReward) {
-			tail := float32(float64(opt.FailureReward) / (1 - gamma))
-			for i := e.Start; i < e.End; i++ {
-				out[i] = tail
-			}
-			continue
-		}
-		var g float64
-		for i := e.Len() - 1; i >= 0; i-- {
-			if e.Terminals[i] {
-				g = 0
-			}
-			g = float64(e.Rewards[i]) + gamma*g
-			out[e.Start+i] = float32(g)
-		}
+		episodeMC(out[e.Start:e.End], e.Rewards, e.Terminals, gamma, opt)
 	}
 	return out, nil
+}
+
+// EpisodeMCReturns writes into dst the Monte-Carlo returns of one episode,
+// given its rewards and terminal flags, by the rules of MCReturns: the
+// episode is taken to end with its last step, by a terminal if
+// terminals[len-1] is set and otherwise by a timeout. Replay buffers use it
+// to fill the MC column of online episodes as they finish. It returns an
+// error if the lengths differ or gamma is out of range.
+func EpisodeMCReturns(dst, rewards []float32, terminals []bool, gamma float64, opt MCOptions) error {
+	if len(dst) != len(rewards) || len(terminals) != len(rewards) {
+		return fmt.Errorf("episode MC returns: lengths dst %d, rewards %d, terminals %d", len(dst), len(rewards), len(terminals))
+	}
+	if !(gamma >= 0 && gamma <= 1) || (opt.Sparse && gamma == 1) {
+		return fmt.Errorf("episode MC returns: gamma %v, want in [0, 1] (and < 1 with a sparse failure tail)", gamma)
+	}
+	episodeMC(dst, rewards, terminals, gamma, opt)
+	return nil
+}
+
+func episodeMC(dst, rewards []float32, terminals []bool, gamma float64, opt MCOptions) {
+	n := len(rewards)
+	if n == 0 {
+		return
+	}
+	if opt.Sparse && !terminals[n-1] && allEqual(rewards, opt.FailureReward) {
+		tail := float32(float64(opt.FailureReward) / (1 - gamma))
+		for i := range dst {
+			dst[i] = tail
+		}
+		return
+	}
+	var g float64
+	for i := n - 1; i >= 0; i-- {
+		if terminals[i] {
+			g = 0
+		}
+		g = float64(rewards[i]) + gamma*g
+		dst[i] = float32(g)
+	}
 }
 
 func allEqual(x []float32, v float32) bool {
