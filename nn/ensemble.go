@@ -27,25 +27,59 @@ type EnsembleLinear struct {
 	bwd    ensBackward
 }
 
-// ensForward is one member's forward pass as a blas.Task item.
+// ensForward is the forward pass as a blas.Task: item i computes rows part
+// i%splits of member i/splits.
 type ensForward struct {
-	l       *EnsembleLinear
-	n       int
-	x, z, y *tensor.Mat
+	l         *EnsembleLinear
+	n, splits int
+	x, z, y   *tensor.Mat
 }
 
-// Run computes member k.
-func (t *ensForward) Run(k int) { t.l.forwardMember(k, t.n, t.x, t.z, t.y) }
+// Run computes item i.
+func (t *ensForward) Run(i int) {
+	k, s := i/t.splits, i%t.splits
+	lo, hi := k*t.n+s*t.n/t.splits, k*t.n+(s+1)*t.n/t.splits
+	t.l.forwardRows(k, lo, hi, t.x, t.z, t.y)
+}
 
-// ensBackward is one member's backward pass as a blas.Task item.
+// ensBackward is the backward pass as a blas.Task in two phases. Phase 0
+// has K items: member k's activation gradient dz and bias gradient. Phase 1
+// has 2K items so that an odd K still balances over two workers: with input
+// gradients, items k < K add member k's weight gradient and items K+k
+// compute its input gradient; without, the two items of a member add the
+// weight gradient of one half of the output columns each.
 type ensBackward struct {
 	l      *EnsembleLinear
 	n      int
+	phase  int
 	dy, dz *tensor.Mat
 }
 
-// Run back-propagates member k.
-func (t *ensBackward) Run(k int) { t.l.backwardMember(k, t.n, t.dy, t.dz) }
+// Run computes item i of the current phase.
+func (t *ensBackward) Run(i int) {
+	l, n := t.l, t.n
+	if t.phase == 0 {
+		l.actBackwardMember(i, n, t.dy, t.dz)
+		return
+	}
+	in, out := l.In, l.Out
+	k := i % l.K
+	second := i >= l.K
+	x := l.x.Data[k*n*in:]
+	dz := t.dz.Data[k*n*out:]
+	switch {
+	case !l.NoInputGrad && !second:
+		blas.SgemmSerial(true, false, in, out, n, 1, x, in, dz, out, 1, l.W.G[k*in*out:], out)
+	case !l.NoInputGrad:
+		blas.SgemmSerial(false, true, n, in, out, 1, dz, out, l.W.W[k*in*out:], out, 0, l.dx.Data[k*n*in:], in)
+	default:
+		c0, c1 := 0, out/2
+		if second {
+			c0, c1 = out/2, out
+		}
+		blas.SgemmSerial(true, false, in, c1-c0, n, 1, x, in, dz[c0:], out, 1, l.W.G[k*in*out+c0:], out)
+	}
+}
 
 // NewEnsembleLinear returns K members initialised independently like
 // PyTorch's nn.Linear from s, with parameters name+"/w" [K, In, Out] and
@@ -72,18 +106,28 @@ func (l *EnsembleLinear) rows(op string, x *tensor.Mat) int {
 	return x.Rows / l.K
 }
 
-// forwardMember computes member k's rows [k*n, (k+1)*n) of z (pre-activation)
-// and y = f(z).
-func (l *EnsembleLinear) forwardMember(k, n int, x, z, y *tensor.Mat) {
+// forwardRows computes rows [lo, hi) (all in member k's block) of z
+// (pre-activation) and y = f(z).
+func (l *EnsembleLinear) forwardRows(k, lo, hi int, x, z, y *tensor.Mat) {
 	in, out := l.In, l.Out
-	if n == 0 {
+	if hi <= lo {
 		return
 	}
-	blas.SgemmSerial(false, false, n, out, in, 1, x.Data[k*n*in:], in, l.W.W[k*in*out:], out, 0, z.Data[k*n*out:], out)
+	blas.SgemmSerial(false, false, hi-lo, out, in, 1, x.Data[lo*in:], in, l.W.W[k*in*out:], out, 0, z.Data[lo*out:], out)
 	var zv, yv tensor.Mat
-	z.RowViewInto(&zv, k*n, (k+1)*n)
-	y.RowViewInto(&yv, k*n, (k+1)*n)
+	z.RowViewInto(&zv, lo, hi)
+	y.RowViewInto(&yv, lo, hi)
 	tensor.BiasAct(l.Act, &yv, &zv, l.B.W[k*out:(k+1)*out])
+}
+
+// splits returns how many row parts each member's forward pass is cut into
+// so that K·splits items balance over the workers.
+func (l *EnsembleLinear) splits(n int) int {
+	p := blas.Threads()
+	if p <= 1 || l.K%p == 0 || n < 64 {
+		return 1
+	}
+	return p
 }
 
 // Forward evaluates every member on its block of x and caches x.
@@ -97,8 +141,9 @@ func (l *EnsembleLinear) Forward(x *tensor.Mat) *tensor.Mat {
 		l.z.Resize(x.Rows, l.Out)
 		z = &l.z
 	}
-	l.fwd = ensForward{l, n, x, z, &l.y}
-	parallelMembers(l.K, n*l.In*l.Out, &l.fwd)
+	sp := l.splits(n)
+	l.fwd = ensForward{l, n, sp, x, z, &l.y}
+	parallelMembers(l.K*sp, n*l.In*l.Out/sp, &l.fwd)
 	l.fwd = ensForward{}
 	return &l.y
 }
@@ -119,43 +164,40 @@ func (l *EnsembleLinear) Backward(dy *tensor.Mat) *tensor.Mat {
 	if !l.NoInputGrad {
 		l.dx.Resize(dy.Rows, l.In)
 	}
-	l.bwd = ensBackward{l, n, dy, dz}
-	parallelMembers(l.K, n*l.In*l.Out, &l.bwd)
-	l.bwd = ensBackward{}
+	if n > 0 {
+		l.bwd = ensBackward{l: l, n: n, dy: dy, dz: dz}
+		// Elementwise work: parallel only when the layer is large.
+		parallelMembers(l.K, n*l.Out*64, &l.bwd)
+		l.bwd.phase = 1
+		parallelMembers(2*l.K, n*l.In*l.Out/2, &l.bwd)
+		l.bwd = ensBackward{}
+	}
 	if l.NoInputGrad {
 		return nil
 	}
 	return &l.dx
 }
 
-// backwardMember back-propagates member k's rows of dy, writing the
-// activation gradient into dz (unused for Identity).
-func (l *EnsembleLinear) backwardMember(k, n int, dy, dz *tensor.Mat) {
-	in, out := l.In, l.Out
-	if n == 0 {
-		return
-	}
+// actBackwardMember sets member k's rows of dz to the gradient before the
+// activation (dz is dy itself for Identity) and adds its bias gradient.
+func (l *EnsembleLinear) actBackwardMember(k, n int, dy, dz *tensor.Mat) {
+	out := l.Out
 	var dyv, dzv, zv, yv tensor.Mat
 	dy.RowViewInto(&dyv, k*n, (k+1)*n)
-	l.y.RowViewInto(&yv, k*n, (k+1)*n)
 	gb := l.B.G[k*out : (k+1)*out]
 	if l.Act == tensor.Identity {
 		tensor.AddSumRows(gb, &dyv)
-		dzv = dyv
+		return
+	}
+	l.y.RowViewInto(&yv, k*n, (k+1)*n)
+	dz.RowViewInto(&dzv, k*n, (k+1)*n)
+	zp := &zv
+	if l.Act.NeedsInput() {
+		l.z.RowViewInto(&zv, k*n, (k+1)*n)
 	} else {
-		dz.RowViewInto(&dzv, k*n, (k+1)*n)
-		zp := &zv
-		if l.Act.NeedsInput() {
-			l.z.RowViewInto(&zv, k*n, (k+1)*n)
-		} else {
-			zp = nil
-		}
-		tensor.ActBackward(l.Act, &dzv, &dyv, zp, &yv, gb)
+		zp = nil
 	}
-	blas.SgemmSerial(true, false, in, out, n, 1, l.x.Data[k*n*in:], in, dzv.Data, out, 1, l.W.G[k*in*out:], out)
-	if !l.NoInputGrad {
-		blas.SgemmSerial(false, true, n, in, out, 1, dzv.Data, out, l.W.W[k*in*out:], out, 0, l.dx.Data[k*n*in:], in)
-	}
+	tensor.ActBackward(l.Act, &dzv, &dyv, zp, &yv, gb)
 }
 
 // Predict sets dst to every member's output for its block of x without
@@ -163,8 +205,9 @@ func (l *EnsembleLinear) backwardMember(k, n int, dy, dz *tensor.Mat) {
 func (l *EnsembleLinear) Predict(dst, x *tensor.Mat) {
 	n := l.rows("Predict", x)
 	dst.Resize(x.Rows, l.Out)
-	l.fwd = ensForward{l, n, x, dst, dst}
-	parallelMembers(l.K, n*l.In*l.Out, &l.fwd)
+	sp := l.splits(n)
+	l.fwd = ensForward{l, n, sp, x, dst, dst}
+	parallelMembers(l.K*sp, n*l.In*l.Out/sp, &l.fwd)
 	l.fwd = ensForward{}
 }
 

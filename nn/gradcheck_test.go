@@ -299,33 +299,48 @@ func TestEnsembleEqualsSeparateLinears(t *testing.T) {
 
 func TestEnsembleParallelMatchesSerial(t *testing.T) {
 	const K, B, in, out = 5, 64, 64, 64
-	run := func(threads int) (y, dx *tensor.Mat, gw []float32) {
+	run := func(threads int, noInputGrad bool) (y, dx *tensor.Mat, g [][]float32) {
 		old := blas.Threads()
 		blas.SetThreads(threads)
 		defer blas.SetThreads(old)
 		s := rng.New(9)
 		m := NewEnsembleMLP("e", K, MLPConfig{Sizes: []int{in, out, out}, Hidden: tensor.SiLU}, s)
+		m.NoInputGrad = noInputGrad
 		x := randMat(s, K*B, in, 1)
 		dy := randMat(s, K*B, out, 1)
 		y = m.Forward(x).Clone()
-		dx = m.Backward(dy).Clone()
-		return y, dx, append([]float32(nil), m.Params()[0].G...)
-	}
-	y1, dx1, g1 := run(1)
-	y2, dx2, g2 := run(2)
-	for i := range y1.Data {
-		if y1.Data[i] != y2.Data[i] {
-			t.Fatalf("output %d differs between 1 and 2 threads", i)
+		if d := m.Backward(dy); d != nil {
+			dx = d.Clone()
 		}
-	}
-	for i := range dx1.Data {
-		if dx1.Data[i] != dx2.Data[i] {
-			t.Fatalf("input gradient %d differs", i)
+		for _, p := range m.Params() {
+			g = append(g, append([]float32(nil), p.G...))
 		}
+		return y, dx, g
 	}
-	for i := range g1 {
-		if g1[i] != g2[i] {
-			t.Fatalf("weight gradient %d differs", i)
+	close := func(a, b []float32) bool {
+		for i := range a {
+			if math.Abs(float64(a[i]-b[i])) > 1e-5*(1+math.Abs(float64(a[i]))) {
+				return false
+			}
+		}
+		return true
+	}
+	y1, dx1, g1 := run(1, false)
+	for _, tc := range []struct {
+		threads int
+		noDX    bool
+	}{{2, false}, {2, true}, {1, true}, {3, false}} {
+		y2, dx2, g2 := run(tc.threads, tc.noDX)
+		if !close(y1.Data, y2.Data) {
+			t.Fatalf("%+v: outputs differ", tc)
+		}
+		if tc.noDX != (dx2 == nil) || (!tc.noDX && !close(dx1.Data, dx2.Data)) {
+			t.Fatalf("%+v: input gradients differ", tc)
+		}
+		for i := range g1 {
+			if !close(g1[i], g2[i]) {
+				t.Fatalf("%+v: gradient of parameter %d differs", tc, i)
+			}
 		}
 	}
 }

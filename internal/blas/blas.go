@@ -52,7 +52,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	splitRows := m >= n || n < 2*minBlock
+	// Each block packs all of the operand it does not split: splitting C's
+	// rows repeats B's packing (k×n values), splitting columns repeats A's
+	// (m×k). Split the larger of m and n.
+	splitRows := m > n || n < 2*minBlock
 	size := n
 	if splitRows {
 		size = m
@@ -67,11 +70,13 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	// Blocks are multiples of 16 rows/columns so the kernel's panels stay whole.
 	blk := (size + p - 1) / p
 	blk = (blk + 15) &^ 15
-	g := gemmTasks.Get().(*gemmTask)
+	g := getGemmTask()
 	*g = gemmTask{splitRows, transA, transB, m, n, k, size, blk, alpha, a, lda, b, ldb, beta, c, ldc}
 	ParallelFor((size+blk-1)/blk, p, g)
 	*g = gemmTask{}
-	gemmTasks.Put(g)
+	gemmMu.Lock()
+	gemmFree = append(gemmFree, g)
+	gemmMu.Unlock()
 }
 
 // gemmTask is one split Sgemm: item i computes block i of C's rows (or
@@ -89,7 +94,21 @@ type gemmTask struct {
 	ldc                  int
 }
 
-var gemmTasks = sync.Pool{New: func() any { return new(gemmTask) }}
+var (
+	gemmMu   sync.Mutex
+	gemmFree []*gemmTask // idle tasks (a free list, see parallel.go)
+)
+
+func getGemmTask() *gemmTask {
+	gemmMu.Lock()
+	defer gemmMu.Unlock()
+	if n := len(gemmFree); n > 0 {
+		g := gemmFree[n-1]
+		gemmFree = gemmFree[:n-1]
+		return g
+	}
+	return new(gemmTask)
+}
 
 // Run computes block i.
 func (g *gemmTask) Run(i int) {

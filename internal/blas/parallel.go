@@ -30,7 +30,10 @@ func (b *batch) work() {
 }
 
 var (
-	batches = sync.Pool{New: func() any { return new(batch) }}
+	// free holds idle batches (a free list rather than a sync.Pool, which
+	// the garbage collector empties, so steady state never allocates).
+	freeMu  sync.Mutex
+	free    []*batch
 	workCh  = make(chan *batch, 64)
 	workMu  sync.Mutex
 	workers int
@@ -63,7 +66,7 @@ func ParallelFor(n, p int, t Task) {
 		return
 	}
 	ensureWorkers(p - 1)
-	b := batches.Get().(*batch)
+	b := getBatch()
 	b.task, b.n = t, n
 	b.next.Store(0)
 	b.wg.Add(p - 1)
@@ -73,5 +76,18 @@ func ParallelFor(n, p int, t Task) {
 	b.work()
 	b.wg.Wait()
 	b.task = nil
-	batches.Put(b)
+	freeMu.Lock()
+	free = append(free, b)
+	freeMu.Unlock()
+}
+
+func getBatch() *batch {
+	freeMu.Lock()
+	defer freeMu.Unlock()
+	if n := len(free); n > 0 {
+		b := free[n-1]
+		free = free[:n-1]
+		return b
+	}
+	return new(batch)
 }
