@@ -76,7 +76,7 @@ type Config struct {
 	OnlineSteps int64 `yaml:"online_steps"`
 	// LearningStarts is the number of initial online steps that take uniform
 	// random actions and make no updates, when there is no offline data.
-	// Default 0; CleanRL's SAC uses 5000 for MuJoCo.
+	// Default 5000 (CleanRL's SAC).
 	LearningStarts int64 `yaml:"learning_starts"`
 	// UTD is the number of updates per online env step. Default 1.
 	UTD int `yaml:"utd"`
@@ -96,6 +96,9 @@ type Config struct {
 func (c Config) WithDefaults() Config {
 	if c.UTD == 0 {
 		c.UTD = 1
+	}
+	if c.LearningStarts == 0 {
+		c.LearningStarts = 5000 // CleanRL's SAC
 	}
 	if c.BatchSize == 0 {
 		c.BatchSize = 256 // CORL

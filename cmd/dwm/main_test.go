@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func dwm(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+// Bad input gets a clear error naming what is wrong, never a panic.
+func TestBadInput(t *testing.T) {
+	runs := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"fly"}, `unknown command "fly"`},
+		{[]string{"train", "ppo", "--env", "pendulum", "--runs", runs}, "known: sac"},
+		{[]string{"train", "sac", "--env", "pendlum", "--steps", "10", "--runs", runs}, "known ids"},
+		{[]string{"train", "sac", "--env", "pendulum", "--steps", "-5", "--runs", runs}, "online_steps = -5"},
+		{[]string{"train", "sac", "--env", "pendulum", "--steps", "10", "--set", "sac.actorlr=.nan", "--runs", runs}, "ActorLR"},
+		{[]string{"train", "sac", "--env", "pendulum", "--steps", "10", "--set", "sac.tau=-0.1", "--runs", runs}, "Tau"},
+		{[]string{"train", "sac", "--env", "pendulum", "--set", "sac.gama=0.9", "--runs", runs}, "gama"},
+		{[]string{"train", "sac", "--env", "pendulum", "--seeds", "0,x", "--runs", runs}, `"x"`},
+		{[]string{"train", "sac", "--env", "pendulum", "--config", filepath.Join(runs, "none.yaml"), "--runs", runs}, "none.yaml"},
+		{[]string{"train", "sac", "--env", "pendulum", "--steps", "10", "--set", "buffer.ratio=1.5", "--runs", runs}, "buffer.ratio = 1.5"},
+		{[]string{"eval", "--run", "nosuchrun", "--runs", runs}, "nosuchrun"},
+		{[]string{"train", "--resume", "nosuchrun", "--runs", runs}, "nosuchrun"},
+		{[]string{"runs", "list", "--runs", filepath.Join(runs, "empty")}, "no run store"},
+	}
+	for _, c := range cases {
+		code, _, stderr := dwm(t, c.args...)
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("dwm %s: exit %d, stderr %q; want a failure mentioning %q", strings.Join(c.args, " "), code, stderr, c.want)
+		}
+	}
+}
+
+// A short run trains, records itself, evaluates from its checkpoint, and
+// refuses a second resume of a finished run.
+func TestTrainEvalRuns(t *testing.T) {
+	runs := t.TempDir()
+	code, out, errOut := dwm(t, "train", "sac", "--env", "pendulum", "--steps", "400", "--seed", "3", "--runs", runs, "--name", "tiny",
+		"--set", "train.learning_starts=200", "--set", "train.eval_episodes=2", "--set", "sac.hidden=[16,16]", "--quiet")
+	if code != 0 {
+		t.Fatalf("train failed: %s", errOut)
+	}
+	if !strings.Contains(out, "run tiny done: final eval return") {
+		t.Fatalf("unexpected output %q", out)
+	}
+	cfg, err := os.ReadFile(filepath.Join(runs, "tiny", "config.yaml"))
+	if err != nil || !strings.Contains(string(cfg), "learning_starts: 200") {
+		t.Fatalf("resolved config not saved: %v %s", err, cfg)
+	}
+	code, out, errOut = dwm(t, "eval", "--run", "tiny", "--runs", runs, "--episodes", "3")
+	if code != 0 || !strings.Contains(out, "3 episodes: return") || !strings.Contains(out, "normalized") {
+		t.Fatalf("eval: %d %q %q", code, out, errOut)
+	}
+	code, out, _ = dwm(t, "runs", "list", "--runs", runs)
+	if code != 0 || !strings.Contains(out, "tiny") || !strings.Contains(out, "done") {
+		t.Fatalf("runs list: %q", out)
+	}
+	code, out, _ = dwm(t, "runs", "show", "tiny", "--runs", runs)
+	if code != 0 || !strings.Contains(out, "eval/return") {
+		t.Fatalf("runs show: %q", out)
+	}
+	code, _, errOut = dwm(t, "train", "--resume", "tiny", "--runs", runs)
+	if code == 0 || !strings.Contains(errOut, "already finished") {
+		t.Fatalf("resume of a finished run: %d %q", code, errOut)
+	}
+	// A corrupt checkpoint is a clear error naming the file.
+	ents, _ := filepath.Glob(filepath.Join(runs, "tiny", "checkpoints", "step-*", "model.safetensors"))
+	if len(ents) == 0 {
+		t.Fatal("no checkpoint written")
+	}
+	for _, p := range ents {
+		os.WriteFile(p, []byte("garbage"), 0o644)
+	}
+	code, _, errOut = dwm(t, "eval", "--run", "tiny", "--runs", runs)
+	if code == 0 || !strings.Contains(errOut, "model.safetensors") {
+		t.Fatalf("corrupt checkpoint: %d %q", code, errOut)
+	}
+	code, _, errOut = dwm(t, "train", "sac", "--env", "pendulum", "--steps", "10", "--runs", runs, "--name", "tiny")
+	if code == 0 || !strings.Contains(errOut, "already exists") {
+		t.Fatalf("reusing a run name: %d %q", code, errOut)
+	}
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/dwm-rl/dwm/experiment"
+)
+
+// multiFlag collects repeated --set values.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("dwm "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseArgs lets positional arguments come before flags (dwm train sac --env …).
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, errUsage
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func parseSeeds(s string) ([]uint64, error) {
+	var out []uint64
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--seeds: %q is not a non-negative integer", f)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--seeds %q: no seeds", s)
+	}
+	return out, nil
+}
+
+func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train", stderr)
+	var sets multiFlag
+	envID := fs.String("env", "", "env id (see dwm envs)")
+	data := fs.String("dataset", "", "offline dataset file (.npz, .hdf5)")
+	steps := fs.Int64("steps", -1, "online env steps (alias of --online-steps)")
+	online := fs.Int64("online-steps", -1, "online env steps")
+	offline := fs.Int64("offline-steps", -1, "offline gradient steps")
+	seed := fs.Uint64("seed", 0, "run seed")
+	seeds := fs.String("seeds", "", "comma-separated seeds: one run each, then aggregate statistics")
+	cfgFile := fs.String("config", "", "YAML or TOML config file")
+	fs.Var(&sets, "set", "override key.path=value (repeatable)")
+	runsDir := fs.String("runs", "runs", "runs directory")
+	store := fs.String("store", "", "run store (default <runs>/dwm.db)")
+	name := fs.String("name", "", "run name (default <env>__<algo>__<seed>__<time>)")
+	resume := fs.String("resume", "", "continue the named run from its latest checkpoint")
+	quiet := fs.Bool("quiet", false, "no progress bars")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	opts := experiment.Options{Out: stderr, Quiet: *quiet}
+	if *resume != "" {
+		if len(pos) > 0 {
+			return fmt.Errorf("--resume takes no algorithm: the run's config says it")
+		}
+		res, err := experiment.Resume(ctx, *resume, *runsDir, opts)
+		if err != nil {
+			return err
+		}
+		printResult(stdout, res)
+		return nil
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("want one algorithm (known: %s), got %q", strings.Join(experiment.Algos(), ", "), pos)
+	}
+	base := experiment.Config{Algo: pos[0], Env: *envID, Dataset: *data, Seed: *seed, RunsDir: *runsDir, Store: *store, Name: *name}
+	c, err := experiment.Load(*cfgFile, sets, base)
+	if err != nil {
+		return err
+	}
+	// Flags given explicitly win over the file.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["env"] {
+		c.Env = *envID
+	}
+	if set["dataset"] {
+		c.Dataset = *data
+	}
+	if set["seed"] {
+		c.Seed = *seed
+	}
+	if set["steps"] {
+		c.Train.OnlineSteps = *steps
+	}
+	if set["online-steps"] {
+		c.Train.OnlineSteps = *online
+	}
+	if set["offline-steps"] {
+		c.Train.OfflineSteps = *offline
+	}
+	c = c.WithDefaults()
+	list := []uint64{c.Seed}
+	if *seeds != "" {
+		if list, err = parseSeeds(*seeds); err != nil {
+			return err
+		}
+		if c.Name != "" && len(list) > 1 {
+			return fmt.Errorf("--name with several seeds would name every run the same")
+		}
+	}
+	var results []experiment.Result
+	for _, s := range list {
+		c.Seed = s
+		res, err := experiment.Run(ctx, c, opts)
+		if err != nil {
+			return err
+		}
+		printResult(stdout, res)
+		results = append(results, res)
+		if res.Interrupted {
+			return nil
+		}
+	}
+	if len(results) > 1 {
+		experiment.WriteSeedSummary(stdout, results)
+	}
+	return nil
+}
+
+func printResult(w io.Writer, r experiment.Result) {
+	if r.Interrupted {
+		fmt.Fprintf(w, "run %s interrupted; checkpoint saved. Continue with: dwm train --resume %s\n", r.Name, r.Name)
+		return
+	}
+	if f, ok := r.Final(); ok {
+		fmt.Fprintf(w, "run %s done: final eval return %s at step %d over %d episodes\n",
+			r.Name, experiment.FormatScore(f.Return, f.Normalized), f.Step, len(f.Episodes))
+		return
+	}
+	fmt.Fprintf(w, "run %s done\n", r.Name)
+}

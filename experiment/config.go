@@ -1,0 +1,147 @@
+package experiment
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dwm-rl/dwm/agent/sac"
+	"github.com/dwm-rl/dwm/config"
+	"github.com/dwm-rl/dwm/train"
+)
+
+// Algos lists the algorithm names Run accepts.
+func Algos() []string { return []string{"sac"} }
+
+// Config is everything that defines a run.
+type Config struct {
+	// Algo names the algorithm (see Algos).
+	Algo string `yaml:"algo"`
+	// Env is the env id (see `dwm envs`).
+	Env string `yaml:"env"`
+	// Dataset is the path of an offline dataset (.npz, .hdf5); empty for
+	// pure online training.
+	Dataset string `yaml:"dataset"`
+	// Seed is the run seed; every random stream derives from it.
+	Seed uint64 `yaml:"seed"`
+	// Name overrides the run's name (default <env>__<algo>__<seed>__<time>).
+	Name string `yaml:"name"`
+	// RunsDir holds run directories and, by default, the store. Default "runs".
+	RunsDir string `yaml:"runs_dir"`
+	// Store is the SQLite run store. Default <runs_dir>/dwm.db.
+	Store string `yaml:"store"`
+	// Train holds the loop's budgets and periods.
+	Train train.Config `yaml:"train"`
+	// Buffer configures the replay buffers.
+	Buffer BufferConfig `yaml:"buffer"`
+	// SAC holds SAC's hyperparameters (used when Algo is "sac").
+	SAC sac.Config `yaml:"sac"`
+}
+
+// BufferConfig configures the replay buffers.
+type BufferConfig struct {
+	// Size is the online buffer's capacity. Default: the online steps
+	// (nothing is ever overwritten), at most 1,000,000 (CORL).
+	Size int `yaml:"size"`
+	// Mix chooses how offline data is used online: "symmetric" samples
+	// Ratio of each batch from the online buffer and the rest from the
+	// dataset (Cal-QL's 50/50 with Ratio 0.5); "append" puts online
+	// transitions into the dataset's buffer (CORL's IQL/AWAC). Default
+	// "append".
+	Mix string `yaml:"mix"`
+	// Ratio is the online fraction of each batch with Mix "symmetric".
+	// Default 0.5 (Cal-QL).
+	Ratio float64 `yaml:"ratio"`
+}
+
+// Default returns the default config for algo on env.
+func Default(algo, env string) Config {
+	c := Config{Algo: algo, Env: env}
+	return c.WithDefaults()
+}
+
+// WithDefaults fills zero fields with their defaults.
+func (c Config) WithDefaults() Config {
+	if c.RunsDir == "" {
+		c.RunsDir = "runs"
+	}
+	c.Train = c.Train.WithDefaults()
+	if c.Buffer.Mix == "" {
+		c.Buffer.Mix = "append"
+	}
+	if c.Buffer.Ratio == 0 {
+		c.Buffer.Ratio = 0.5 // Cal-QL's symmetric sampling
+	}
+	if c.Buffer.Size == 0 {
+		c.Buffer.Size = int(min(max(c.Train.OnlineSteps, 1), 1_000_000))
+	}
+	return c
+}
+
+// Validate names the first field with an impossible value.
+func (c Config) Validate() error {
+	if !slices.Contains(Algos(), c.Algo) {
+		return fmt.Errorf("unknown algorithm %q; known: %s", c.Algo, strings.Join(Algos(), ", "))
+	}
+	if c.Env == "" {
+		return fmt.Errorf("env: empty; see `dwm envs` for the ids")
+	}
+	if err := c.Train.Validate(); err != nil {
+		return err
+	}
+	if c.Train.OfflineSteps > 0 && c.Dataset == "" {
+		return fmt.Errorf("train.offline_steps = %d but no dataset given", c.Train.OfflineSteps)
+	}
+	switch {
+	case c.Buffer.Size < 0:
+		return fmt.Errorf("buffer.size = %d: must be ≥ 0", c.Buffer.Size)
+	case c.Buffer.Mix != "append" && c.Buffer.Mix != "symmetric":
+		return fmt.Errorf("buffer.mix = %q: want append or symmetric", c.Buffer.Mix)
+	case math.IsNaN(c.Buffer.Ratio) || c.Buffer.Ratio < 0 || c.Buffer.Ratio > 1:
+		return fmt.Errorf("buffer.ratio = %v: must lie in [0, 1]", c.Buffer.Ratio)
+	}
+	switch c.Algo {
+	case "sac":
+		if err := c.SAC.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Load reads a config file (YAML or TOML) over the defaults and applies
+// key.path=value overrides, then fills defaults for what is still unset.
+func Load(path string, overrides []string, base Config) (Config, error) {
+	c := base
+	if path != "" {
+		if err := config.LoadFile(path, &c); err != nil {
+			return c, err
+		}
+	}
+	for _, o := range overrides {
+		if err := config.Set(&c, o); err != nil {
+			return c, err
+		}
+	}
+	return c.WithDefaults(), nil
+}
+
+// YAML returns the config as YAML.
+func (c Config) YAML() ([]byte, error) { return config.Dump(c) }
+
+// JSON returns the config as JSON with the YAML key names.
+func (c Config) JSON() (json.RawMessage, error) {
+	y, err := c.YAML()
+	if err != nil {
+		return nil, err
+	}
+	var tree any
+	if err := yaml.Unmarshal(y, &tree); err != nil {
+		return nil, err
+	}
+	return json.Marshal(tree)
+}

@@ -1,0 +1,404 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dwm-rl/dwm/agent/sac"
+	"github.com/dwm-rl/dwm/checkpoint"
+	"github.com/dwm-rl/dwm/config"
+	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/env"
+	"github.com/dwm-rl/dwm/envs"
+	"github.com/dwm-rl/dwm/eval"
+	"github.com/dwm-rl/dwm/internal/atomicfile"
+	"github.com/dwm-rl/dwm/progress"
+	"github.com/dwm-rl/dwm/replay"
+	"github.com/dwm-rl/dwm/track"
+	"github.com/dwm-rl/dwm/train"
+)
+
+// Version is dwm's version, recorded with every run.
+const Version = "0.1.0-dev"
+
+// Options control how a run reports.
+type Options struct {
+	// Out receives progress and summaries (nil: discard).
+	Out io.Writer
+	// Quiet turns off progress bars.
+	Quiet bool
+}
+
+// Result summarizes a finished (or interrupted) run.
+type Result struct {
+	Name, Dir string
+	RunID     int64
+	// Evaluations are the evaluations made by this process.
+	Evaluations []train.Evaluation
+	// Reference is the normalization used, if any.
+	Reference *eval.Reference
+	// Interrupted is set when the run stopped on a signal after saving.
+	Interrupted bool
+}
+
+// Final returns the last evaluation, if any.
+func (r Result) Final() (train.Evaluation, bool) {
+	if len(r.Evaluations) == 0 {
+		return train.Evaluation{}, false
+	}
+	return r.Evaluations[len(r.Evaluations)-1], true
+}
+
+// MakeEnv returns the env id as agents see it: registry env, actions in [-1, 1].
+func MakeEnv(id string) (env.Env, error) {
+	e, err := envs.Make(id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := env.Rescale(e)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// ReferenceFor returns the normalization reference of an env id: dwm's own
+// measured random and expert returns.
+func ReferenceFor(id string) *eval.Reference {
+	if r, ok := envs.ReferenceFor(id); ok {
+		return &eval.Reference{Random: r.Random, Expert: r.Expert, Name: "dwm measured (" + id + ")"}
+	}
+	return nil
+}
+
+// newAgent is the one switch from algorithm names to constructors.
+func newAgent(c Config, obsDim, actDim int) (train.Agent, error) {
+	switch c.Algo {
+	case "sac":
+		return sac.New(obsDim, actDim, c.SAC, c.Seed)
+	}
+	return nil, fmt.Errorf("unknown algorithm %q", c.Algo)
+}
+
+// run is a built run: its loop and the resources to release.
+type run struct {
+	cfg     Config
+	loop    *train.Loop
+	store   *track.Store
+	runID   int64
+	name    string
+	dir     string
+	ref     *eval.Reference
+	closers []io.Closer
+}
+
+func (r *run) close() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i].Close()
+	}
+}
+
+type storeLogger struct {
+	s  *track.Store
+	id int64
+}
+
+func (l storeLogger) Log(step int64, phase string, m map[string]float64) error {
+	return l.s.LogMetrics(l.id, step, phase, m)
+}
+
+// build makes every part of a run from its resolved config.
+func build(c Config, dir string, opts Options) (*run, error) {
+	r := &run{cfg: c, dir: dir, name: filepath.Base(dir), ref: ReferenceFor(c.Env)}
+	ok := false
+	defer func() {
+		if !ok {
+			r.close()
+		}
+	}()
+	e, err := MakeEnv(c.Env)
+	if err != nil {
+		return nil, err
+	}
+	r.closers = append(r.closers, e)
+	s := e.Spec()
+	ev, err := eval.New(c.Train.EvalEpisodes, 0, func(int) (env.Env, error) { return MakeEnv(c.Env) }, r.ref)
+	if err != nil {
+		return nil, err
+	}
+	r.closers = append(r.closers, ev)
+	ag, err := newAgent(c, s.Obs.Dim, s.Act.Dim)
+	if err != nil {
+		return nil, err
+	}
+	loop := &train.Loop{Config: c.Train, Seed: c.Seed, Agent: ag, Env: e, Eval: ev}
+	var offline *replay.Buffer
+	if c.Dataset != "" {
+		d, err := dataset.Load(c.Dataset)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.ValidateSpaces(s.Obs, s.Act); err != nil {
+			return nil, fmt.Errorf("dataset %s does not match env %s: %w", c.Dataset, c.Env, err)
+		}
+		extra := 0
+		if c.Buffer.Mix == "append" {
+			extra = int(c.Train.OnlineSteps)
+		}
+		if offline, err = replay.FromDataset(d, extra, nil); err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", c.Dataset, err)
+		}
+		loop.OfflineSampler = offline
+	}
+	if c.Train.OnlineSteps > 0 {
+		switch {
+		case offline != nil && c.Buffer.Mix == "append":
+			loop.OnlineBuffer, loop.OnlineSampler = offline, offline
+		case offline != nil:
+			on, err := replay.New(c.Buffer.Size, s.Obs.Dim, s.Act.Dim, false)
+			if err != nil {
+				return nil, err
+			}
+			mix, err := replay.NewMixed(on, offline, c.Buffer.Ratio)
+			if err != nil {
+				return nil, err
+			}
+			loop.OnlineBuffer, loop.OnlineSampler = on, mix
+		default:
+			on, err := replay.New(c.Buffer.Size, s.Obs.Dim, s.Act.Dim, false)
+			if err != nil {
+				return nil, err
+			}
+			loop.OnlineBuffer, loop.OnlineSampler = on, on
+		}
+	}
+	if r.store, err = track.Open(c.storePath()); err != nil {
+		return nil, err
+	}
+	r.closers = append(r.closers, r.store)
+	js, err := c.JSON()
+	if err != nil {
+		return nil, err
+	}
+	loop.ConfigJSON = js
+	loop.Checkpoints = &checkpoint.Dir{Path: filepath.Join(dir, "checkpoints"), Keep: 2}
+	if opts.Out != nil {
+		loop.Progress = progress.New(opts.Out, opts.Quiet)
+	}
+	r.loop = loop
+	ok = true
+	return r, nil
+}
+
+func (c Config) storePath() string {
+	if c.Store != "" {
+		return c.Store
+	}
+	return filepath.Join(c.RunsDir, "dwm.db")
+}
+
+// Run resolves, validates and runs c as a new run, recording it in the
+// store. A cancelled ctx saves a checkpoint and returns a Result with
+// Interrupted set (and no error): `dwm train --resume` continues it.
+func Run(ctx context.Context, c Config, opts Options) (Result, error) {
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return Result{}, err
+	}
+	name := c.Name
+	if name == "" {
+		name = track.RunName(c.Env, c.Algo, int64(c.Seed), time.Now())
+	}
+	dir := filepath.Join(c.RunsDir, name)
+	if _, err := os.Stat(dir); err == nil {
+		return Result{}, fmt.Errorf("run directory %s already exists; use --resume %s to continue it", dir, name)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Result{}, fmt.Errorf("create run directory: %w", err)
+	}
+	y, err := c.YAML()
+	if err != nil {
+		return Result{}, err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "config.yaml"), y); err != nil {
+		return Result{}, err
+	}
+	r, err := build(c, dir, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	defer r.close()
+	js, _ := c.JSON()
+	tr, err := r.store.CreateRun(track.Run{Name: name, Algo: c.Algo, Env: c.Env, Seed: int64(c.Seed),
+		Status: track.StatusRunning, Config: js, Provenance: track.CollectProvenance(Version), Dir: dir})
+	if err != nil {
+		return Result{}, err
+	}
+	r.runID = tr.ID
+	return r.execute(ctx, opts)
+}
+
+// Resume continues the run named (or stored at) ref from its latest
+// checkpoint to the same result an uninterrupted run gives.
+func Resume(ctx context.Context, ref, runsDir string, opts Options) (Result, error) {
+	dir, err := runDir(ref, runsDir)
+	if err != nil {
+		return Result{}, err
+	}
+	c, err := loadRunConfig(dir)
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := build(c, dir, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	defer r.close()
+	tr, err := r.store.RunByName(r.name)
+	if err != nil {
+		return Result{}, fmt.Errorf("resume %s: %w", ref, err)
+	}
+	r.runID = tr.ID
+	ck, err := checkpoint.LoadLatest(r.loop.Checkpoints.Path)
+	if err != nil && !errors.Is(err, checkpoint.ErrNoCheckpoint) {
+		return Result{}, fmt.Errorf("resume %s: %w", ref, err)
+	}
+	if ck != nil {
+		if err := r.loop.Restore(ck); err != nil {
+			return Result{}, fmt.Errorf("resume %s: %w", ref, err)
+		}
+		if r.loop.Done() {
+			return Result{Name: r.name, Dir: dir, RunID: r.runID, Reference: r.ref}, fmt.Errorf("run %s already finished", r.name)
+		}
+	}
+	if err := r.store.SetStatus(r.runID, track.StatusRunning); err != nil {
+		return Result{}, err
+	}
+	return r.execute(ctx, opts)
+}
+
+func (r *run) execute(ctx context.Context, opts Options) (Result, error) {
+	r.loop.Logger = storeLogger{r.store, r.runID}
+	err := r.loop.Run(ctx)
+	if r.loop.Progress != nil {
+		r.loop.Progress.Wait()
+	}
+	res := Result{Name: r.name, Dir: r.dir, RunID: r.runID, Evaluations: r.loop.Evaluations, Reference: r.ref}
+	switch {
+	case errors.Is(err, train.ErrInterrupted):
+		res.Interrupted = true
+		return res, r.store.SetStatus(r.runID, track.StatusInterrupted)
+	case err != nil:
+		r.store.SetStatus(r.runID, track.StatusFailed)
+		return res, fmt.Errorf("run %s: %w", r.name, err)
+	}
+	return res, r.store.SetStatus(r.runID, track.StatusDone)
+}
+
+// runDir finds a run's directory from its name or path.
+func runDir(ref, runsDir string) (string, error) {
+	for _, d := range []string{ref, filepath.Join(runsDir, ref)} {
+		if st, err := os.Stat(filepath.Join(d, "config.yaml")); err == nil && !st.IsDir() {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("run %q: no run directory with a config.yaml at %s or %s", ref, ref, filepath.Join(runsDir, ref))
+}
+
+func loadRunConfig(dir string) (Config, error) {
+	var c Config
+	if err := config.LoadFile(filepath.Join(dir, "config.yaml"), &c); err != nil {
+		return c, err
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("run %s: config.yaml: %w", dir, err)
+	}
+	return c, nil
+}
+
+// EvalResult is an evaluation of a stored run.
+type EvalResult struct {
+	Name string
+	Step int64
+	eval.Result
+	Reference *eval.Reference
+}
+
+// Evaluate loads the latest checkpoint of run ref and evaluates its
+// deterministic policy for episodes episodes from seed.
+func Evaluate(ref, runsDir string, episodes int, seed uint64) (EvalResult, error) {
+	dir, err := runDir(ref, runsDir)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	c, err := loadRunConfig(dir)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	if episodes < 1 {
+		return EvalResult{}, fmt.Errorf("episodes = %d: want at least 1", episodes)
+	}
+	ck, err := checkpoint.LoadLatest(filepath.Join(dir, "checkpoints"))
+	if err != nil {
+		return EvalResult{}, fmt.Errorf("evaluate %s: %w", ref, err)
+	}
+	e, err := MakeEnv(c.Env)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	s := e.Spec()
+	e.Close()
+	ag, err := newAgent(c, s.Obs.Dim, s.Act.Dim)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	var model, opt []checkpoint.Tensor
+	model = ck.Model
+	opt = ck.Optimizer
+	rngs := map[string][]byte{}
+	for k, v := range ck.RNG {
+		if len(k) > 6 && k[:6] == "agent/" {
+			rngs[k[6:]] = v
+		}
+	}
+	if err := ag.SetState(filterPrefix(model, "hooks/"), filterPrefix(opt, "replay/"), rngs); err != nil {
+		return EvalResult{}, fmt.Errorf("evaluate %s: checkpoint %s: %w", ref, ck.Path, err)
+	}
+	ref2 := ReferenceFor(c.Env)
+	ev, err := eval.New(episodes, 0, func(int) (env.Env, error) { return MakeEnv(c.Env) }, ref2)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	defer ev.Close()
+	res, err := ev.Run(func(obs, act []float32) error { return ag.ActBatch(obs, act, true) }, seed)
+	if err != nil {
+		return EvalResult{}, err
+	}
+	return EvalResult{Name: filepath.Base(dir), Step: ck.Step, Result: res, Reference: ref2}, nil
+}
+
+func filterPrefix(ts []checkpoint.Tensor, prefix string) []checkpoint.Tensor {
+	var out []checkpoint.Tensor
+	for _, t := range ts {
+		if len(t.Name) < len(prefix) || t.Name[:len(prefix)] != prefix {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// FormatScore prints a return with its normalized score when known.
+func FormatScore(ret, norm float64) string {
+	if math.IsNaN(norm) {
+		return fmt.Sprintf("%.1f", ret)
+	}
+	return fmt.Sprintf("%.1f (normalized %.1f)", ret, norm)
+}
