@@ -4,6 +4,7 @@ package dataset
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,5 +241,32 @@ func TestReadMinariGo(t *testing.T) {
 	}
 	if d.Metadata["total_episodes"] != "2" {
 		t.Errorf("metadata %v", d.Metadata)
+	}
+}
+
+// TestConcurrentHDF5 writes and reads HDF5 files from several goroutines:
+// the library serializes calls, and each in-memory file has its own name.
+func TestConcurrentHDF5(t *testing.T) {
+	dir := t.TempDir()
+	d := richDataset(t)
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			p := filepath.Join(dir, fmt.Sprintf("c%d.hdf5", g))
+			if err := Save(p, d); err != nil {
+				errs <- err
+				return
+			}
+			got, err := Load(p)
+			if err == nil && got.Len() != d.Len() {
+				err = fmt.Errorf("%s: %d rows", p, got.Len())
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

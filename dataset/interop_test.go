@@ -26,7 +26,7 @@ with h5py.File(path, "w") as f:
     f["observations"] = obs[:n]
     if with_next:
         f["next_observations"] = obs[1:]
-    f["actions"] = np.linspace(-1, 1, 2*n).reshape(n, 2).astype(np.float32)
+    f.create_dataset("actions", data=np.linspace(-1, 1, 2*n).reshape(n, 2).astype(np.float32), compression="gzip", chunks=(4, 2))
     f["rewards"] = np.arange(n, dtype=np.float32)
     term = np.zeros(n, dtype=bool); term[3] = True
     tout = np.zeros(n, dtype=bool); tout[6] = True
@@ -59,6 +59,10 @@ func TestH5pyD4RL(t *testing.T) {
 	}
 	if d.NextObs(9)[2] != 1000 || d.Obs(4)[1] != 40 {
 		t.Errorf("observations wrong")
+	}
+	// actions are gzip-compressed and chunked in the file.
+	if d.Act(0)[0] != -1 || d.Act(9)[1] != 1 {
+		t.Errorf("actions %v", d.Actions)
 	}
 	if q := d.Infos["qpos"]; q.Dim != 4 || q.Data[4*9+3] != 39 {
 		t.Errorf("infos/qpos %+v", q)
