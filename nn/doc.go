@@ -24,6 +24,10 @@
 //	Params() []*Param
 //
 // Batch size may change between calls; buffers grow and never shrink.
+// A batch of 1-D signals (C channels of length L) is a B × (C·L) Mat,
+// channel-major; Conv1d (kernel, padding, stride; weights [out, in, k]),
+// ConvTranspose1d (weights [in, out, k]; K=4, stride 2, pad 1 doubles the
+// length) and GroupNorm work on it, for the diffusion temporal U-Net.
 // Layers: Linear (fused activation, weights [in, out], PyTorch's default
 // initialisation), LayerNorm (optionally per ensemble member), MLP
 // (NewMLP: sizes, hidden and output activations, optional LayerNorm),
