@@ -143,15 +143,15 @@ type Conv1d struct {
 	W, B                    *Param
 	NoInputGrad             bool
 
-	geom             convGeom
-	w                tensor.Mat // W as Out × (In·K)
-	gw               tensor.Mat
-	col, zt, z, y    tensor.Mat
-	dz, dzt, dcol    tensor.Mat
-	dx               tensor.Mat
-	bias             []float32
-	pcol, pzt         tensor.Mat // Predict's scratch
-	pb               []float32
+	geom          convGeom
+	w             tensor.Mat // W as Out × (In·K)
+	gw            tensor.Mat
+	col, zt, z, y tensor.Mat
+	dz, dzt, dcol tensor.Mat
+	dx            tensor.Mat
+	bias          []float32
+	pcol, pzt     tensor.Mat // Predict's scratch
+	pb            []float32
 }
 
 // NewConv1d returns a convolution from in to out channels with kernel size
