@@ -2,7 +2,6 @@ package dataset
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 )
@@ -107,7 +106,7 @@ func assembleD4RL(src source) (*Dataset, error) {
 				return nil, err
 			}
 			rows, dim, err := matrixShape(k, a.shape())
-			if err != nil {
+			if err != nil || dim < 1 {
 				continue // non-tabular infos are not kept
 			}
 			if rows != n {
@@ -117,17 +116,22 @@ func assembleD4RL(src source) (*Dataset, error) {
 			if err != nil {
 				continue // non-numeric infos (strings, objects) are not kept
 			}
+			name := strings.TrimPrefix(k, "infos/")
+			if !validInfoName(name) {
+				continue
+			}
 			if d.Infos == nil {
 				d.Infos = map[string]Column{}
 			}
-			d.Infos[strings.TrimPrefix(k, "infos/")] = Column{Dim: dim, Data: v}
+			d.Infos[name] = Column{Dim: dim, Data: v}
 		case strings.HasPrefix(k, "metadata/"):
 			a, err := src.open(k)
 			if err != nil {
 				return nil, err
 			}
-			if s, ok := a.text(); ok {
-				d.Metadata[strings.TrimPrefix(k, "metadata/")] = s
+			name := strings.TrimPrefix(k, "metadata/")
+			if s, ok := a.text(); ok && validMeta(name, s) {
+				d.Metadata[name] = s
 			}
 		}
 	}
@@ -135,7 +139,7 @@ func assembleD4RL(src source) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	maps.Copy(d.Metadata, attrs)
+	copyMeta(d.Metadata, attrs)
 
 	if !haveTimeouts {
 		if d.NextObservations != nil {
@@ -150,6 +154,15 @@ func assembleD4RL(src source) (*Dataset, error) {
 		d.Metadata[MetaNextObs] = fmt.Sprintf("absent in the file; derived as D4RL's qlearning_dataset (terminate_on_end=False): next_observations[i] = observations[i+1], dropping %d rows (each timeout row and the last row) and marking the row before each dropped timeout as the episode's timeout", dropped)
 	}
 	return d, nil
+}
+
+// copyMeta copies the entries of src that every format can store into dst.
+func copyMeta(dst, src map[string]string) {
+	for k, v := range src {
+		if validMeta(k, v) {
+			dst[k] = v
+		}
+	}
 }
 
 // listKeys formats keys for an error message, eliding long lists.

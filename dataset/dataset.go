@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/dwm-rl/dwm/spec"
 )
@@ -150,7 +151,25 @@ func (d *Dataset) Validate() error {
 			return fmt.Errorf("terminals[%d] and timeouts[%d] are both set: a step ends the task or hits the time limit, not both", i, i)
 		}
 	}
+	for k, v := range d.Metadata {
+		if !validMeta(k, v) {
+			return fmt.Errorf("metadata key %q: keys must be non-empty and keys and values free of NUL characters", k)
+		}
+	}
 	return nil
+}
+
+// validInfoName reports whether name can key an infos column in every
+// format: a non-empty slash-separated path without NUL characters.
+func validInfoName(name string) bool {
+	return name != "" && !strings.ContainsRune(name, 0) && !strings.HasPrefix(name, "/") &&
+		!strings.HasSuffix(name, "/") && !strings.Contains(name, "//")
+}
+
+// validMeta reports whether a metadata entry can be stored in every format:
+// a non-empty key, and no NUL characters.
+func validMeta(k, v string) bool {
+	return k != "" && !strings.ContainsRune(k, 0) && !strings.ContainsRune(v, 0)
 }
 
 // checkShape checks the dimensions and that every column's length agrees
@@ -186,6 +205,9 @@ func (d *Dataset) checkShape() error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(d.Infos)) {
 		c := d.Infos[name]
+		if !validInfoName(name) {
+			return fmt.Errorf("infos name %q: want a non-empty slash-separated path without NUL characters", name)
+		}
 		if c.Dim < 1 || len(c.Data) != n*c.Dim {
 			return fmt.Errorf("length mismatch: infos/%s has %d values of width %d, rewards has %d rows",
 				name, len(c.Data), c.Dim, n)

@@ -176,6 +176,9 @@ func TestValidate(t *testing.T) {
 		{"obs dim 0", func(d *Dataset) { d.ObsDim = 0 }, []string{"obs_dim"}},
 		{"act dim -1", func(d *Dataset) { d.ActDim = -1 }, []string{"act_dim"}},
 		{"infos rows", func(d *Dataset) { d.Infos = map[string]Column{"qpos": {Dim: 2, Data: make([]float32, 6)}} }, []string{"infos/qpos"}},
+		{"infos name", func(d *Dataset) { d.Infos = map[string]Column{"a//b": {Dim: 1, Data: make([]float32, 5)}} }, []string{`infos name "a//b"`}},
+		{"empty metadata key", func(d *Dataset) { d.Metadata[""] = "x" }, []string{"metadata key"}},
+		{"NUL metadata value", func(d *Dataset) { d.Metadata["k"] = "a\x00b" }, []string{`metadata key "k"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

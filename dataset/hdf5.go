@@ -466,7 +466,7 @@ func readMinari(f *h5.File, root []string) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	maps.Copy(d.Metadata, attrs)
+	copyMeta(d.Metadata, attrs)
 	if both > 0 || cut > 0 {
 		d.Metadata["minari_conversion"] = fmt.Sprintf("%d steps had both terminations and truncations set and were kept as terminal; %d episodes ended with neither and were marked as timeouts at their last step", both, cut)
 	}
