@@ -37,10 +37,11 @@ type SamplerConfig struct {
 	Timesteps []int
 	// Eta is DDIM's η ≥ 0 (default 0: deterministic).
 	Eta float64
-	// Guidance is the classifier-free guidance weight w ≥ 0 (default 0:
+	// Guidance is the classifier-free guidance weight w ≥ −1 (default 0:
 	// conditional model only): the output used is
-	// (1+w)·f(x, c) − w·f(x, ∅) (Ho & Salimans 2022, Eq. 6). It needs a
-	// conditional denoiser trained with CondDrop > 0.
+	// (1+w)·f(x, c) − w·f(x, ∅) (Ho & Salimans 2022, Eq. 6), so w = −1
+	// samples the unconditional model f(x, ∅). It needs a conditional
+	// denoiser trained with CondDrop > 0.
 	Guidance float64
 	// ClipX0, if positive, clips the predicted x_0 to [−ClipX0, ClipX0] at
 	// every step (Diffuser clips to [−1, 1] for normalised data).
@@ -71,8 +72,8 @@ func (c SamplerConfig) steps(sc *Schedule) ([]int, error) {
 	if !(c.Eta >= 0) || math.IsInf(c.Eta, 0) {
 		return nil, fmt.Errorf("SamplerConfig.Eta = %v: must be finite and ≥ 0", c.Eta)
 	}
-	if !(c.Guidance >= 0) || math.IsInf(c.Guidance, 0) {
-		return nil, fmt.Errorf("SamplerConfig.Guidance = %v: must be finite and ≥ 0", c.Guidance)
+	if !(c.Guidance >= -1) || math.IsInf(c.Guidance, 0) {
+		return nil, fmt.Errorf("SamplerConfig.Guidance = %v: must be finite and ≥ −1", c.Guidance)
 	}
 	if !(c.ClipX0 >= 0) {
 		return nil, fmt.Errorf("SamplerConfig.ClipX0 = %v: must be ≥ 0", c.ClipX0)
@@ -95,7 +96,7 @@ func (c SamplerConfig) Validate(m *Model) error {
 	if _, err := c.steps(m.Sched); err != nil {
 		return err
 	}
-	if c.Guidance > 0 && m.Net.CondDim() == 0 {
+	if c.Guidance != 0 && m.Net.CondDim() == 0 {
 		return fmt.Errorf("SamplerConfig.Guidance = %v: the denoiser is unconditional", c.Guidance)
 	}
 	return nil
@@ -156,7 +157,7 @@ func (s *Sampler) Config() SamplerConfig { return s.cfg }
 // Evals returns the number of network evaluations per row of one Sample
 // call (steps, doubled by guidance).
 func (s *Sampler) Evals() int {
-	if s.cfg.Guidance > 0 {
+	if s.cfg.Guidance != 0 && s.cfg.Guidance != -1 {
 		return 2 * len(s.steps)
 	}
 	return len(s.steps)
@@ -212,23 +213,19 @@ func (s *Sampler) Sample(dst *tensor.Mat, req Request, st *rng.Stream) error {
 	net, sc := s.m.Net, s.m.Sched
 	K, D := net.Members(), net.Dim()
 	rows := K * mm * b
-	guided := s.cfg.Guidance > 0
-	if guided {
+	guided := s.cfg.Guidance != 0 && s.cfg.Guidance != -1
+	switch {
+	case s.cfg.Guidance == -1:
+		// Unconditional: every condition dropped.
+		s.keepFor(b, 0)
+		net.SetCond(req.Cond, s.keep2)
+	case guided:
 		s.cond2.Resize(2*b, req.Cond.Cols)
 		copy(s.cond2.Data, req.Cond.Data[:req.Cond.Len()])
 		copy(s.cond2.Data[req.Cond.Len():], req.Cond.Data[:req.Cond.Len()])
-		if cap(s.keep2) < 2*b {
-			s.keep2 = make([]float32, 2*b)
-		}
-		s.keep2 = s.keep2[:2*b]
-		for i := range s.keep2 {
-			s.keep2[i] = 0
-			if i < b {
-				s.keep2[i] = 1
-			}
-		}
+		s.keepFor(2*b, b)
 		net.SetCond(&s.cond2, s.keep2)
-	} else {
+	default:
 		net.SetCond(req.Cond, nil)
 	}
 	x := dst
@@ -272,6 +269,20 @@ func (s *Sampler) Sample(dst *tensor.Mat, req Request, st *rng.Stream) error {
 		inpaint(x, req.Inpaint, b)
 	}
 	return nil
+}
+
+// keepFor sets s.keep2 to n flags, the first ones of them 1 and the rest 0.
+func (s *Sampler) keepFor(n, ones int) {
+	if cap(s.keep2) < n {
+		s.keep2 = make([]float32, n)
+	}
+	s.keep2 = s.keep2[:n]
+	for i := range s.keep2 {
+		s.keep2[i] = 0
+		if i < ones {
+			s.keep2[i] = 1
+		}
+	}
 }
 
 // update moves x from step t to step tp given the network output o.
