@@ -39,6 +39,20 @@ func (e *ActionError) Error() string {
 // refused action leaves the env unchanged. It does not allocate unless it
 // fails. It panics if len(dst) < s.Act.Dim (a programmer error).
 func CheckAction(s *Spec, action, dst []float32) error {
+	if err := ValidateAction(s, action); err != nil {
+		return err
+	}
+	if s.Act.Kind != spec.Box {
+		copy(dst[:s.Act.Dim], action)
+		return nil
+	}
+	s.Act.Clip(dst[:s.Act.Dim], action)
+	return nil
+}
+
+// ValidateAction returns an *ActionError if action has the wrong length or
+// holds NaN or ±Inf, and nil otherwise; it neither clips nor allocates.
+func ValidateAction(s *Spec, action []float32) error {
 	if len(action) != s.Act.Dim {
 		return &ActionError{EnvID: s.ID, Len: len(action), Want: s.Act.Dim, Index: -1}
 	}
@@ -47,10 +61,5 @@ func CheckAction(s *Spec, action, dst []float32) error {
 			return &ActionError{EnvID: s.ID, Len: len(action), Want: s.Act.Dim, Index: i, Value: v}
 		}
 	}
-	if s.Act.Kind != spec.Box {
-		copy(dst[:s.Act.Dim], action)
-		return nil
-	}
-	s.Act.Clip(dst[:s.Act.Dim], action)
 	return nil
 }

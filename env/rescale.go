@@ -57,7 +57,7 @@ func (r *Rescaled) Reset(seed uint64, obs []float32) error { return r.inner.Rese
 
 // Step maps action from [-1, 1] to the env's bounds (clipping first) and steps.
 func (r *Rescaled) Step(action, obs []float32) (Result, error) {
-	if err := r.spec.Act.Check("env "+r.spec.ID+" action", action); err != nil {
+	if err := ValidateAction(&r.spec, action); err != nil {
 		return Result{}, err
 	}
 	for i, a := range action {

@@ -2,6 +2,7 @@ package envs
 
 import (
 	"fmt"
+	"github.com/dwm-rl/dwm/env/mujoco"
 	"sort"
 	"strings"
 
@@ -29,13 +30,7 @@ type source struct {
 func sources() registry {
 	return registry{
 		{name: "classic", ids: classicIDs, make: makeClassic, params: classicParams},
-		// TODO(mujoco): once env/mujoco lands, import "github.com/dwm-rl/dwm/env/mujoco"
-		// and register all its envs with this one line:
-		//	{name: "mujoco", ids: mujoco.IDs, make: mujoco.Make},
-		// mujoco.Make may return its envs with or without a TimeLimit (Make adds one
-		// from Spec().MaxSteps if missing); ids like "hopper-friction-2.0" reach it
-		// whole, as "hopper" is among mujoco.IDs(), and IDs' syntax lines
-		// ("<base>-friction-<k>") become every mujoco id's Info.Params.
+		{name: "mujoco", ids: mujoco.IDs, make: mujoco.Make},
 	}
 }
 

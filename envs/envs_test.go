@@ -152,7 +152,7 @@ func TestBadActionsNameEnv(t *testing.T) {
 func nan() float64 { var z float64; return z / z }
 
 func TestExpert(t *testing.T) {
-	for _, id := range append(IDs(), "frozenlake-4x4-slip-0") {
+	for _, id := range append(classicIDs(), "frozenlake-4x4-slip-0") {
 		p, err := Expert(id)
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
@@ -239,7 +239,7 @@ func BenchmarkVector(b *testing.B) {
 // one registry entry.
 func TestRegistryOneLineSource(t *testing.T) {
 	var got []string
-	fakeIDs := func() []string { return []string{"hopper", "hop", "<base>-friction-<k>", "<base>-gravity-<k>"} }
+	fakeIDs := func() []string { return []string{"fakehopper", "hop", "<base>-friction-<k>", "<base>-gravity-<k>"} }
 	fakeMake := func(id string) (env.Env, error) {
 		got = append(got, id)
 		if strings.Contains(id, "bad") {
@@ -251,11 +251,11 @@ func TestRegistryOneLineSource(t *testing.T) {
 		return classic.NewPendulum(), nil
 	}
 	r := append(sources(), source{name: "fake", ids: fakeIDs, make: fakeMake})
-	e, err := r.make("hopper-friction-2.0")
+	e, err := r.make("fakehopper-friction-2.0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[len(got)-1] != "hopper-friction-2.0" {
+	if got[len(got)-1] != "fakehopper-friction-2.0" {
 		t.Errorf("source got id %q", got[len(got)-1])
 	}
 	if tl, ok := e.(*env.TimeLimit); !ok || tl.Spec().MaxSteps != 200 {
@@ -265,19 +265,19 @@ func TestRegistryOneLineSource(t *testing.T) {
 	if tl := e.(*env.TimeLimit); tl.Spec().MaxSteps != 7 {
 		t.Errorf("already wrapped env re-wrapped: MaxSteps %d", tl.Spec().MaxSteps)
 	}
-	if _, err := r.make("hopper-bad-1"); err == nil || !strings.Contains(err.Error(), "hopper-bad-1") {
+	if _, err := r.make("fakehopper-bad-1"); err == nil || !strings.Contains(err.Error(), "fakehopper-bad-1") {
 		t.Errorf("source error: %v", err)
 	}
 	err = r.unknownID("walker")
-	if !strings.Contains(err.Error(), "hopper[-friction-<k>|-gravity-<k>]") || !strings.Contains(err.Error(), "pendulum") {
+	if !strings.Contains(err.Error(), "fakehopper[-friction-<k>|-gravity-<k>]") || !strings.Contains(err.Error(), "pendulum") {
 		t.Errorf("unknown id error %q", err)
 	}
 	found := false
 	for _, info := range r.list() {
-		if info.ID == "hopper" {
+		if info.ID == "fakehopper" {
 			found = true
 			if info.Source != "fake" || info.Params != "-friction-<k>, -gravity-<k>" || info.Obs.Dim != 3 {
-				t.Errorf("hopper info %+v", info)
+				t.Errorf("fakehopper info %+v", info)
 			}
 		}
 		if strings.Contains(info.ID, "<") {
@@ -285,6 +285,6 @@ func TestRegistryOneLineSource(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Error("hopper not listed")
+		t.Error("fakehopper not listed")
 	}
 }

@@ -271,7 +271,7 @@ func (e *Env) Step(action, obs []float32) (env.Result, error) {
 	if !e.ready {
 		return env.Result{}, fmt.Errorf("%s: step before reset (or after a simulation error)", e.spec.ID)
 	}
-	if err := e.spec.Act.Check(e.actWhat, action); err != nil {
+	if err := env.ValidateAction(&e.spec, action); err != nil {
 		return env.Result{}, err
 	}
 	if len(obs) != e.spec.Obs.Dim {
