@@ -12,20 +12,41 @@ type Task interface {
 }
 
 // batch is one ParallelFor call shared with the workers it was sent to.
+//
+// The caller waits only until every item is done, not until every worker it
+// notified has woken up: on a loaded machine a descheduled worker must not
+// hold the caller back when the caller has done the items itself. The batch
+// is therefore reference counted (the caller plus one reference per
+// notification) and goes back to the free list when the last participant
+// lets go of it.
 type batch struct {
-	task Task
-	n    int
-	next atomic.Int64
-	wg   sync.WaitGroup
+	task     Task
+	n        int64
+	next     atomic.Int64
+	done     atomic.Int64
+	refs     atomic.Int32
+	finished chan struct{}
 }
 
 func (b *batch) work() {
 	for {
-		i := int(b.next.Add(1) - 1)
+		i := b.next.Add(1) - 1
 		if i >= b.n {
 			return
 		}
-		b.task.Run(i)
+		b.task.Run(int(i))
+		if b.done.Add(1) == b.n {
+			b.finished <- struct{}{}
+		}
+	}
+}
+
+func (b *batch) release() {
+	if b.refs.Add(-1) == 0 {
+		b.task = nil
+		freeMu.Lock()
+		free = append(free, b)
+		freeMu.Unlock()
 	}
 }
 
@@ -34,51 +55,32 @@ var (
 	// the garbage collector empties, so steady state never allocates).
 	freeMu  sync.Mutex
 	free    []*batch
-	workCh  = make(chan *batch, 64)
+	workCh  = make(chan *batch, 256)
 	workMu  sync.Mutex
 	workers int
 )
+
+// sparePerWorker is how many batches are preallocated per worker, enough for
+// workers that lag behind the caller (each lagging notification keeps its
+// batch) without allocating in steady state.
+const sparePerWorker = 32
 
 func ensureWorkers(n int) {
 	workMu.Lock()
 	defer workMu.Unlock()
 	for ; workers < n; workers++ {
+		freeMu.Lock()
+		for range sparePerWorker {
+			free = append(free, &batch{finished: make(chan struct{}, 1)})
+		}
+		freeMu.Unlock()
 		go func() {
 			for b := range workCh {
 				b.work()
-				b.wg.Done()
+				b.release()
 			}
 		}()
 	}
-}
-
-// ParallelFor runs t.Run(i) for every i in [0, n) on up to p goroutines (the
-// caller and p-1 long-lived workers), returning when all items are done. It
-// does not allocate in steady state when t is a pointer. Items must not call
-// ParallelFor or Sgemm themselves (use SgemmSerial inside items): nested
-// calls can deadlock once every worker waits for another.
-func ParallelFor(n, p int, t Task) {
-	p = min(p, n)
-	if p <= 1 {
-		for i := 0; i < n; i++ {
-			t.Run(i)
-		}
-		return
-	}
-	ensureWorkers(p - 1)
-	b := getBatch()
-	b.task, b.n = t, n
-	b.next.Store(0)
-	b.wg.Add(p - 1)
-	for w := 1; w < p; w++ {
-		workCh <- b
-	}
-	b.work()
-	b.wg.Wait()
-	b.task = nil
-	freeMu.Lock()
-	free = append(free, b)
-	freeMu.Unlock()
 }
 
 func getBatch() *batch {
@@ -89,5 +91,34 @@ func getBatch() *batch {
 		free = free[:n-1]
 		return b
 	}
-	return new(batch)
+	return &batch{finished: make(chan struct{}, 1)}
+}
+
+// ParallelFor runs t.Run(i) for every i in [0, n) on up to p goroutines (the
+// caller and p-1 long-lived workers), returning when all items are done.
+// Items are claimed dynamically, so a slow or descheduled goroutine delays
+// only the item it is running. It does not allocate in steady state when t
+// is a pointer. Items must not call ParallelFor or Sgemm themselves (use
+// SgemmSerial inside items): nested calls can deadlock once every worker
+// waits for another.
+func ParallelFor(n, p int, t Task) {
+	p = min(p, n)
+	if p <= 1 {
+		for i := 0; i < n; i++ {
+			t.Run(i)
+		}
+		return
+	}
+	ensureWorkers(p - 1)
+	b := getBatch()
+	b.task, b.n = t, int64(n)
+	b.next.Store(0)
+	b.done.Store(0)
+	b.refs.Store(int32(p))
+	for w := 1; w < p; w++ {
+		workCh <- b
+	}
+	b.work()
+	<-b.finished
+	b.release()
 }
