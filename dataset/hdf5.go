@@ -177,16 +177,30 @@ func (a *h5Array) shape() []int {
 	return a.info.Shape
 }
 
-// alloc checks that n elements of size bytes fit the file's bound.
+// alloc checks, before anything is read, that the dataset's elements at
+// size bytes each, and its chunks at their stored width, fit the file's
+// bound, and that its data lives in the file itself.
 func (a *h5Array) alloc(size int) error {
-	if need := int64(a.info.Elems()) * int64(size); need > maxBytes(a.f) {
+	bound := maxBytes(a.f)
+	if need := int64(a.info.Elems()) * int64(size); need > bound {
 		return fmt.Errorf("%s claims %d elements (%d bytes), impossible for a file of %d bytes", a.key, a.info.Elems(), need, a.f.Size())
+	}
+	if a.info.ChunkElems > uint64(bound)/uint64(max(a.info.Size, 1)) {
+		return fmt.Errorf("%s has chunks of %d elements, impossible for a file of %d bytes", a.key, a.info.ChunkElems, a.f.Size())
+	}
+	switch {
+	case a.info.External:
+		return fmt.Errorf("%s keeps its data in external files, which dwm does not read", a.key)
+	case a.info.Layout == h5.LayoutVirtual:
+		return fmt.Errorf("%s is a virtual dataset, which dwm does not read", a.key)
+	case a.info.Layout == h5.LayoutUnknown:
+		return fmt.Errorf("%s has an unknown storage layout", a.key)
 	}
 	return nil
 }
 
 func (a *h5Array) floats() ([]float32, error) {
-	if a.info.Class != h5.ClassFloat {
+	if a.info.Class != h5.ClassFloat || (a.info.Size != 4 && a.info.Size != 8) {
 		return nil, fmt.Errorf("%s has dtype %s, want float32 or float64", a.key, a.info.TypeName())
 	}
 	if a.info.Size == 4 {
@@ -257,7 +271,7 @@ func (a *h5Array) numbers() ([]float32, error) {
 		return a.floats()
 	case a.info.Class == h5.ClassEnum && a.info.Size == 1:
 		return a.raw1()
-	case a.info.Class == h5.ClassInteger:
+	case a.info.Class == h5.ClassInteger && (a.info.Size == 1 || a.info.Size == 2 || a.info.Size == 4 || a.info.Size == 8):
 		v, err := a.float64s()
 		if err != nil {
 			return nil, err
@@ -280,7 +294,7 @@ func (a *h5Array) flags() ([]bool, error) {
 	case a.info.Class == h5.ClassEnum && a.info.Size == 1, // h5py's bool
 		a.info.Class == h5.ClassInteger && a.info.Size == 1 && !a.info.Signed:
 		v, err = a.raw1()
-	case a.info.Class == h5.ClassFloat:
+	case a.info.Class == h5.ClassFloat && (a.info.Size == 4 || a.info.Size == 8):
 		v, err = a.floats()
 	default:
 		return nil, fmt.Errorf("%s has dtype %s, want bool, uint8 or float", a.key, a.info.TypeName())

@@ -135,9 +135,34 @@ static int dwm_type_info(hid_t t, int *cls, size_t *size, int *sign, int *vlen, 
 	return 0;
 }
 
-// dwm_dinfo describes dataset d: rank and dims (up to 32), null space, type.
-static int dwm_dinfo(hid_t d, int *rank, hsize_t *dims, int *null, int *cls, size_t *size, int *sign, int *vlen, char *err) {
+// dwm_dinfo describes dataset d: rank and dims (up to 32), null space, type,
+// and its storage: layout (0 compact, 1 contiguous, 2 chunked, 3 virtual),
+// elements per chunk (saturating at 2^62), and the number of external files.
+static int dwm_dinfo(hid_t d, int *rank, hsize_t *dims, int *null, int *cls, size_t *size, int *sign, int *vlen,
+		int *layout, unsigned long long *chunk, int *external, char *err) {
 	quiet();
+	*layout = -1;
+	*chunk = 0;
+	*external = 0;
+	hid_t pl = H5Dget_create_plist(d);
+	if (pl < 0) { capture(err); return -1; }
+	H5D_layout_t lay = H5Pget_layout(pl);
+	*layout = lay == H5D_COMPACT ? 0 : lay == H5D_CONTIGUOUS ? 1 : lay == H5D_CHUNKED ? 2 : lay == H5D_VIRTUAL ? 3 : -1;
+	if (lay == H5D_CHUNKED) {
+		hsize_t cd[32];
+		int cr = H5Pget_chunk(pl, 32, cd);
+		if (cr < 0) { capture(err); H5Pclose(pl); return -1; }
+		unsigned long long c = 1;
+		for (int i = 0; i < cr && i < 32; i++) {
+			if (cd[i] != 0 && c > (1ULL << 62) / cd[i]) { c = 1ULL << 62; break; }
+			c *= cd[i];
+		}
+		*chunk = c;
+	}
+	int ext = H5Pget_external_count(pl);
+	if (ext < 0) { capture(err); H5Pclose(pl); return -1; }
+	*external = ext;
+	H5Pclose(pl);
 	hid_t s = H5Dget_space(d);
 	if (s < 0) { capture(err); return -1; }
 	H5S_class_t sc = H5Sget_simple_extent_type(s);
@@ -238,6 +263,9 @@ static int dwm_text(hid_t o, int is_attr, char **sval, long long *ival, double *
 			}
 		} else { capture(err); rc = -1; }
 		H5Tclose(mt);
+	} else if ((c == H5T_INTEGER || c == H5T_FLOAT) && H5Tget_size(t) > 16) {
+		// A number wider than 16 bytes is a corrupt type; converting it would
+		// make the library allocate buffers of that width. Skip it.
 	} else if (c == H5T_INTEGER) {
 		hid_t mt = H5Tcopy(H5T_NATIVE_LLONG);
 		herr_t r = is_attr ? H5Aread(o, mt, ival) : H5Dread(o, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, ival);
@@ -565,15 +593,17 @@ func (f *File) Info(path string) (Info, error) {
 	}
 	defer closeID(d)
 	var (
-		rank, null, cls, sign, vlen C.int
-		dims                        [32]C.hsize_t
-		size                        C.size_t
-		e                           errBuf
+		rank, null, cls, sign, vlen, layout, external C.int
+		dims                                          [32]C.hsize_t
+		size                                          C.size_t
+		chunk                                         C.ulonglong
+		e                                             errBuf
 	)
-	if C.dwm_dinfo(d, &rank, &dims[0], &null, &cls, &size, &sign, &vlen, e.ptr()) < 0 {
+	if C.dwm_dinfo(d, &rank, &dims[0], &null, &cls, &size, &sign, &vlen, &layout, &chunk, &external, e.ptr()) < 0 {
 		return Info{}, e.err("inspect " + path)
 	}
-	info := Info{Null: null != 0, Size: int(size), Signed: sign != 0, VarString: vlen != 0, Shape: []int{}}
+	info := Info{Null: null != 0, Size: int(size), Signed: sign != 0, VarString: vlen != 0, Shape: []int{},
+		Layout: Layout(layout), ChunkElems: uint64(chunk), External: external > 0}
 	info.Class = [...]Class{ClassOther, ClassInteger, ClassFloat, ClassString, ClassEnum}[int(cls)]
 	total := uint64(1)
 	for i := range int(rank) {

@@ -45,7 +45,25 @@ type Info struct {
 	Signed bool
 	// VarString is set for variable-length strings.
 	VarString bool
+	// Layout is how the data is stored; ChunkElems the elements per chunk
+	// of a chunked dataset (the library allocates whole chunks when
+	// reading); External is set when the data lives in external raw files.
+	Layout     Layout
+	ChunkElems uint64
+	External   bool
 }
+
+// Layout is a dataset's storage layout.
+type Layout int
+
+// Storage layouts.
+const (
+	LayoutUnknown    Layout = -1
+	LayoutCompact    Layout = 0
+	LayoutContiguous Layout = 1
+	LayoutChunked    Layout = 2
+	LayoutVirtual    Layout = 3 // data mapped from other datasets or files
+)
 
 // Elems returns the number of elements (1 for a scalar, 0 for Null).
 func (i Info) Elems() int {
@@ -62,6 +80,9 @@ func (i Info) Elems() int {
 // TypeName describes the element type for messages, e.g. "float64",
 // "uint8", "enum(1 byte)", "string".
 func (i Info) TypeName() string {
+	if (i.Class == ClassFloat || i.Class == ClassInteger) && i.Size != 1 && i.Size != 2 && i.Size != 4 && i.Size != 8 && i.Size != 16 {
+		return "number of " + strconv.Itoa(i.Size) + " bytes"
+	}
 	switch i.Class {
 	case ClassFloat:
 		return "float" + strconv.Itoa(8*i.Size)
