@@ -553,7 +553,7 @@ func (f *File) Children(group string) ([]string, error) {
 	if n > maxLinks {
 		return nil, fmt.Errorf("list group %s: %d links", group, uint64(n))
 	}
-	names := make([]string, 0, int(n))
+	names := make([]string, 0, min(int(n), 1024))
 	buf := make([]byte, 256)
 	for i := C.hsize_t(0); i < n; i++ {
 		for {
