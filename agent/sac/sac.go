@@ -23,6 +23,9 @@
 //     [2, in, out]), so both run in one call; the members are initialised
 //     independently and see the same batch, exactly like two separate
 //     networks.
+//   - The actor's mean and raw log σ are the two halves of one output layer
+//     of 2|A| units (CleanRL has two heads on the same trunk: the same
+//     function).
 //   - log σ is squashed smoothly into [LogStdMin, LogStdMax] = [-5, 2] by
 //     log σ = min + ½(max-min)(tanh(raw)+1), as CleanRL, instead of the
 //     softlearning code's hard clip to [-20, 2].
