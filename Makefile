@@ -3,6 +3,11 @@ GO ?= go
 GOFLAGS ?=
 export CGO_ENABLED=1
 
+# Packages with goroutines: vector envs, parallel MuJoCo envs, the store, batched evaluation, parallel
+# ensemble members, the training loop.
+RACE_PKGS ?= ./env ./env/mujoco ./track ./eval ./nn ./train
+FUZZTIME_CI ?= 4s
+
 .PHONY: deps demo test test-short bench fuzz vet fmt build
 
 deps:
@@ -21,6 +26,10 @@ test:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
+	@echo "race detector over the packages with concurrency:"
+	$(GO) test -race -count=1 $(RACE_PKGS)
+	@echo "short fuzzing of every reader of user input:"
+	bash scripts/fuzz.sh $(FUZZTIME_CI)
 
 vet:
 	$(GO) vet ./...
