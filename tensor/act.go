@@ -71,7 +71,7 @@ func BiasAct(act Activation, y, z *Mat, bias []float32) {
 	if y != z {
 		y.Resize(z.Rows, z.Cols)
 	}
-	biasAct(act, y.Data[:z.Len()], z.Data[:z.Len()], bias, z.Rows, z.Cols)
+	runElementwise(&elemTask{act: act, y: y.Data[:z.Len()], z: z.Data[:z.Len()], bias: bias, rows: z.Rows, cols: z.Cols})
 }
 
 // ActForward sets y = f(z). y is resized to z's shape and may be z.
@@ -97,7 +97,7 @@ func ActBackward(act Activation, dz, dy, z, y *Mat, dbias []float32) {
 		dz.Resize(dy.Rows, dy.Cols)
 	}
 	n := dy.Len()
-	actBackward(act, dz.Data[:n], dy.Data[:n], zd, y.Data[:n], dbias, dy.Rows, dy.Cols)
+	runElementwise(&elemTask{backward: true, act: act, dz: dz.Data[:n], dy: dy.Data[:n], z: zd, y: y.Data[:n], bias: dbias, rows: dy.Rows, cols: dy.Cols})
 }
 
 // actValue returns f(z) for one value (reference scalar form).
@@ -149,10 +149,10 @@ func actGrad(act Activation, z, y float32) float32 {
 	return 1
 }
 
-func biasActGo(act Activation, y, z, bias []float32, rows, cols int) {
+func biasActGo(act Activation, y, z, bias []float32, rows, cols, ld int) {
 	for i := 0; i < rows; i++ {
-		zr := z[i*cols : (i+1)*cols]
-		yr := y[i*cols : (i+1)*cols]
+		zr := z[i*ld : i*ld+cols]
+		yr := y[i*ld : i*ld+cols]
 		yr = yr[:len(zr)]
 		if bias != nil {
 			b := bias[:len(zr)]
@@ -175,9 +175,9 @@ func biasActGo(act Activation, y, z, bias []float32, rows, cols int) {
 	}
 }
 
-func actBackwardGo(act Activation, dz, dy, z, y, dbias []float32, rows, cols int) {
+func actBackwardGo(act Activation, dz, dy, z, y, dbias []float32, rows, cols, ld int) {
 	for i := 0; i < rows; i++ {
-		o := i * cols
+		o := i * ld
 		dyr := dy[o : o+cols]
 		dzr := dz[o : o+cols]
 		yr := y[o : o+cols]

@@ -21,18 +21,20 @@ func fp(s []float32) *C.float {
 	return (*C.float)(unsafe.Pointer(&s[0]))
 }
 
-func biasAct(act Activation, y, z, bias []float32, rows, cols int) {
+// biasActBlock and actBackwardBlock process rows×cols values with row
+// stride ld; the slices start at the block's first value.
+func biasActBlock(act Activation, y, z, bias []float32, rows, cols, ld int) {
 	if rows*cols == 0 {
 		return
 	}
-	C.dwm_bias_act(C.int(act), fp(y), fp(z), fp(bias), C.long(rows), C.long(cols))
+	C.dwm_bias_act(C.int(act), fp(y), fp(z), fp(bias), C.long(rows), C.long(cols), C.long(ld))
 }
 
-func actBackward(act Activation, dz, dy, z, y, dbias []float32, rows, cols int) {
+func actBackwardBlock(act Activation, dz, dy, z, y, dbias []float32, rows, cols, ld int) {
 	if rows*cols == 0 {
 		return
 	}
-	C.dwm_act_backward(C.int(act), fp(dz), fp(dy), fp(z), fp(y), fp(dbias), C.long(rows), C.long(cols))
+	C.dwm_act_backward(C.int(act), fp(dz), fp(dy), fp(z), fp(y), fp(dbias), C.long(rows), C.long(cols), C.long(ld))
 }
 
 func expTo(dst, src []float32) {

@@ -6,12 +6,12 @@ package tensor
 // implementation; false means the portable Go loops.
 const Native = false
 
-func biasAct(act Activation, y, z, bias []float32, rows, cols int) {
-	biasActGo(act, y, z, bias, rows, cols)
+func biasActBlock(act Activation, y, z, bias []float32, rows, cols, ld int) {
+	biasActGo(act, y, z, bias, rows, cols, ld)
 }
 
-func actBackward(act Activation, dz, dy, z, y, dbias []float32, rows, cols int) {
-	actBackwardGo(act, dz, dy, z, y, dbias, rows, cols)
+func actBackwardBlock(act Activation, dz, dy, z, y, dbias []float32, rows, cols, ld int) {
+	actBackwardGo(act, dz, dy, z, y, dbias, rows, cols, ld)
 }
 
 func expTo(dst, src []float32) { expToGo(dst, src) }

@@ -51,10 +51,10 @@ static inline float fmishT(float z) {
 	return z > 20.0f ? 1.0f : t;
 }
 
-MV void dwm_bias_act(int act, float *y, float *z, const float *bias, long rows, long cols) {
+MV void dwm_bias_act(int act, float *y, float *z, const float *bias, long rows, long cols, long ld) {
 	for (long i = 0; i < rows; i++) {
-		float *zr = z + i * cols;
-		float *yr = y + i * cols;
+		float *zr = z + i * ld;
+		float *yr = y + i * ld;
 		if (bias) {
 			for (long j = 0; j < cols; j++) zr[j] += bias[j];
 		}
@@ -87,9 +87,9 @@ MV void dwm_bias_act(int act, float *y, float *z, const float *bias, long rows, 
 	}
 }
 
-MV void dwm_act_backward(int act, float *dz, const float *dy, const float *z, const float *y, float *dbias, long rows, long cols) {
+MV void dwm_act_backward(int act, float *dz, const float *dy, const float *z, const float *y, float *dbias, long rows, long cols, long ld) {
 	for (long i = 0; i < rows; i++) {
-		long o = i * cols;
+		long o = i * ld;
 		float *d = dz + o;
 		const float *g = dy + o, *yr = y + o, *zr = z ? z + o : 0;
 		switch (act) {

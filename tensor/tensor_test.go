@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/dwm-rl/dwm/internal/blas"
 )
 
 func randMat(r *rand.Rand, rows, cols int) *Mat {
@@ -316,5 +318,39 @@ func TestElementwise(t *testing.T) {
 	v := a.RowView(1, 2)
 	if v.Rows != 1 || v.Data[0] != 4 || a.Row(1)[2] != 6 {
 		t.Fatal("RowView/Row")
+	}
+}
+
+func TestActParallelMatchesSerial(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	z0, dy := randMat(r, 300, 203), randMat(r, 300, 203)
+	bias := make([]float32, 203)
+	for i := range bias {
+		bias[i] = float32(r.NormFloat64())
+	}
+	run := func(act Activation, threads int) (y, dz *Mat, db []float32) {
+		old := blas.Threads()
+		blas.SetThreads(threads)
+		defer blas.SetThreads(old)
+		z := z0.Clone()
+		y, dz = New(0, 0), New(0, 0)
+		BiasAct(act, y, z, bias)
+		db = make([]float32, 203)
+		ActBackward(act, dz, dy, z, y, db)
+		return y, dz, db
+	}
+	for act := Identity; act < numActivations; act++ {
+		y1, dz1, db1 := run(act, 1)
+		y2, dz2, db2 := run(act, 2)
+		for i := range y1.Data {
+			if y1.Data[i] != y2.Data[i] || dz1.Data[i] != dz2.Data[i] {
+				t.Fatalf("%v: value %d differs between 1 and 2 threads", act, i)
+			}
+		}
+		for i := range db1 {
+			if db1[i] != db2[i] {
+				t.Fatalf("%v: bias gradient %d differs", act, i)
+			}
+		}
 	}
 }

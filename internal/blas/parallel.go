@@ -97,10 +97,10 @@ func getBatch() *batch {
 // ParallelFor runs t.Run(i) for every i in [0, n) on up to p goroutines (the
 // caller and p-1 long-lived workers), returning when all items are done.
 // Items are claimed dynamically, so a slow or descheduled goroutine delays
-// only the item it is running. It does not allocate in steady state when t
-// is a pointer. Items must not call ParallelFor or Sgemm themselves (use
-// SgemmSerial inside items): nested calls can deadlock once every worker
-// waits for another.
+// only the item it is running, and the caller never waits for a worker that
+// has not started. Nested calls (an item calling ParallelFor or Sgemm) are
+// safe: the inner caller does whatever no idle worker picks up. It does not
+// allocate in steady state when t is a pointer.
 func ParallelFor(n, p int, t Task) {
 	p = min(p, n)
 	if p <= 1 {
@@ -116,7 +116,12 @@ func ParallelFor(n, p int, t Task) {
 	b.done.Store(0)
 	b.refs.Store(int32(p))
 	for w := 1; w < p; w++ {
-		workCh <- b
+		select {
+		case workCh <- b:
+		default:
+			// Every worker is far behind: do without this one.
+			b.release()
+		}
 	}
 	b.work()
 	<-b.finished
