@@ -113,8 +113,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Load reads a config file (YAML or TOML) over the defaults and applies
-// key.path=value overrides, then fills defaults for what is still unset.
+// Load reads a config file (YAML or TOML) over base and applies
+// key.path=value overrides. It does not fill defaults: Run does, after the
+// caller has applied its own flags, so derived defaults (the buffer size
+// follows the online steps) see the final values.
 func Load(path string, overrides []string, base Config) (Config, error) {
 	c := base
 	if path != "" {
@@ -127,7 +129,7 @@ func Load(path string, overrides []string, base Config) (Config, error) {
 			return c, err
 		}
 	}
-	return c.WithDefaults(), nil
+	return c, nil
 }
 
 // YAML returns the config as YAML.

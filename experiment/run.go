@@ -204,12 +204,33 @@ func (c Config) storePath() string {
 	return filepath.Join(c.RunsDir, "dwm.db")
 }
 
+// Resolve fills every default, including those that depend on the env's
+// dimensions (SAC's target entropy), and validates the result: the config a
+// run saves is complete, so a later default change cannot alter it.
+func Resolve(c Config) (Config, error) {
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	e, err := MakeEnv(c.Env)
+	if err != nil {
+		return c, err
+	}
+	actDim := e.Spec().Act.Dim
+	e.Close()
+	switch c.Algo {
+	case "sac":
+		c.SAC = c.SAC.WithDefaults(actDim)
+	}
+	return c, c.Validate()
+}
+
 // Run resolves, validates and runs c as a new run, recording it in the
 // store. A cancelled ctx saves a checkpoint and returns a Result with
 // Interrupted set (and no error): `dwm train --resume` continues it.
 func Run(ctx context.Context, c Config, opts Options) (Result, error) {
-	c = c.WithDefaults()
-	if err := c.Validate(); err != nil {
+	c, err := Resolve(c)
+	if err != nil {
 		return Result{}, err
 	}
 	name := c.Name
@@ -227,7 +248,7 @@ func Run(ctx context.Context, c Config, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := atomicfile.WriteBytes(filepath.Join(dir, "config.yaml"), y); err != nil {
+	if err = atomicfile.WriteBytes(filepath.Join(dir, "config.yaml"), y); err != nil {
 		return Result{}, err
 	}
 	r, err := build(c, dir, opts)

@@ -58,7 +58,8 @@ func TestTrainEvalRuns(t *testing.T) {
 		t.Fatalf("unexpected output %q", out)
 	}
 	cfg, err := os.ReadFile(filepath.Join(runs, "tiny", "config.yaml"))
-	if err != nil || !strings.Contains(string(cfg), "learning_starts: 200") {
+	if err != nil || !strings.Contains(string(cfg), "learning_starts: 200") ||
+		!strings.Contains(string(cfg), "size: 400") || !strings.Contains(string(cfg), "gamma: 0.99") {
 		t.Fatalf("resolved config not saved: %v %s", err, cfg)
 	}
 	code, out, errOut = dwm(t, "eval", "--run", "tiny", "--runs", runs, "--episodes", "3")
