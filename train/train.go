@@ -61,11 +61,22 @@ type Hooks struct {
 	BeforeUpdate func(phase Phase, step int64) ([]agent.Metric, error)
 	// OnSwitch runs once between the offline and the online phase.
 	OnSwitch func() error
-	// AfterEnvStep runs after each online transition was stored.
-	AfterEnvStep func(step int64, obs, act []float32, reward float32, next []float32, terminal bool) error
+	// AfterEnvStep runs after each online transition was stored; the slices
+	// are the loop's and valid only during the call.
+	AfterEnvStep func(step int64, t Transition) error
+	// AfterEval runs after each evaluation (e.g. to snapshot the policy
+	// when it reaches a score, as dataset generation does).
+	AfterEval func(e Evaluation) error
 	// State and SetState add the method's own tensors and JSON to checkpoints.
 	State    func() ([]checkpoint.Tensor, json.RawMessage, error)
 	SetState func([]checkpoint.Tensor, json.RawMessage) error
+}
+
+// Transition is one online step as the loop saw it.
+type Transition struct {
+	Obs, Act, Next        []float32
+	Reward                float32
+	Terminated, Truncated bool
 }
 
 // Config sets the loop's budgets and periods. Zero fields take defaults.
@@ -360,7 +371,8 @@ func (l *Loop) runOnline(ctx context.Context) error {
 		}
 		l.OnlineBuffer.Add(obs, act, float32(r.Reward), next, r.Terminated)
 		if l.Hooks.AfterEnvStep != nil {
-			if err := l.Hooks.AfterEnvStep(t, obs, act, float32(r.Reward), next, r.Terminated); err != nil {
+			tr := Transition{Obs: obs, Act: act, Next: next, Reward: float32(r.Reward), Terminated: r.Terminated, Truncated: r.Truncated}
+			if err := l.Hooks.AfterEnvStep(t, tr); err != nil {
 				return fmt.Errorf("train: online step %d: %w", t, err)
 			}
 		}
@@ -447,7 +459,13 @@ func (l *Loop) evaluate(phase Phase) error {
 	if err != nil {
 		return fmt.Errorf("train: evaluate at step %d: %w", g, err)
 	}
-	l.Evaluations = append(l.Evaluations, Evaluation{Step: g, Phase: phase, Result: res})
+	ev := Evaluation{Step: g, Phase: phase, Result: res}
+	l.Evaluations = append(l.Evaluations, ev)
+	if l.Hooks.AfterEval != nil {
+		if err := l.Hooks.AfterEval(ev); err != nil {
+			return fmt.Errorf("train: after evaluation at step %d: %w", g, err)
+		}
+	}
 	m := map[string]float64{"eval/return": res.Return, "eval/return_std": res.ReturnStd,
 		"eval/length": res.Length, "eval/success_rate": res.SuccessRate}
 	if !math.IsNaN(res.Normalized) {

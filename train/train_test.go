@@ -78,7 +78,7 @@ func TestInterruptAndResumeIsExact(t *testing.T) {
 	dir := t.TempDir()
 	first := newLoop(t, dir, steps)
 	ctx, cancel := context.WithCancel(context.Background())
-	first.Hooks.AfterEnvStep = func(step int64, _, _ []float32, _ float32, _ []float32, _ bool) error {
+	first.Hooks.AfterEnvStep = func(step int64, _ Transition) error {
 		if step == 530 {
 			cancel()
 		}
