@@ -354,3 +354,45 @@ func TestActParallelMatchesSerial(t *testing.T) {
 		}
 	}
 }
+
+func TestConcatAndColSlice(t *testing.T) {
+	a := FromRows([][]float32{{1, 2}, {3, 4}})
+	b := FromRows([][]float32{{5}, {6}})
+	d := New(0, 0)
+	ConcatCols(d, a, b)
+	want := []float32{1, 2, 5, 3, 4, 6}
+	for i, w := range want {
+		if d.Data[i] != w || d.Cols != 3 {
+			t.Fatalf("ConcatCols = %v (%s)", d.Data[:6], d.Shape())
+		}
+	}
+	s := New(0, 0)
+	ColSlice(s, d, 2, 3)
+	if s.Rows != 2 || s.Cols != 1 || s.Data[0] != 5 || s.Data[1] != 6 {
+		t.Fatalf("ColSlice = %v", s.Data[:2])
+	}
+	expectPanic(t, "ConcatCols", func() { ConcatCols(d, a, New(3, 1)) })
+	expectPanic(t, "ColSlice", func() { ColSlice(s, d, 2, 4) })
+}
+
+func BenchmarkBiasActSiLU(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	z, y := randMat(r, 256, 512), New(0, 0)
+	bias := make([]float32, 512)
+	for b.Loop() {
+		BiasAct(SiLU, y, z, bias)
+	}
+	b.ReportMetric(float64(z.Len())*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
+}
+
+func BenchmarkActBackwardSiLU(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	z, dy, dz := randMat(r, 256, 512), randMat(r, 256, 512), New(0, 0)
+	y := New(0, 0)
+	BiasAct(SiLU, y, z, nil)
+	db := make([]float32, 512)
+	for b.Loop() {
+		ActBackward(SiLU, dz, dy, z, y, db)
+	}
+	b.ReportMetric(float64(z.Len())*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
+}
