@@ -33,6 +33,9 @@ type Options struct {
 	Out io.Writer
 	// Quiet turns off progress bars.
 	Quiet bool
+	// Extend, if set, is called with the built loop before it runs (new or
+	// resumed), to add hooks: dataset generation snapshots policies with it.
+	Extend func(l *train.Loop) error
 }
 
 // Result summarizes a finished (or interrupted) run.
@@ -193,6 +196,11 @@ func build(c Config, dir string, opts Options) (*run, error) {
 		loop.Progress = progress.New(opts.Out, opts.Quiet)
 	}
 	r.loop = loop
+	if opts.Extend != nil {
+		if err := opts.Extend(loop); err != nil {
+			return nil, fmt.Errorf("run %s: %w", r.name, err)
+		}
+	}
 	ok = true
 	return r, nil
 }
