@@ -1,0 +1,86 @@
+package diffusion
+
+import (
+	"testing"
+
+	"github.com/dwm-rl/dwm/diffusion/denoiser"
+	"github.com/dwm-rl/dwm/nn"
+	"github.com/dwm-rl/dwm/optim"
+	"github.com/dwm-rl/dwm/rng"
+	"github.com/dwm-rl/dwm/tensor"
+)
+
+// The BDWM workload of scripts/bench.sh, mirrored by
+// bench/pytorch/diffusion_mlp.py: K = 3 members of a 512-wide residual MLP
+// (2 blocks, time embedding 64, concatenation conditioning) on data of
+// width 18 (a 17-dimensional state change and a reward) conditioned on a
+// 64-wide latent z = f(s, a).
+const (
+	benchK, benchM, benchB = 3, 5, 256
+	benchD, benchC         = 18, 64
+	benchSteps             = 10
+)
+
+func benchModel(b *testing.B) *Model {
+	net, err := denoiser.NewResMLP("bdwm", benchK, benchD, benchC, denoiser.MLPConfig{}, rng.New(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := New(net, Config{Schedule: ScheduleConfig{Steps: 100}, Prediction: Eps})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// BenchmarkMLPTrainStep: one training step of the K = 3 ensemble, 256 rows
+// per member: noise draws, forward, loss, backward, Adam.
+func BenchmarkMLPTrainStep(b *testing.B) {
+	m := benchModel(b)
+	s := rng.New(2)
+	x0, cond := tensor.New(benchK*256, benchD), tensor.New(benchK*256, benchC)
+	s.FillNormal(x0.Data)
+	s.FillNormal(cond.Data)
+	ps := m.Net.Params()
+	opt := optim.NewAdam(ps, optim.AdamConfig{LR: 1e-4})
+	step := func() {
+		nn.ZeroGrad(ps)
+		if _, _, err := m.Loss(x0, cond, s); err != nil {
+			b.Fatal(err)
+		}
+		opt.Step()
+	}
+	step()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		step()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}
+
+// BenchmarkMLPSample: one batched sampling call, K·M·B = 3·5·256 samples
+// with 10 deterministic DDIM steps.
+func BenchmarkMLPSample(b *testing.B) {
+	m := benchModel(b)
+	sp, err := m.NewSampler(SamplerConfig{Steps: benchSteps})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := rng.New(3)
+	cond, x := tensor.New(benchB, benchC), tensor.New(0, 0)
+	s.FillNormal(cond.Data)
+	req := Request{Cond: cond, M: benchM}
+	if err := sp.Sample(x, req, s); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		sp.Sample(x, req, s)
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(benchK*benchM*benchB)/sec, "samples/s")
+	b.ReportMetric(float64(benchB)/sec, "conditions/s")
+	b.ReportMetric(sec*1e3/benchSteps, "ms/step")
+}
