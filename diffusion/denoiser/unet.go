@@ -223,7 +223,7 @@ func (b *resBlock) predict(dst, x, tb *tensor.Mat) {
 // A TemporalUNet has one member.
 type TemporalUNet struct {
 	H, C, CondW int
-	Cfg           UNetConfig
+	Cfg         UNetConfig
 
 	Time       *TimeEmbedding
 	Cond1      *nn.Linear // [c⊙k, k] → 4·Dim (Mish)
