@@ -47,14 +47,6 @@ func withFlag(cols []col, key string, idx int) []col {
 	return out
 }
 
-func toF64(x []float32) []float64 {
-	y := make([]float64, len(x))
-	for i, v := range x {
-		y[i] = float64(v)
-	}
-	return y
-}
-
 func colData(cols []col, key string) any {
 	for _, c := range cols {
 		if c.key == key {

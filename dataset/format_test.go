@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -195,7 +196,7 @@ func TestLoadDispatch(t *testing.T) {
 // minariBytes builds a small Minari-layout file with the package's writer:
 // two episodes of 3 and 2 steps, obs dim 2, act dim 1.
 func minariBytes(t *testing.T) []byte {
-	w, err := h5.NewWriter("minari-test")
+	w, err := h5.NewWriter("minari-test", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,4 +270,43 @@ func TestConcurrentHDF5(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// corpusBytes decodes a file of Go's fuzz corpus format holding one []byte.
+func corpusBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, lit, _ := strings.Cut(string(b), "\n")
+	lit = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(lit), "[]byte("), ")")
+	s, err := strconv.Unquote(lit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(s)
+}
+
+// TestHDF5CrashIsolated reads a fuzz-found file on which libhdf5 1.10.8 (and
+// h5py with it) segfaults: ReadHDF5 must return an error instead of dying.
+func TestHDF5CrashIsolated(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "crash.hdf5")
+	os.WriteFile(p, corpusBytes(t, filepath.Join("testdata", "fuzz", "FuzzReadHDF5", "fe5963451e5b5215")), 0o644)
+	_, err := ReadHDF5(p)
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "crashed") {
+		t.Fatalf("ReadHDF5 = %v, want an error saying the library crashed", err)
+	}
+	// A valid file read in-process gives the same dataset as through the
+	// child process.
+	d := richDataset(t)
+	q := filepath.Join(t.TempDir(), "ok.hdf5")
+	if err := WriteHDF5(q, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadHDF5InProcess(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameDataset(t, d, got)
 }

@@ -37,7 +37,23 @@ var ErrNoHDF5 = h5.ErrUnavailable
 // as terminal; an episode whose last step has neither is marked timed out
 // at its last step, since the group ends there. Root attributes become
 // Metadata; Minari's infos are not read.
+//
+// The file is parsed in a child process (the running executable, re-run),
+// because libhdf5 1.10 can crash on corrupt files; a crash is returned as an
+// error. This costs one process start per call; ReadHDF5InProcess skips it
+// for trusted files.
 func ReadHDF5(path string) (*Dataset, error) {
+	d, err := readHDF5Isolated(path)
+	if err != nil {
+		return nil, fmt.Errorf("read HDF5 %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// ReadHDF5InProcess is ReadHDF5 without the child process: faster, but a
+// corrupt file that crashes libhdf5 takes the whole program down. Use it
+// only for files dwm wrote itself or otherwise trusts.
+func ReadHDF5InProcess(path string) (*Dataset, error) {
 	d, err := readHDF5(path)
 	if err != nil {
 		return nil, fmt.Errorf("read HDF5 %s: %w", path, err)
@@ -508,13 +524,17 @@ func encodeHDF5(d *Dataset) ([]byte, error) {
 	// The in-memory file needs a name unique among open files; the address
 	// of a live allocation is.
 	tag := new(int64)
-	w, err := h5.NewWriter(fmt.Sprintf("dwm-dataset-%p.h5", tag))
+	n := d.Len()
+	size := int64(4*n*(2*d.ObsDim+d.ActDim+1) + 2*n)
+	for _, c := range d.Infos {
+		size += int64(4 * len(c.Data))
+	}
+	w, err := h5.NewWriter(fmt.Sprintf("dwm-dataset-%p.h5", tag), size)
 	if err != nil {
 		return nil, err
 	}
 	defer runtime.KeepAlive(tag)
 	defer w.Close()
-	n := d.Len()
 	cols := []struct {
 		key   string
 		data  any

@@ -155,7 +155,7 @@ func npzBytes(t testing.TB, cols []col) []byte {
 // hdf5Bytes builds an HDF5 file of the columns with the package's writer.
 func hdf5Bytes(t testing.TB, cols []col) []byte {
 	t.Helper()
-	w, err := h5.NewWriter(fmt.Sprintf("test-%p", &cols))
+	w, err := h5.NewWriter(fmt.Sprintf("test-%p", &cols), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,4 +221,12 @@ func replaceCol(cols []col, key string, data any, shape []int) []col {
 		out = append(out, c)
 	}
 	return out
+}
+
+func toF64(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
 }

@@ -300,12 +300,13 @@ static hid_t dwm_aopen(hid_t o, hsize_t idx, char *buf, size_t cap, char *err) {
 	return a;
 }
 
-// dwm_fcreate_mem creates a file in memory (core driver, no backing store).
-static hid_t dwm_fcreate_mem(const char *name, char *err) {
+// dwm_fcreate_mem creates a file in memory (core driver, no backing store)
+// growing in steps of increment bytes.
+static hid_t dwm_fcreate_mem(const char *name, size_t increment, char *err) {
 	quiet();
 	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
 	if (fapl < 0) { capture(err); return -1; }
-	if (H5Pset_fapl_core(fapl, 1 << 20, 0) < 0) { capture(err); H5Pclose(fapl); return -1; }
+	if (H5Pset_fapl_core(fapl, increment, 0) < 0) { capture(err); H5Pclose(fapl); return -1; }
 	H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
 	hid_t f = H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
 	if (f < 0) capture(err);
@@ -731,12 +732,15 @@ type Writer struct {
 }
 
 // NewWriter starts an empty in-memory file. name only identifies it to the
-// library (two writers open at once need different names).
-func NewWriter(name string) (*Writer, error) {
+// library (two writers open at once need different names). sizeHint, the
+// expected file size in bytes, sets how the memory grows (one step of at
+// least 1 MiB if the hint is right).
+func NewWriter(name string, sizeHint int64) (*Writer, error) {
 	p := C.CString(name)
 	defer C.free(unsafe.Pointer(p))
 	var e errBuf
-	id := C.dwm_fcreate_mem(p, e.ptr())
+	inc := max(sizeHint+sizeHint/16+64<<10, 1<<20)
+	id := C.dwm_fcreate_mem(p, C.size_t(inc), e.ptr())
 	if id < 0 {
 		return nil, e.err("create in-memory file")
 	}

@@ -44,7 +44,7 @@ func (f *File) Attrs(path string) ([]Attr, error) { return nil, ErrUnavailable }
 type Writer struct{}
 
 // NewWriter returns ErrUnavailable.
-func NewWriter(name string) (*Writer, error) { return nil, ErrUnavailable }
+func NewWriter(name string, sizeHint int64) (*Writer, error) { return nil, ErrUnavailable }
 
 // Close does nothing.
 func (w *Writer) Close() error { return nil }
