@@ -1,0 +1,242 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/dwm-rl/dwm/eval/stats"
+	"github.com/dwm-rl/dwm/rng"
+	"github.com/dwm-rl/dwm/track"
+)
+
+// point is one value of a run's metric at its global step.
+type point struct {
+	x      int64
+	v      float64
+	online bool
+}
+
+// runData is one run's loaded series, on global steps.
+type runData struct {
+	run       track.Run
+	main      []point            // the learning-curve metric, by step
+	extra     map[string][]point // uncertainty metrics present
+	switchX   int64              // first online global step
+	hasSwitch bool               // the run has both phases
+}
+
+// group is the runs of one task and method, by seed.
+type group struct {
+	task, method string
+	runs         []*runData
+}
+
+// loadRun reads metric and the extra metrics of r and places them on global
+// steps (see the package comment).
+func loadRun(s *track.Store, r track.Run, metric string, extras []string) (*runData, error) {
+	names, err := s.MetricNames(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	raw := map[string][]track.Point{}
+	for _, name := range append([]string{metric}, extras...) {
+		if _, done := raw[name]; done || !slices.Contains(names, name) {
+			continue
+		}
+		pts, err := s.Metrics(r.ID, name)
+		if err != nil {
+			return nil, err
+		}
+		raw[name] = pts
+	}
+	d := &runData{run: r, extra: map[string][]point{}}
+	offMax, onMin := int64(math.MinInt64), int64(math.MaxInt64)
+	hasOff, hasOn := false, false
+	for _, pts := range raw {
+		for _, p := range pts {
+			if p.Phase == track.PhaseOnline {
+				hasOn = true
+				onMin = min(onMin, p.Step)
+			} else {
+				hasOff = true
+				offMax = max(offMax, p.Step)
+			}
+		}
+	}
+	shift := int64(0)
+	if hasOn && hasOff {
+		d.hasSwitch = true
+		d.switchX = onMin
+		if onMin <= offMax { // per-phase counters: online restarts its count
+			shift = offMax + 1
+			d.switchX = offMax + 1
+		}
+	}
+	conv := func(pts []track.Point) []point {
+		out := make([]point, len(pts))
+		for i, p := range pts {
+			on := p.Phase == track.PhaseOnline
+			x := p.Step
+			if on {
+				x += shift
+			}
+			out[i] = point{x: x, v: p.Value, online: on}
+		}
+		slices.SortStableFunc(out, func(a, b point) int {
+			if a.x != b.x {
+				return cmpInt(a.x, b.x)
+			}
+			return cmpBool(a.online, b.online)
+		})
+		return out
+	}
+	d.main = conv(raw[metric])
+	for _, name := range extras {
+		if pts, ok := raw[name]; ok && len(pts) > 0 {
+			d.extra[name] = conv(pts)
+		}
+	}
+	return d, nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+// groupRuns groups runs by task then method, sorted by name, runs by seed.
+func groupRuns(runs []*runData) []*group {
+	idx := map[[2]string]*group{}
+	var out []*group
+	for _, r := range runs {
+		k := [2]string{r.run.Env, r.run.Algo}
+		g := idx[k]
+		if g == nil {
+			g = &group{task: r.run.Env, method: r.run.Algo}
+			idx[k] = g
+			out = append(out, g)
+		}
+		g.runs = append(g.runs, r)
+	}
+	slices.SortFunc(out, func(a, b *group) int {
+		if c := strings.Compare(a.task, b.task); c != 0 {
+			return c
+		}
+		return strings.Compare(a.method, b.method)
+	})
+	for _, g := range out {
+		slices.SortStableFunc(g.runs, func(a, b *runData) int {
+			if c := cmpInt(a.run.Seed, b.run.Seed); c != 0 {
+				return c
+			}
+			return strings.Compare(a.run.Name, b.run.Name)
+		})
+	}
+	return out
+}
+
+// band is an aggregated curve: at each step, the IQM across runs and its
+// bootstrap confidence interval over the runs with a finite value there.
+type band struct {
+	xs          []float64
+	mid, lo, hi []float64
+	n           []int // runs with a finite value at xs[i]
+}
+
+// aggregate computes the IQM band of series (one per run) on the union of
+// their steps; steps where no run has a finite value are left out.
+func aggregate(series [][]point, conf float64, resamples int, s *rng.Stream) (band, error) {
+	var xs []int64
+	for _, ser := range series {
+		for _, p := range ser {
+			xs = append(xs, p.x)
+		}
+	}
+	slices.Sort(xs)
+	xs = slices.Compact(xs)
+	var b band
+	idx := make([]int, len(series))
+	vals := make([]float64, 0, len(series))
+	for _, x := range xs {
+		vals = vals[:0]
+		for i, ser := range series {
+			for idx[i] < len(ser) && ser[idx[i]].x < x {
+				idx[i]++
+			}
+			// The last value logged at x (an offline and an online point can
+			// share a step only in malformed data; the online one wins).
+			var v float64 = math.NaN()
+			for j := idx[i]; j < len(ser) && ser[j].x == x; j++ {
+				v = ser[j].v
+			}
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				vals = append(vals, v)
+			}
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		iv, err := stats.StratifiedBootstrapCI([][]float64{vals}, stats.AggregateIQM, resamples, conf, s)
+		if err != nil {
+			return band{}, fmt.Errorf("step %d: %w", x, err)
+		}
+		b.xs = append(b.xs, float64(x))
+		b.mid = append(b.mid, iv.Point)
+		b.lo = append(b.lo, iv.Lo)
+		b.hi = append(b.hi, iv.Hi)
+		b.n = append(b.n, len(vals))
+	}
+	return b, nil
+}
+
+// steps and values of a series, for the stats curve functions.
+func split(ser []point) ([]int, []float64) {
+	xs := make([]int, len(ser))
+	vs := make([]float64, len(ser))
+	for i, p := range ser {
+		xs[i], vs[i] = int(p.x), p.v
+	}
+	return xs, vs
+}
+
+// dip returns a run's transition dip with a window of dipSteps steps after
+// the switch (0: a tenth of the online span, at least up to the first online
+// evaluation).
+func (d *runData) dip(dipSteps int64) (float64, bool) {
+	if !d.hasSwitch || len(d.main) == 0 {
+		return math.NaN(), false
+	}
+	k := dipSteps
+	if k == 0 {
+		last := d.main[len(d.main)-1].x
+		k = (last - d.switchX) / 10
+		for _, p := range d.main {
+			if p.online {
+				k = max(k, p.x-d.switchX)
+				break
+			}
+		}
+	}
+	xs, vs := split(d.main)
+	// TransitionDip treats steps ≤ switchStep as offline: every offline point
+	// is before d.switchX, so pass d.switchX−1 and widen the window by one
+	// to cover the online steps [switchX, switchX+k].
+	return stats.TransitionDip(xs, vs, int(d.switchX-1), int(k+1))
+}

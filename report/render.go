@@ -1,0 +1,275 @@
+package report
+
+import (
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// figureFile is one written figure.
+type figureFile struct {
+	Task, Caption, File string
+	png                 []byte
+}
+
+// page is what the Markdown and HTML writers render.
+type page struct {
+	Title, Store, Filter, Metric, Generated string
+	Runs                                    int
+	Confidence                              float64
+	Percent                                 float64
+	refHeader                               string // "of 100" if one reference, else ""
+	DipSteps                                int64
+	Rows                                    []Row
+	RunRows                                 []RunRow
+	Figures                                 []figureFile
+}
+
+func (p *page) conf() string { return strconv.FormatFloat(100*p.Confidence, 'f', -1, 64) + "%" }
+
+func fmtCell(c Cell) string {
+	if !c.OK() {
+		if c.Missing > 0 {
+			return fmt.Sprintf("— (0/%d finite)", c.Missing)
+		}
+		return "—"
+	}
+	s := fmt.Sprintf("%s [%s, %s]", fmtNum(c.Point), fmtNum(c.Lo), fmtNum(c.Hi))
+	if c.Missing > 0 {
+		s += fmt.Sprintf(" (%d/%d finite)", c.N, c.N+c.Missing)
+	}
+	return s
+}
+
+func (p *page) fmtSteps(r Row) string {
+	s := r.StepsTo
+	if r.Task == AllTasks {
+		return ""
+	}
+	if !s.HasReference {
+		return "— (no reference)"
+	}
+	ref := ""
+	if p.refHeader == "" {
+		ref = " of " + fmtParam(s.Reference)
+	}
+	seeds := fmt.Sprintf(" (%d/%d seeds)", s.SeedsReached, s.Seeds)
+	if !s.Reached {
+		return "not reached" + ref + seeds
+	}
+	return strconv.FormatInt(s.Step, 10) + ref + seeds
+}
+
+func fmtDip(r Row) string {
+	if r.Task == AllTasks {
+		return ""
+	}
+	return fmtCell(r.Dip)
+}
+
+func fmtSwitch(r Row) string {
+	if len(r.Switches) == 0 {
+		return "—"
+	}
+	parts := make([]string, len(r.Switches))
+	for i, s := range r.Switches {
+		parts[i] = strconv.FormatInt(s, 10)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func fmtRunSwitch(r RunRow) string {
+	if !r.HasSwitch {
+		return "—"
+	}
+	return strconv.FormatInt(r.Switch, 10)
+}
+
+// legend explains the table's columns.
+func (p *page) legend() []string {
+	dip := "the first tenth of the online phase"
+	if p.DipSteps > 0 {
+		dip = fmt.Sprintf("the first %d online steps", p.DipSteps)
+	}
+	return []string{
+		fmt.Sprintf("Last: each seed's final evaluation of %s; IQM across seeds with a stratified-bootstrap %s CI [low, high]; \"k/n finite\": only k of n runs have a finite value.", p.Metric, p.conf()),
+		fmt.Sprintf("Best: each seed's best evaluation (maximum over its evaluations, so optimistically biased); IQM and %s CI across seeds.", p.conf()),
+		fmt.Sprintf("Steps to %s%%%s: first step at which the IQM curve reaches %s%% of the reference; in brackets, how many seeds reach it on their own.",
+			fmtParam(p.Percent), p.refHeader, fmtParam(p.Percent)),
+		fmt.Sprintf("Dip: last offline evaluation minus the worst evaluation in %s after the switch (positive = a drop); IQM and %s CI across seeds.", dip, p.conf()),
+		fmt.Sprintf("%s rows pool every run of every task (bootstrap stratified by task).", AllTasks),
+	}
+}
+
+func (p *page) header() []string {
+	return []string{"Task", "Method", "Runs", "Last: IQM [" + p.conf() + " CI]", "Best: IQM [" + p.conf() + " CI]",
+		"Steps to " + fmtParam(p.Percent) + "%" + p.refHeader, "Dip: IQM [" + p.conf() + " CI]", "Switch step"}
+}
+
+func (p *page) cells(r Row) []string {
+	return []string{r.Task, r.Method, strconv.Itoa(r.Runs), fmtCell(r.Last), fmtCell(r.Best), p.fmtSteps(r), fmtDip(r), fmtSwitch(r)}
+}
+
+var runHeader = []string{"Run", "Task", "Method", "Seed", "Status", "Evals", "Last", "Best", "Switch step"}
+
+func runCells(r RunRow) []string {
+	return []string{r.Name, r.Task, r.Method, strconv.FormatInt(r.Seed, 10), r.Status, strconv.Itoa(r.Evals),
+		fmtNum(r.Last), fmtNum(r.Best), fmtRunSwitch(r)}
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+func mdRow(w io.Writer, cells []string) {
+	for i := range cells {
+		cells[i] = mdEscape(cells[i])
+	}
+	fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+}
+
+// writeMarkdown writes the page as Markdown; figures are linked by file name.
+func writeMarkdown(w io.Writer, p *page) error {
+	fmt.Fprintf(w, "# %s\n\n", mdEscape(p.Title))
+	fmt.Fprintf(w, "Store `%s`, filter `%s`, %d runs, metric `%s`, generated %s.\n\n", p.Store, p.Filter, p.Runs, p.Metric, p.Generated)
+	fmt.Fprintf(w, "## Results\n\n")
+	h := p.header()
+	mdRow(w, h)
+	fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(h)))
+	for _, r := range p.Rows {
+		mdRow(w, p.cells(r))
+	}
+	fmt.Fprintln(w)
+	for _, l := range p.legend() {
+		fmt.Fprintf(w, "- %s\n", l)
+	}
+	fmt.Fprintf(w, "\n## Figures\n\n")
+	task := ""
+	for _, f := range p.Figures {
+		if f.Task != task {
+			task = f.Task
+			fmt.Fprintf(w, "### %s\n\n", mdEscape(task))
+		}
+		fmt.Fprintf(w, "![%s](%s)\n\n", mdEscape(f.Caption), f.File)
+	}
+	fmt.Fprintf(w, "## Runs\n\n")
+	mdRow(w, append([]string(nil), runHeader...))
+	fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(runHeader)))
+	for _, r := range p.RunRows {
+		mdRow(w, runCells(r))
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+// htmlPage is the self-contained page: inline CSS, figures as data URIs,
+// no script and no reference to anything outside the file.
+var htmlPage = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem auto; max-width: 84rem; padding: 0 1rem; color: #1b1f24; background: #fff; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; }
+h2 { font-size: 1.25rem; border-bottom: 2px solid #0072b2; padding-bottom: .2rem; margin-top: 2rem; }
+h3 { font-size: 1.05rem; margin-top: 1.5rem; }
+.meta { color: #57606a; font-size: .9rem; }
+.meta code { background: #f0f3f6; padding: 0 .25rem; border-radius: 3px; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .88rem; }
+th, td { border: 1px solid #d0d7de; padding: .3rem .55rem; text-align: left; vertical-align: top; }
+th { background: #e8f1f8; }
+tbody tr:nth-child(even) { background: #f6f8fa; }
+tr.all td { font-weight: 600; background: #fff5e6; }
+td { white-space: nowrap; }
+td.num { font-variant-numeric: tabular-nums; }
+.scroll { overflow-x: auto; }
+ul.legend { font-size: .85rem; color: #3b434b; }
+figure { display: inline-block; margin: .5rem 1rem .5rem 0; }
+figure img { max-width: 100%; border: 1px solid #d0d7de; }
+figcaption { font-size: .85rem; color: #57606a; }
+details { margin-top: 1rem; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p class="meta">Store <code>{{.Store}}</code>, filter <code>{{.Filter}}</code>, {{.Runs}} runs, metric <code>{{.Metric}}</code>, generated {{.Generated}}.</p>
+<h2>Results</h2>
+<div class="scroll"><table id="results">
+<thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr{{if .All}} class="all"{{end}}>{{range $i, $c := .Cells}}<td{{if ge $i 2}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>
+<ul class="legend">{{range .Legend}}<li>{{.}}</li>{{end}}</ul>
+<h2>Figures</h2>
+{{range .Tasks}}<h3>{{.Task}}</h3>
+{{range .Figures}}<figure><img {{.Src}} alt="{{.Caption}}" width="{{.W}}" height="{{.H}}"><figcaption>{{.Caption}}</figcaption></figure>
+{{end}}{{end}}
+<h2>Runs</h2>
+<details open>
+<summary>{{len .RunRows}} runs</summary>
+<div class="scroll"><table id="runs">
+<thead><tr>{{range .RunHeader}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .RunRows}}<tr>{{range $i, $c := .}}<td{{if ge $i 3}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>
+</details>
+</body>
+</html>
+`))
+
+type htmlFigure struct {
+	Caption string
+	Src     template.HTMLAttr
+	W, H    int
+}
+
+type htmlTask struct {
+	Task    string
+	Figures []htmlFigure
+}
+
+type htmlRow struct {
+	All   bool
+	Cells []string
+}
+
+// writeHTML writes the self-contained page; w and h are a figure's pixel size.
+func writeHTML(out io.Writer, p *page, w, h int) error {
+	data := struct {
+		Title, Store, Filter, Metric, Generated string
+		Runs                                    int
+		Header, Legend, RunHeader               []string
+		Rows                                    []htmlRow
+		Tasks                                   []htmlTask
+		RunRows                                 [][]string
+	}{Title: p.Title, Store: p.Store, Filter: p.Filter, Metric: p.Metric, Generated: p.Generated, Runs: p.Runs,
+		Header: p.header(), Legend: p.legend(), RunHeader: runHeader}
+	for _, r := range p.Rows {
+		data.Rows = append(data.Rows, htmlRow{All: r.Task == AllTasks, Cells: p.cells(r)})
+	}
+	for _, f := range p.Figures {
+		if len(data.Tasks) == 0 || data.Tasks[len(data.Tasks)-1].Task != f.Task {
+			data.Tasks = append(data.Tasks, htmlTask{Task: f.Task})
+		}
+		t := &data.Tasks[len(data.Tasks)-1]
+		// A data URI of our own PNG bytes; base64 has no quote or ampersand,
+		// so the attribute is safe as written (and stays unescaped, small).
+		src := template.HTMLAttr(`src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(f.png) + `"`)
+		t.Figures = append(t.Figures, htmlFigure{Caption: f.Caption, Src: src, W: w, H: h})
+	}
+	for _, r := range p.RunRows {
+		data.RunRows = append(data.RunRows, runCells(r))
+	}
+	return htmlPage.Execute(out, data)
+}
+
+// fmtParam formats a user-given parameter (a percentage, a reference) as
+// written: 90, not 90.00.
+func fmtParam(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

@@ -1,0 +1,391 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/dwm-rl/dwm/rng"
+	"github.com/dwm-rl/dwm/track"
+)
+
+// Synthetic runs: offline evaluations at steps 0, 1000, …, 5000, online ones
+// at 6000, …, 15000 (one global step counter), so every run switches at 6000.
+const (
+	offlineEnd = 5000
+	onlineEnd  = 15000
+	evalEvery  = 1000
+	switchStep = 6000
+)
+
+func openStore(t *testing.T) *track.Store {
+	t.Helper()
+	s, err := track.Open(filepath.Join(t.TempDir(), "runs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func phaseOf(step int64) string {
+	if step > offlineEnd {
+		return track.PhaseOnline
+	}
+	return track.PhaseOffline
+}
+
+// addRun writes one run with metric values f(step) at every evaluation step.
+func addRun(t *testing.T, s *track.Store, env, algo string, seed int64, metric string, f func(step int64) float64, extra map[string]func(int64) float64) track.Run {
+	t.Helper()
+	r, err := s.CreateRun(track.Run{Name: env + "__" + algo + "__" + string(rune('0'+seed)), Algo: algo, Env: env, Seed: seed, Status: track.StatusDone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []track.Row
+	for step := int64(0); step <= onlineEnd; step += evalEvery {
+		rows = append(rows, track.Row{Step: step, Phase: phaseOf(step), Name: metric, Value: f(step)})
+		for name, g := range extra {
+			rows = append(rows, track.Row{Step: step, Phase: phaseOf(step), Name: name, Value: g(step)})
+		}
+	}
+	if err := s.LogRows(r.ID, rows); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// exactCurve rises linearly to final at onlineEnd, with a drop of 10 at the
+// first online evaluation.
+func exactCurve(final float64) func(int64) float64 {
+	return func(step int64) float64 {
+		if step == switchStep {
+			return final*offlineEnd/onlineEnd - 10
+		}
+		return final * float64(step) / onlineEnd
+	}
+}
+
+// fillStore writes 2 tasks × 2 methods × 3 seeds. hopper/iql has exactly
+// known statistics; walker/iql's seed 2 ends in NaN; calql logs the
+// uncertainty metrics.
+func fillStore(t *testing.T, s *track.Store) {
+	t.Helper()
+	for seed, final := range []float64{80, 90, 100} {
+		addRun(t, s, "hopper-medium-v2", "iql", int64(seed), MetricNormalizedReturn, exactCurve(final), nil)
+	}
+	for _, env := range []string{"hopper-medium-v2", "walker2d-medium-v2"} {
+		for seed := int64(0); seed < 3; seed++ {
+			st := rng.Derive(uint64(seed), "test", env)
+			noise := make([]float64, onlineEnd/evalEvery+1)
+			for i := range noise {
+				noise[i] = 3 * st.NormFloat64()
+			}
+			curve := func(step int64) float64 {
+				return 30 + 50*float64(step)/onlineEnd + noise[step/evalEvery]
+			}
+			extra := map[string]func(int64) float64{
+				"uncertainty/sigma_ep": func(step int64) float64 { return 0.5 * math.Exp(-float64(step)/5000) },
+				"train/lambda":         func(step int64) float64 { return 1 + float64(step)/onlineEnd + 0.1*float64(seed) },
+				"train/w_bc":           func(step int64) float64 { return math.Max(0, 1-float64(step)/onlineEnd) },
+			}
+			addRun(t, s, env, "calql", seed, MetricNormalizedReturn, curve, extra)
+			if env == "walker2d-medium-v2" {
+				walker := func(step int64) float64 {
+					if seed == 2 && step == onlineEnd {
+						return math.NaN()
+					}
+					return 20 + 40*float64(step)/onlineEnd + noise[step/evalEvery]
+				}
+				addRun(t, s, env, "iql", seed, MetricNormalizedReturn, walker, nil)
+			}
+		}
+	}
+}
+
+func findRow(t *testing.T, rows []Row, task, method string) Row {
+	t.Helper()
+	for _, r := range rows {
+		if r.Task == task && r.Method == method {
+			return r
+		}
+	}
+	t.Fatalf("no row %s × %s in %+v", task, method, rows)
+	return Row{}
+}
+
+func approx(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+func decodePNG(t *testing.T, b []byte) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("decode PNG: %v", err)
+	}
+	return img
+}
+
+// colours counts the distinct colours of img and the pixels within tol of c.
+func colours(img image.Image, c [3]uint8, tol int) (distinct, near int) {
+	seen := map[uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			r8, g8, b8 := int(r>>8), int(g>>8), int(bl>>8)
+			seen[uint32(r8)<<16|uint32(g8)<<8|uint32(b8)] = true
+			if abs(r8-int(c[0])) <= tol && abs(g8-int(c[1])) <= tol && abs(b8-int(c[2])) <= tol {
+				near++
+			}
+		}
+	}
+	return len(seen), near
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+var blue = [3]uint8{0x00, 0x72, 0xB2} // the first method's colour (calql)
+
+func TestBuild(t *testing.T) {
+	s := openStore(t)
+	fillStore(t, s)
+	out := t.TempDir()
+	var log bytes.Buffer
+	res, err := Build(s, track.Filter{}, out, Options{Resamples: 2000, CurveResamples: 200, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Metric != MetricNormalizedReturn {
+		t.Errorf("metric %s", res.Metric)
+	}
+
+	// hopper × iql: finals 80, 90, 100 → IQM (¼·80 + 90 + ¼·100)/1.5 = 90.
+	r := findRow(t, res.Rows, "hopper-medium-v2", "iql")
+	if r.Runs != 3 || !approx(r.Last.Point, 90) || r.Last.N != 3 || r.Last.Missing != 0 {
+		t.Errorf("hopper iql last %+v", r.Last)
+	}
+	if !(r.Last.Lo >= 80 && r.Last.Lo < 90 && r.Last.Hi > 90 && r.Last.Hi <= 100) {
+		t.Errorf("hopper iql last CI %+v not around 90 within [80, 100]", r.Last)
+	}
+	if !approx(r.Best.Point, 90) {
+		t.Errorf("hopper iql best %+v, want 90 (curves peak at their final value)", r.Best)
+	}
+	if !approx(r.Dip.Point, 10) || !approx(r.Dip.Lo, 10) || !approx(r.Dip.Hi, 10) {
+		t.Errorf("hopper iql dip %+v, want exactly 10", r.Dip)
+	}
+	// The IQM curve is 90·x/15000: it reaches 90 at 15000; alone, the seeds
+	// with finals 100 and 90 reach it, 80 does not.
+	if st := r.StepsTo; !st.HasReference || st.Reference != 100 || st.Percent != 90 || !st.Reached || st.Step != 15000 || st.SeedsReached != 2 || st.Seeds != 3 {
+		t.Errorf("hopper iql steps-to %+v", st)
+	}
+	if len(r.Switches) != 1 || r.Switches[0] != switchStep {
+		t.Errorf("switches %v, want [%d]", r.Switches, switchStep)
+	}
+	// walker × iql: one run ends in NaN, left out and counted.
+	w := findRow(t, res.Rows, "walker2d-medium-v2", "iql")
+	if w.Last.N != 2 || w.Last.Missing != 1 || w.Best.N != 3 {
+		t.Errorf("walker iql last %+v best %+v", w.Last, w.Best)
+	}
+	// Two tasks and a normalized metric: one all-tasks row per method.
+	all := findRow(t, res.Rows, AllTasks, "calql")
+	if all.Runs != 6 || all.Last.N != 6 {
+		t.Errorf("all-tasks calql row %+v", all)
+	}
+
+	// Files: 2 curves, 3 uncertainty figures per task (calql logs them).
+	if len(res.Figures) != 8 {
+		t.Fatalf("figures %v, want 8", res.Figures)
+	}
+	for _, f := range res.Figures {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := decodePNG(t, b)
+		if got := img.Bounds().Size(); got != (image.Point{624, 384}) {
+			t.Errorf("%s: size %v, want 624×384 (6.5 × 4 in at 96 dpi)", f, got)
+		}
+		distinct, nearBlue := colours(img, blue, 8)
+		if distinct < 20 || nearBlue < 50 {
+			t.Errorf("%s: %d colours, %d pixels of the calql line: looks blank", filepath.Base(f), distinct, nearBlue)
+		}
+	}
+	md, err := os.ReadFile(res.Markdown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| hopper-medium-v2 | iql | 3 | 90.00 [", "Last: IQM [95% CI]", "Best: IQM [95% CI]", "Steps to 90% of 100",
+		"| 15000 (2/3 seeds) | 10.00 [10.00, 10.00] | 6000 |", "(2/3 finite)",
+		"![hopper-medium-v2: eval/normalized_return, IQM across seeds", "(curve_hopper-medium-v2.png)", "(train-lambda_walker2d-medium-v2.png)",
+		"Best: each seed's best evaluation", "| all tasks | calql | 6 |",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if got := strings.Count(log.String(), "report: wrote "); got != 10 {
+		t.Errorf("log has %d lines, want 10:\n%s", got, log.String())
+	}
+	checkSelfContained(t, res.HTML, 8)
+
+	// The same seed gives the same intervals.
+	res2, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 2000, CurveResamples: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := findRow(t, res2.Rows, "walker2d-medium-v2", "calql").Last, findRow(t, res.Rows, "walker2d-medium-v2", "calql").Last; a != b {
+		t.Errorf("same seed, different cells: %+v vs %+v", a, b)
+	}
+}
+
+var srcRe = regexp.MustCompile(`(?i)\b(?:src|href)\s*=\s*"([^"]*)"`)
+
+// checkSelfContained checks the page references nothing outside itself and
+// that its n images are valid embedded PNGs.
+func checkSelfContained(t *testing.T, path string, n int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, bad := range []string{"http://", "https://", "<script", "<link", "@import", "url("} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q", bad)
+		}
+	}
+	refs := srcRe.FindAllStringSubmatch(page, -1)
+	if len(refs) != n {
+		t.Errorf("%d src/href attributes, want %d images", len(refs), n)
+	}
+	for _, m := range refs {
+		data, ok := strings.CutPrefix(m[1], "data:image/png;base64,")
+		if !ok {
+			t.Errorf("reference %.60q is not an embedded PNG", m[1])
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(data)
+		if err != nil {
+			t.Fatalf("embedded PNG: %v", err)
+		}
+		decodePNG(t, raw)
+	}
+}
+
+func TestSwitchPerPhaseCounters(t *testing.T) {
+	// Online steps counted from zero again: online step s sits at 5001+s.
+	s := openStore(t)
+	for seed := int64(0); seed < 2; seed++ {
+		r, err := s.CreateRun(track.Run{Algo: "sac", Env: "pen", Seed: seed, Name: "pen-sac-" + string(rune('0'+seed))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []track.Row
+		for step := int64(0); step <= 5000; step += 1000 {
+			rows = append(rows, track.Row{Step: step, Phase: track.PhaseOffline, Name: MetricReturn, Value: 50})
+			rows = append(rows, track.Row{Step: step, Phase: track.PhaseOnline, Name: MetricReturn, Value: 40 + float64(step)/100})
+		}
+		if err := s.LogRows(r.ID, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Build(s, track.Filter{Env: "pen"}, t.TempDir(), Options{Resamples: 100, CurveResamples: 50, DipSteps: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := findRow(t, res.Rows, "pen", "sac")
+	if res.Metric != MetricReturn || len(r.Switches) != 1 || r.Switches[0] != 5001 {
+		t.Errorf("metric %s switches %v, want eval/return and [5001]", res.Metric, r.Switches)
+	}
+	// Dip: last offline 50 − worst online in [5001, 6001] (40 at 5001, 50 at 6001) = 10.
+	if !approx(r.Dip.Point, 10) {
+		t.Errorf("dip %+v, want 10", r.Dip)
+	}
+	// A raw return has no default reference.
+	if r.StepsTo.HasReference {
+		t.Errorf("steps-to %+v has a reference", r.StepsTo)
+	}
+	res, err = Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 100, CurveResamples: 50, References: map[string]float64{"pen": 80}, Percent: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Online 40 + s/100 reaches 80 at online step 4000, global 9001.
+	if st := findRow(t, res.Rows, "pen", "sac").StepsTo; !st.Reached || st.Step != 9001 || st.SeedsReached != 2 {
+		t.Errorf("steps-to with a per-task reference %+v, want 9001", st)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	s := openStore(t)
+	r, err := s.CreateRun(track.Run{Algo: "iql", Env: "x", Name: "only-loss"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LogMetrics(r.ID, 0, track.PhaseOffline, map[string]float64{"loss/critic": 1}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		f    track.Filter
+		o    Options
+		want string
+	}{
+		{"no runs", track.Filter{Algo: "cql"}, Options{}, `no runs match filter "algo=cql"`},
+		{"no eval metric", track.Filter{}, Options{}, "logged eval/normalized_return or eval/return"},
+		{"missing metric", track.Filter{}, Options{Metric: "eval/success"}, "logged metric eval/success"},
+		{"bad metric name", track.Filter{}, Options{Metric: "success"}, "Options.Metric"},
+		{"bad confidence", track.Filter{}, Options{Confidence: 1.5}, "Options.Confidence 1.5"},
+		{"bad percent", track.Filter{}, Options{Percent: math.NaN()}, "Options.Percent"},
+		{"bad size", track.Filter{}, Options{Width: 100}, "Options.Width"},
+		{"bad reference", track.Filter{}, Options{References: map[string]float64{"x": math.Inf(1)}}, `Options.References["x"]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Build(s, tc.f, out, tc.o)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBuildFileBadStore(t *testing.T) {
+	dir := t.TempDir()
+	notDB := filepath.Join(dir, "notes.db")
+	if err := os.WriteFile(notDB, []byte("these are my notes, not a database\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	newer := filepath.Join(dir, "newer.db")
+	s, err := track.Open(newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	setUserVersion(t, newer, track.SchemaVersion+1)
+	for _, tc := range []struct{ path, want string }{
+		{notDB, "not an SQLite database"},
+		{newer, "newer than this dwm supports"},
+		{filepath.Join(dir, "missing.db"), "does not exist"},
+	} {
+		_, err := BuildFile(tc.path, track.Filter{}, t.TempDir(), Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.path) {
+			t.Errorf("BuildFile(%s) = %v, want an error naming the file and saying %q", filepath.Base(tc.path), err, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing.db")); err == nil {
+		t.Error("BuildFile created a missing store")
+	}
+}

@@ -1,0 +1,277 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dwm-rl/dwm/track"
+)
+
+// ParseFilter reads a run filter as the CLI takes it: comma-separated
+// key=value terms, all of which must match —
+//
+//	name=<glob>   SQLite GLOB on the run name (a term without "=" is a name glob)
+//	algo=<name>   (method= is the same)
+//	env=<id>      (task= is the same)
+//	seed=<int>
+//	status=<pending|running|done|failed|interrupted>
+//	id=<int>[|<int>...]
+//
+// e.g. "sweep1__*,algo=iql,status=done". The empty string matches every run.
+func ParseFilter(s string) (track.Filter, error) {
+	var f track.Filter
+	seen := map[string]bool{}
+	for _, term := range strings.Split(s, ",") {
+		term = strings.TrimSpace(term)
+		if term == "" {
+			continue
+		}
+		key, val, ok := strings.Cut(term, "=")
+		if !ok {
+			key, val = "name", term
+		}
+		key, val = strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(val)
+		switch key {
+		case "method":
+			key = "algo"
+		case "task":
+			key = "env"
+		}
+		if seen[key] {
+			return track.Filter{}, fmt.Errorf("run filter %q: %s given twice", s, key)
+		}
+		seen[key] = true
+		if val == "" {
+			return track.Filter{}, fmt.Errorf("run filter %q: %s has an empty value", s, key)
+		}
+		switch key {
+		case "name":
+			f.Name = val
+		case "algo":
+			f.Algo = val
+		case "env":
+			f.Env = val
+		case "seed":
+			seed, err := strconv.ParseInt(val, 10, 64)
+			if err != nil {
+				return track.Filter{}, fmt.Errorf("run filter %q: seed %q is not an integer", s, val)
+			}
+			f.Seed = &seed
+		case "status":
+			st := track.Status(val)
+			if !st.Valid() {
+				return track.Filter{}, fmt.Errorf("run filter %q: unknown status %q (want pending, running, done, failed or interrupted)", s, val)
+			}
+			f.Status = st
+		case "id":
+			for _, p := range strings.Split(val, "|") {
+				id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 64)
+				if err != nil {
+					return track.Filter{}, fmt.Errorf("run filter %q: id %q is not an integer", s, p)
+				}
+				f.IDs = append(f.IDs, id)
+			}
+		default:
+			return track.Filter{}, fmt.Errorf("run filter %q: unknown key %q (want name, algo, env, seed, status or id)", s, key)
+		}
+	}
+	return f, nil
+}
+
+// FormatFilter writes f in ParseFilter's syntax ("" for all runs).
+func FormatFilter(f track.Filter) string {
+	var terms []string
+	if f.Name != "" {
+		terms = append(terms, "name="+f.Name)
+	}
+	if f.Algo != "" {
+		terms = append(terms, "algo="+f.Algo)
+	}
+	if f.Env != "" {
+		terms = append(terms, "env="+f.Env)
+	}
+	if f.Seed != nil {
+		terms = append(terms, "seed="+strconv.FormatInt(*f.Seed, 10))
+	}
+	if f.Status != "" {
+		terms = append(terms, "status="+string(f.Status))
+	}
+	if len(f.IDs) > 0 {
+		ids := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		terms = append(terms, "id="+strings.Join(ids, "|"))
+	}
+	return strings.Join(terms, ",")
+}
+
+func isEmpty(f track.Filter) bool { return FormatFilter(f) == "" }
+
+// ListRuns writes one line per run matching f (`dwm runs list`): ID, name,
+// method, task, seed, status, number of metric rows, last update.
+func ListRuns(w io.Writer, s *track.Store, f track.Filter) error {
+	runs, err := s.ListRuns(f)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tALGO\tENV\tSEED\tSTATUS\tROWS\tUPDATED")
+	for _, r := range runs {
+		n, err := s.CountMetrics(r.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", r.ID, r.Name, r.Algo, r.Env, r.Seed, r.Status, n,
+			r.Updated.Local().Format(time.DateTime))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(runs) == 0 {
+		_, err = fmt.Fprintf(w, "no runs match %q in %s\n", FormatFilter(f), s.Path())
+	}
+	return err
+}
+
+// FindRun returns the run named ref or, if ref is a number and no run has
+// that name, the run with that ID. The error wraps track.ErrNotFound.
+func FindRun(s *track.Store, ref string) (track.Run, error) {
+	r, err := s.RunByName(ref)
+	if err == nil || !errors.Is(err, track.ErrNotFound) {
+		return r, err
+	}
+	if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
+		return s.GetRun(id)
+	}
+	return track.Run{}, err
+}
+
+// ShowRun writes one run (`dwm runs show <name|id>`): its record,
+// provenance, resolved config, every metric with its number of points and
+// last value, and its artifacts.
+func ShowRun(w io.Writer, s *track.Store, ref string) error {
+	r, err := FindRun(s, ref)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	p := r.Provenance
+	for _, kv := range [][2]string{
+		{"id", strconv.FormatInt(r.ID, 10)}, {"name", r.Name}, {"algo", r.Algo}, {"env", r.Env},
+		{"seed", strconv.FormatInt(r.Seed, 10)}, {"status", string(r.Status)}, {"dir", r.Dir},
+		{"created", r.Created.Local().Format(time.RFC3339)}, {"updated", r.Updated.Local().Format(time.RFC3339)},
+		{"dwm version", p.Version}, {"git commit", p.GitCommit + map[bool]string{true: " (dirty)"}[p.GitDirty]},
+		{"host", p.Host}, {"go", p.GoVersion + " " + p.OS + "/" + p.Arch}, {"command", strings.Join(p.Args, " ")},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var cfg any
+	if json.Unmarshal(r.Config, &cfg) == nil {
+		b, _ := json.MarshalIndent(cfg, "  ", "  ")
+		fmt.Fprintf(w, "config:\n  %s\n", b)
+	}
+	names, err := s.MetricNames(r.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "metrics (%d):\n", len(names))
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  NAME\tPOINTS\tLAST STEP\tPHASE\tLAST VALUE")
+	for _, n := range names {
+		pts, err := s.Metrics(r.ID, n)
+		if err != nil {
+			return err
+		}
+		last := pts[len(pts)-1]
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", n, len(pts), last.Step, last.Phase, fmtNum(last.Value))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	arts, err := s.Artifacts(r.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "artifacts (%d):\n", len(arts))
+	for _, a := range arts {
+		fmt.Fprintf(w, "  %s\t%s\n", a.Kind, a.Path)
+	}
+	return nil
+}
+
+// RemoveOptions configures RemoveRuns.
+type RemoveOptions struct {
+	// DryRun lists the runs that would be removed and removes nothing.
+	DryRun bool
+	// All allows an empty filter, which matches (and removes) every run.
+	All bool
+}
+
+// RemoveRuns deletes the runs matching f with their metrics and artifact
+// records (`dwm runs rm`), writing one line per run, and returns how many it
+// removed. It refuses an empty filter unless opts.All is set.
+func RemoveRuns(w io.Writer, s *track.Store, f track.Filter, opts RemoveOptions) (int, error) {
+	if isEmpty(f) && !opts.All {
+		return 0, fmt.Errorf("remove runs from %s: the filter is empty and would remove every run; give a filter or set All", s.Path())
+	}
+	runs, err := s.ListRuns(f)
+	if err != nil {
+		return 0, err
+	}
+	verb := "removed"
+	if opts.DryRun {
+		verb = "would remove"
+	}
+	n := 0
+	for _, r := range runs {
+		if !opts.DryRun {
+			if err := s.DeleteRun(r.ID); err != nil {
+				return n, err
+			}
+			n++
+		}
+		fmt.Fprintf(w, "%s run %d %s\n", verb, r.ID, r.Name)
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(w, "no runs match %q in %s\n", FormatFilter(f), s.Path())
+	}
+	return n, nil
+}
+
+// fmtNum formats a statistic for a table: four significant digits without
+// an exponent for ordinary magnitudes.
+func fmtNum(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	}
+	a := math.Abs(v)
+	switch {
+	case a == 0:
+		return "0"
+	case a >= 1e6 || a < 1e-3:
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	case a >= 1000:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case a >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
+}

@@ -1,0 +1,126 @@
+package report
+
+import (
+	"bytes"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dwm-rl/dwm/track"
+)
+
+// setUserVersion stamps a store with another schema version, as a newer dwm
+// would have.
+func setUserVersion(t *testing.T, path string, v int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseFilter(t *testing.T) {
+	seed := int64(2)
+	for _, tc := range []struct {
+		in   string
+		want track.Filter
+		err  string
+	}{
+		{"", track.Filter{}, ""},
+		{"sweep1__*", track.Filter{Name: "sweep1__*"}, ""},
+		{"algo=iql, env=hopper-medium-v2", track.Filter{Algo: "iql", Env: "hopper-medium-v2"}, ""},
+		{"method=iql,task=pen,seed=2,status=done", track.Filter{Algo: "iql", Env: "pen", Seed: &seed, Status: track.StatusDone}, ""},
+		{"id=3|1", track.Filter{IDs: []int64{3, 1}}, ""},
+		{"seed=two", track.Filter{}, `seed "two" is not an integer`},
+		{"status=finished", track.Filter{}, `unknown status "finished"`},
+		{"colour=red", track.Filter{}, `unknown key "colour"`},
+		{"algo=iql,method=cql", track.Filter{}, "algo given twice"},
+		{"algo=", track.Filter{}, "algo has an empty value"},
+		{"id=1|x", track.Filter{}, `id "x" is not an integer`},
+	} {
+		got, err := ParseFilter(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseFilter(%q) err = %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || FormatFilter(got) != FormatFilter(tc.want) {
+			t.Errorf("ParseFilter(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+		if again, err := ParseFilter(FormatFilter(got)); err != nil || FormatFilter(again) != FormatFilter(got) {
+			t.Errorf("round trip of %q: %q, %v", tc.in, FormatFilter(again), err)
+		}
+	}
+}
+
+func TestRunsVerbs(t *testing.T) {
+	s := openStore(t)
+	a, _ := s.CreateRun(track.Run{Name: "s__pen__iql__0", Algo: "iql", Env: "pen", Seed: 0, Status: track.StatusDone,
+		Config: []byte(`{"lr":0.001}`), Provenance: track.Provenance{Version: "0.1.0", Host: "vm", GitCommit: "abc123"}})
+	b, _ := s.CreateRun(track.Run{Name: "s__pen__sac__1", Algo: "sac", Env: "pen", Seed: 1})
+	if err := s.LogMetrics(a.ID, 10, track.PhaseOnline, map[string]float64{"eval/return": 12.5, "loss/q": 0.25}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddArtifact(a.ID, "checkpoint", "runs/x/ckpt-10"); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := ListRuns(&out, s, track.Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") || !strings.Contains(lines[1], "s__pen__iql__0") ||
+		!strings.Contains(lines[1], "done") || !strings.Contains(lines[2], "running") {
+		t.Errorf("list:\n%s", out.String())
+	}
+	out.Reset()
+	if err := ListRuns(&out, s, track.Filter{Algo: "cql"}); err != nil || !strings.Contains(out.String(), `no runs match "algo=cql"`) {
+		t.Errorf("empty list: %v\n%s", err, out.String())
+	}
+	for _, ref := range []string{"s__pen__iql__0", fmt.Sprint(a.ID)} {
+		out.Reset()
+		if err := ShowRun(&out, s, ref); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"name:", "s__pen__iql__0", "abc123", `"lr": 0.001`, "eval/return", "12.50", "online", "checkpoint", "runs/x/ckpt-10"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("show %s lacks %q:\n%s", ref, want, out.String())
+			}
+		}
+	}
+	if err := ShowRun(&out, s, "nope"); err == nil || !strings.Contains(err.Error(), `run "nope"`) {
+		t.Errorf("show missing run: %v", err)
+	}
+	if _, err := RemoveRuns(&out, s, track.Filter{}, RemoveOptions{}); err == nil || !strings.Contains(err.Error(), "filter is empty") {
+		t.Errorf("remove with empty filter: %v", err)
+	}
+	out.Reset()
+	n, err := RemoveRuns(&out, s, track.Filter{Algo: "sac"}, RemoveOptions{DryRun: true})
+	if err != nil || n != 0 || !strings.Contains(out.String(), "would remove run") {
+		t.Errorf("dry run: %d, %v, %s", n, err, out.String())
+	}
+	n, err = RemoveRuns(&out, s, track.Filter{Algo: "sac"}, RemoveOptions{})
+	if err != nil || n != 1 {
+		t.Errorf("remove: %d, %v", n, err)
+	}
+	if _, err := s.GetRun(b.ID); err == nil {
+		t.Error("removed run still there")
+	}
+	if n, err := RemoveRuns(&out, s, track.Filter{}, RemoveOptions{All: true}); err != nil || n != 1 {
+		t.Errorf("remove all: %d, %v", n, err)
+	}
+}
+
+func TestFmtNum(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 1234.5: "1234", 99.95: "99.95", 123.44: "123.4", 0.01234: "0.012", 2e-5: "2e-05", 3e7: "3e+07", -5.5: "-5.50"} {
+		if got := fmtNum(v); got != want {
+			t.Errorf("fmtNum(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
