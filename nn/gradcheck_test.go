@@ -344,3 +344,28 @@ func TestEnsembleParallelMatchesSerial(t *testing.T) {
 		}
 	}
 }
+
+func TestLinearParallelBackwardMatchesSerial(t *testing.T) {
+	run := func(threads int) (dx *tensor.Mat, gw []float32) {
+		old := blas.Threads()
+		blas.SetThreads(threads)
+		defer blas.SetThreads(old)
+		s := rng.New(10)
+		l := NewLinear("l", 96, 80, tensor.SiLU, s)
+		x, dy := randMat(s, 70, 96, 1), randMat(s, 70, 80, 1)
+		l.Forward(x)
+		return l.Backward(dy).Clone(), append([]float32(nil), l.W.G...)
+	}
+	dx1, g1 := run(1)
+	dx2, g2 := run(2)
+	for i := range dx1.Data {
+		if math.Abs(float64(dx1.Data[i]-dx2.Data[i])) > 1e-5 {
+			t.Fatalf("dx[%d] differs: %v vs %v", i, dx1.Data[i], dx2.Data[i])
+		}
+	}
+	for i := range g1 {
+		if math.Abs(float64(g1[i]-g2[i])) > 1e-5 {
+			t.Fatalf("W.G[%d] differs: %v vs %v", i, g1[i], g2[i])
+		}
+	}
+}

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/dwm-rl/dwm/internal/blas"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/tensor"
 )
@@ -23,6 +24,7 @@ type Linear struct {
 	z, y  tensor.Mat // pre-activation (only when Act.NeedsInput) and output
 	dz    tensor.Mat
 	dx    tensor.Mat
+	bwd   linearBackward
 }
 
 // NewLinear returns a Linear layer whose parameters are named name+"/w" and
@@ -78,12 +80,45 @@ func (l *Linear) Backward(dy *tensor.Mat) *tensor.Mat {
 		tensor.ActBackward(l.Act, &l.dz, dy, &l.z, &l.y, l.B.G)
 		dz = &l.dz
 	}
-	tensor.MatMulAcc(&l.gw, l.x, dz, true, false, 1, 1)
 	if l.NoInputGrad {
+		tensor.MatMulAcc(&l.gw, l.x, dz, true, false, 1, 1)
 		return nil
 	}
+	l.dx.Resize(dz.Rows, l.In)
+	if blas.Threads() > 1 && dz.Rows*l.In*l.Out >= pairedMin {
+		// The weight and input gradients are independent products with the
+		// same number of multiply-adds: run them side by side, one thread
+		// each, instead of splitting each across threads in turn.
+		l.bwd = linearBackward{l, dz}
+		blas.ParallelFor(2, 2, &l.bwd)
+		l.bwd = linearBackward{}
+		return &l.dx
+	}
+	tensor.MatMulAcc(&l.gw, l.x, dz, true, false, 1, 1)
 	tensor.MatMul(&l.dx, dz, &l.w, false, true)
 	return &l.dx
+}
+
+// pairedMin is the smallest batch·in·out for which Backward computes the
+// weight and input gradients concurrently.
+const pairedMin = 64 * 64 * 64
+
+// linearBackward runs a Linear layer's two gradient products as a
+// blas.Task: item 0 adds xᵀ·dz to W.G, item 1 sets dx = dz·Wᵀ.
+type linearBackward struct {
+	l  *Linear
+	dz *tensor.Mat
+}
+
+// Run computes product i.
+func (t *linearBackward) Run(i int) {
+	l, dz := t.l, t.dz
+	n := dz.Rows
+	if i == 0 {
+		blas.SgemmSerial(true, false, l.In, l.Out, n, 1, l.x.Data, l.In, dz.Data, l.Out, 1, l.W.G, l.Out)
+		return
+	}
+	blas.SgemmSerial(false, true, n, l.In, l.Out, 1, dz.Data, l.Out, l.W.W, l.Out, 0, l.dx.Data, l.In)
 }
 
 // Predict sets dst = f(x·W + b) without touching the training cache. dst is
