@@ -20,6 +20,9 @@ Usage:
   dwm eval --run RUN [--episodes 10] [--seed S]
   dwm envs
   dwm runs list|show RUN|rm RUN|export [--csv|--jsonl]
+  dwm dataset make <env>-<kind> [--size N] [--seed S]   (kinds: random expert medium medium-replay medium-expert scripted)
+  dwm dataset inspect FILE|NAME
+  dwm dataset convert IN OUT
   dwm demo
   dwm help
 
@@ -31,11 +34,12 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func commands() map[string]command {
 	return map[string]command{
-		"train": cmdTrain,
-		"eval":  cmdEval,
-		"envs":  cmdEnvs,
-		"runs":  cmdRuns,
-		"demo":  cmdDemo,
+		"train":   cmdTrain,
+		"eval":    cmdEval,
+		"envs":    cmdEnvs,
+		"runs":    cmdRuns,
+		"demo":    cmdDemo,
+		"dataset": cmdDataset,
 	}
 }
 
