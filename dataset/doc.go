@@ -25,7 +25,10 @@
 //     next_observations they are derived as D4RL's qlearning_dataset does,
 //     and Metadata["next_observations"] says so. HDF5 goes through the C
 //     library (cgo); built with the nohdf5 tag or without cgo, the HDF5
-//     functions return ErrNoHDF5.
+//     functions return ErrNoHDF5. Because libhdf5 1.10 can crash on corrupt
+//     files, ReadHDF5 parses in a child process (the running executable,
+//     re-run with DWM_DATASET_READ_HDF5 set, which this package's init
+//     handles before main) and turns a crash into an error.
 //
 // Every file is written through internal/atomicfile: a failed write leaves
 // the previous file (or none), never a partial one. Every loaded dataset has

@@ -25,6 +25,7 @@ const (
 	FormatHDF5
 )
 
+// String names the format: "npz", "HDF5" or "unknown".
 func (f Format) String() string {
 	switch f {
 	case FormatNPZ:
