@@ -20,6 +20,8 @@
 //
 //   - MatMul, MatMulAcc: matrix products through internal/blas (OpenBLAS).
 //   - AddRowVec (bias add), SumRows / AddSumRows (bias gradient).
+//   - ConcatCols, ColSlice: build [state, action] inputs and cut dQ/da out of
+//     an input gradient.
 //   - Add, Sub, Mul, Scale, AddScaled, Fill: elementwise.
 //   - Activation functions Identity, ReLU, SiLU, Mish, Tanh, Sigmoid with
 //     fused kernels: BiasAct (z += bias; y = f(z) in one pass) and
@@ -32,6 +34,9 @@
 // to float32 rounding: portable Go loops, and (when cgo is enabled and the
 // purego build tag is not set) C loops compiled with GCC's auto-vectoriser and
 // function multi-versioning for AVX-512/AVX2. Native reports which is in use.
+// BiasAct and ActBackward split large matrices (≥ 32768 values) into column
+// blocks run on blas.Threads() goroutines; column blocks keep each block's
+// bias gradient private, so results do not depend on the thread count.
 //
 // # Errors
 //
