@@ -9,13 +9,16 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dwm-rl/dwm/agent/awac"
+	"github.com/dwm-rl/dwm/agent/iql"
 	"github.com/dwm-rl/dwm/agent/sac"
+	"github.com/dwm-rl/dwm/agent/td3bc"
 	"github.com/dwm-rl/dwm/config"
 	"github.com/dwm-rl/dwm/train"
 )
 
 // Algos lists the algorithm names Run accepts.
-func Algos() []string { return []string{"sac"} }
+func Algos() []string { return []string{"sac", "td3bc", "iql", "awac"} }
 
 // Config is everything that defines a run.
 type Config struct {
@@ -40,6 +43,12 @@ type Config struct {
 	Buffer BufferConfig `yaml:"buffer"`
 	// SAC holds SAC's hyperparameters (used when Algo is "sac").
 	SAC sac.Config `yaml:"sac"`
+	// TD3BC holds TD3+BC's hyperparameters (used when Algo is "td3bc").
+	TD3BC td3bc.Config `yaml:"td3bc"`
+	// IQL holds IQL's hyperparameters (used when Algo is "iql").
+	IQL iql.Config `yaml:"iql"`
+	// AWAC holds AWAC's hyperparameters (used when Algo is "awac").
+	AWAC awac.Config `yaml:"awac"`
 }
 
 // BufferConfig configures the replay buffers.
@@ -107,6 +116,18 @@ func (c Config) Validate() error {
 	switch c.Algo {
 	case "sac":
 		if err := c.SAC.Validate(); err != nil {
+			return err
+		}
+	case "td3bc":
+		if err := c.TD3BC.Validate(); err != nil {
+			return err
+		}
+	case "iql":
+		if err := c.IQL.Validate(); err != nil {
+			return err
+		}
+	case "awac":
+		if err := c.AWAC.Validate(); err != nil {
 			return err
 		}
 	}

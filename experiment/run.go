@@ -10,7 +10,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dwm-rl/dwm/agent/awac"
+	"github.com/dwm-rl/dwm/agent/iql"
 	"github.com/dwm-rl/dwm/agent/sac"
+	"github.com/dwm-rl/dwm/agent/td3bc"
 	"github.com/dwm-rl/dwm/checkpoint"
 	"github.com/dwm-rl/dwm/config"
 	"github.com/dwm-rl/dwm/dataset"
@@ -86,6 +89,12 @@ func newAgent(c Config, obsDim, actDim int) (train.Agent, error) {
 	switch c.Algo {
 	case "sac":
 		return sac.New(obsDim, actDim, c.SAC, c.Seed)
+	case "td3bc":
+		return td3bc.New(obsDim, actDim, c.TD3BC, c.Seed)
+	case "iql":
+		return iql.New(obsDim, actDim, c.IQL, c.Seed)
+	case "awac":
+		return awac.New(obsDim, actDim, c.AWAC, c.Seed)
 	}
 	return nil, fmt.Errorf("unknown algorithm %q", c.Algo)
 }
@@ -229,6 +238,15 @@ func Resolve(c Config) (Config, error) {
 	switch c.Algo {
 	case "sac":
 		c.SAC = c.SAC.WithDefaults(actDim)
+	case "td3bc":
+		c.TD3BC = c.TD3BC.WithDefaults()
+	case "iql":
+		if c.IQL.ScheduleSteps == 0 && c.Train.OfflineSteps > 0 {
+			c.IQL.ScheduleSteps = c.Train.OfflineSteps // CORL: cosine T_max = offline_iterations
+		}
+		c.IQL = c.IQL.WithDefaults()
+	case "awac":
+		c.AWAC = c.AWAC.WithDefaults()
 	}
 	return c, c.Validate()
 }
