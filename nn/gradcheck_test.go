@@ -369,3 +369,9 @@ func TestLinearParallelBackwardMatchesSerial(t *testing.T) {
 		}
 	}
 }
+
+func TestGradSequentialWithAct(t *testing.T) {
+	s := rng.New(21)
+	m := NewSequential(NewConv1d("c", 2, 3, 3, 1, 1, tensor.Identity, s), NewGroupNorm("g", 1, 3, tensor.Identity), NewAct(tensor.Mish), NewLinear("l", 3*6, 2, tensor.Tanh, s))
+	checkLayer(t, m, randMat(s, 3, 2*6, 1), s)
+}

@@ -103,6 +103,14 @@ func NewEnsembleMLP(name string, k int, cfg MLPConfig, s *rng.Stream) *MLP {
 	return m
 }
 
+// NewSequential chains arbitrary layers into an MLP-like stack (Forward,
+// Backward, Predict and Params run through them in order). In and Out are
+// left 0; NoInputGrad applies to the first layer if it is a Linear,
+// EnsembleLinear, LayerNorm, Conv1d, ConvTranspose1d, GroupNorm or MLP.
+func NewSequential(layers ...Layer) *MLP {
+	return &MLP{Layers: layers, Members: 1, pred: make([]tensor.Mat, len(layers))}
+}
+
 // In returns the input width; Out the output width.
 func (m *MLP) In() int { return m.in }
 
@@ -147,6 +155,12 @@ func setNoInputGrad(l Layer, v bool) {
 		l.NoInputGrad = v
 	case *MLP:
 		l.NoInputGrad = v
+	case *Conv1d:
+		l.NoInputGrad = v
+	case *ConvTranspose1d:
+		l.NoInputGrad = v
+	case *GroupNorm:
+		l.NoInputGrad = v
 	}
 }
 
@@ -154,6 +168,9 @@ func setNoInputGrad(l Layer, v bool) {
 // buffers, leaving the training cache alone. It does not allocate once its
 // buffers have grown to the batch size. dst must not be x.
 func (m *MLP) Predict(dst, x *tensor.Mat) {
+	if len(m.pred) < len(m.Layers) {
+		m.pred = make([]tensor.Mat, len(m.Layers))
+	}
 	last := len(m.Layers) - 1
 	for i, l := range m.Layers {
 		if i == last {
