@@ -134,6 +134,7 @@ type Sampler struct {
 	steps []int
 
 	x, xin, out, noise tensor.Mat
+	og                 tensor.Mat // header over the guided output
 	cond2              tensor.Mat
 	keep2              []float32
 }
@@ -261,7 +262,8 @@ func (s *Sampler) Sample(dst *tensor.Mat, req Request, st *rng.Stream) error {
 					dstG[j] = (1+w)*c[j] - w*u[j]
 				}
 			}
-			o = &tensor.Mat{Rows: rows, Cols: D, Data: s.out.Data[:rows*D]}
+			s.og = tensor.Mat{Rows: rows, Cols: D, Data: s.out.Data[:rows*D]}
+			o = &s.og
 		} else {
 			net.Step(&s.out, x, sc.Time(t))
 		}
