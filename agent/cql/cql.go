@@ -560,26 +560,11 @@ func (a *Agent) Params() []*nn.Param {
 // column (programmer errors).
 func (a *Agent) Update(b *replay.Batch) []agent.Metric {
 	n := a.bindBatch(b)
-	B := &a.buf
-	A, N := a.actDim, a.cfg.NumActions
 	alpha := a.Alpha()
 
-	// 0. Every random draw of the update, in a fixed order.
-	a.updStream.FillNormal(B.piNoise.Resize(n, A).Values())
-	tgtRows := n
-	if a.cfg.MaxTargetBackup {
-		tgtRows = n * N
-	}
-	a.updStream.FillNormal(B.tgtNoise.Resize(tgtRows, A).Values())
-	a.updStream.FillNormal(B.curNoise.Resize(n*N, A).Values())
-	a.updStream.FillNormal(B.nxtNoise.Resize(n*N, A).Values())
-	a.updStream.FillUniform(B.randAct.Resize(n*N, A).Values(), -1, 1)
-
-	// 1. The policy on s (kept for the actor's backward pass) and on s'.
-	B.actorOut = a.actor.Forward(&B.obs)
-	a.policyHead(&B.mean, &B.logStd, &B.preLogStd, B.actorOut)
-	a.actor.Predict(&B.nextOut, &B.next)
-	a.policyHead(&B.nextMean, &B.nextLogStd, nil, &B.nextOut)
+	// 0. Every random draw of the update; 1. the policy on s and s'.
+	a.draw(n)
+	a.policies()
 
 	// 2. Actor loss L_π through the critic, and the α gradient.
 	actorLoss, logpMean := a.actorLossGrad(n, alpha)
@@ -642,6 +627,33 @@ func (a *Agent) Update(b *replay.Batch) []agent.Metric {
 		m[mBoundNextPolicy].Value = cs.boundNext
 	}
 	return m
+}
+
+// draw makes every random draw of an update, in a fixed order: the noise
+// of ã, of the target actions a' (N per state with MaxTargetBackup), of the
+// CQL policy samples aᵖ and aⁿ, and the random actions aᴿ.
+func (a *Agent) draw(n int) {
+	B := &a.buf
+	A, N := a.actDim, a.cfg.NumActions
+	a.updStream.FillNormal(B.piNoise.Resize(n, A).Values())
+	tgtRows := n
+	if a.cfg.MaxTargetBackup {
+		tgtRows = n * N
+	}
+	a.updStream.FillNormal(B.tgtNoise.Resize(tgtRows, A).Values())
+	a.updStream.FillNormal(B.curNoise.Resize(n*N, A).Values())
+	a.updStream.FillNormal(B.nxtNoise.Resize(n*N, A).Values())
+	a.updStream.FillUniform(B.randAct.Resize(n*N, A).Values(), -1, 1)
+}
+
+// policies runs the actor on the batch: its training pass on s (kept for
+// the actor's backward pass) and a prediction on s'.
+func (a *Agent) policies() {
+	B := &a.buf
+	B.actorOut = a.actor.Forward(&B.obs)
+	a.policyHead(&B.mean, &B.logStd, &B.preLogStd, B.actorOut)
+	a.actor.Predict(&B.nextOut, &B.next)
+	a.policyHead(&B.nextMean, &B.nextLogStd, nil, &B.nextOut)
 }
 
 // actorLossGrad evaluates the actor loss
