@@ -46,7 +46,7 @@ func randSlice(r *rand.Rand, n int) []float32 {
 
 func TestSgemmMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {1, 256, 23}, {256, 23, 256}, {130, 70, 65}, {64, 300, 40}, {5, 4, 0}}
+	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {1, 256, 23}, {256, 23, 256}, {130, 70, 65}, {64, 300, 40}, {5, 4, 0}, {1, 7, 9}, {9, 1, 7}, {1, 1, 5}}
 	for _, th := range []int{1, 2, 3} {
 		SetThreads(th)
 		for _, sz := range sizes {

@@ -60,9 +60,10 @@ var (
 	workers int
 )
 
-// sparePerWorker is how many batches are preallocated per worker, enough for
-// workers that lag behind the caller (each lagging notification keeps its
-// batch) without allocating in steady state.
+// sparePerWorker is how many batches are preallocated per worker. Each
+// notification a lagging worker has not yet picked up holds its batch; when
+// all are held, ParallelFor runs the items on the caller instead of
+// allocating more.
 const sparePerWorker = 32
 
 func ensureWorkers(n int) {
@@ -83,6 +84,8 @@ func ensureWorkers(n int) {
 	}
 }
 
+// getBatch returns an idle batch, or nil if all are still held by lagging
+// workers.
 func getBatch() *batch {
 	freeMu.Lock()
 	defer freeMu.Unlock()
@@ -91,7 +94,7 @@ func getBatch() *batch {
 		free = free[:n-1]
 		return b
 	}
-	return &batch{finished: make(chan struct{}, 1)}
+	return nil
 }
 
 // ParallelFor runs t.Run(i) for every i in [0, n) on up to p goroutines (the
@@ -111,6 +114,14 @@ func ParallelFor(n, p int, t Task) {
 	}
 	ensureWorkers(p - 1)
 	b := getBatch()
+	if b == nil {
+		// The workers are far behind (an overloaded machine): running the
+		// items here is as fast as waiting for them and allocates nothing.
+		for i := 0; i < n; i++ {
+			t.Run(i)
+		}
+		return
+	}
 	b.task, b.n = t, int64(n)
 	b.next.Store(0)
 	b.done.Store(0)
