@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
+
+	"github.com/dwm-rl/dwm/internal/blas"
 )
 
 // Param is one named trainable array: W holds the values and G the
@@ -41,12 +44,53 @@ func NumParams(params []*Param) int {
 }
 
 // ZeroGrad sets every gradient to zero. Call it before each backward pass:
-// Backward accumulates.
+// Backward accumulates. Large parameter sets are cleared by blas.Threads()
+// goroutines.
 func ZeroGrad(params []*Param) {
-	for _, p := range params {
-		clear(p.G)
+	p := blas.Threads()
+	if p <= 1 || NumParams(params) < zeroParallelMin {
+		for _, q := range params {
+			clear(q.G)
+		}
+		return
 	}
+	zeroMu.Lock()
+	var t *zeroTask
+	if n := len(zeroFree); n > 0 {
+		t = zeroFree[n-1]
+		zeroFree = zeroFree[:n-1]
+	} else {
+		t = new(zeroTask)
+	}
+	zeroMu.Unlock()
+	t.params = params
+	blas.ParallelFor(len(params)*zeroSplit, p, t)
+	t.params = nil
+	zeroMu.Lock()
+	zeroFree = append(zeroFree, t)
+	zeroMu.Unlock()
 }
+
+const (
+	zeroParallelMin = 1 << 18 // values; below this one goroutine clears faster
+	zeroSplit       = 4       // items per parameter, so that big ones balance
+)
+
+// zeroTask clears gradients as a blas.Task: item i clears one quarter of
+// parameter i/zeroSplit.
+type zeroTask struct{ params []*Param }
+
+// Run clears item i.
+func (t *zeroTask) Run(i int) {
+	g := t.params[i/zeroSplit].G
+	q := i % zeroSplit
+	clear(g[q*len(g)/zeroSplit : (q+1)*len(g)/zeroSplit])
+}
+
+var (
+	zeroMu   sync.Mutex
+	zeroFree []*zeroTask // idle tasks, so that ZeroGrad does not allocate
+)
 
 func mustMatch(op string, dst, src []*Param) {
 	if len(dst) != len(src) {

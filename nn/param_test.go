@@ -168,3 +168,23 @@ func TestMLPConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestZeroGradLarge(t *testing.T) {
+	ps := []*Param{NewParam("a", 600, 700), NewParam("b", 3), NewParam("c", 1000)}
+	for _, p := range ps {
+		for i := range p.G {
+			p.G[i] = 1
+		}
+	}
+	ZeroGrad(ps)
+	for _, p := range ps {
+		for i, g := range p.G {
+			if g != 0 {
+				t.Fatalf("%s.G[%d] = %v after ZeroGrad", p.Name, i, g)
+			}
+		}
+	}
+	if a := testing.AllocsPerRun(20, func() { ZeroGrad(ps) }); a != 0 {
+		t.Fatalf("ZeroGrad allocates %v times", a)
+	}
+}
