@@ -33,9 +33,18 @@
 // (NewMLP: sizes, hidden and output activations, optional LayerNorm),
 // EnsembleLinear and NewEnsembleMLP (K members with a leading member axis:
 // weights [K, in, out], input K blocks of B rows, members in parallel
-// goroutines with one BLAS thread each). NoInputGrad on a Linear, LayerNorm
-// or MLP skips the input gradient; leave it false to get dL/dx, e.g. dQ/da
-// for SAC's actor loss from a critic fed [s, a].
+// goroutines with one BLAS thread each), NewSequential (any layers in a
+// chain) and Act (a bare activation). NoInputGrad on a layer or MLP skips the
+// input gradient; leave it false to get dL/dx, e.g. dQ/da for SAC's actor
+// loss from a critic fed [s, a] (tensor.ConcatCols / tensor.ColSlice).
+//
+// Parallelism: ensemble layers cut their work into items that balance over
+// the blas.Threads() workers even for an odd K (forward: member × row half;
+// backward: per member the weight-gradient and input-gradient products, or
+// two column halves of the weight gradient), each item one single-threaded
+// BLAS call; a Linear's backward runs its weight- and input-gradient
+// products side by side. Results do not depend on the thread count beyond
+// float32 rounding.
 //
 // # Why manual backward and no tape
 //
