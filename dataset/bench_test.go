@@ -8,8 +8,9 @@ import (
 	"testing"
 )
 
-// BenchmarkFormats measures writing and reading a hopper-sized dataset of 100k
-// transitions (obs 11, act 3) in each format.
+// BenchmarkFormats measures writing (with fsync) and reading a hopper-shaped
+// dataset of 100k transitions (obs 11, act 3; 10.4 MB of columns) in each
+// format. read-hdf5 includes starting the child process.
 func BenchmarkFormats(b *testing.B) {
 	lens := make([]int, 100)
 	for i := range lens {
@@ -19,6 +20,9 @@ func BenchmarkFormats(b *testing.B) {
 	dir := b.TempDir()
 	for _, ext := range []string{"npz", "hdf5"} {
 		p := filepath.Join(dir, "bench."+ext)
+		if err := Save(p, d); err != nil {
+			b.Fatal(err)
+		}
 		b.Run("write-"+ext, func(b *testing.B) {
 			for b.Loop() {
 				if err := Save(p, d); err != nil {
