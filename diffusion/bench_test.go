@@ -84,3 +84,91 @@ func BenchmarkMLPSample(b *testing.B) {
 	b.ReportMetric(float64(benchB)/sec, "conditions/s")
 	b.ReportMetric(sec*1e3/benchSteps, "ms/step")
 }
+
+// The Diffuser workload (DUAL's planner, DAWM's trajectory model), mirrored
+// by bench/pytorch/diffusion_unet.py: the temporal U-Net of Diffuser's
+// locomotion configuration (horizon 32, Dim 32, Mults 1, 2, 4, 8, kernel 5,
+// 8 groups) over hopper transitions (11 state + 3 action values),
+// x0-prediction, 20 cosine steps, batch 32 for training and 64 plans for
+// sampling (Diffuser's plan batch) with the first state inpainted.
+const (
+	unetH, unetC        = 32, 14
+	unetTrain, unetPlan = 32, 64
+	unetT               = 20
+)
+
+func benchUNet(b *testing.B) *Model {
+	net, err := denoiser.NewTemporalUNet("planner", unetC, 0, denoiser.UNetConfig{Horizon: unetH}, rng.New(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	known := make([]int, 11)
+	for i := range known {
+		known[i] = 3 + i // row 0 is (action, state): the state is known
+	}
+	m, err := New(net, Config{Schedule: ScheduleConfig{Steps: unetT}, Prediction: X0, Known: known})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// BenchmarkUNetTrainStep: one training step at batch 32.
+func BenchmarkUNetTrainStep(b *testing.B) {
+	m := benchUNet(b)
+	s := rng.New(2)
+	x0 := tensor.New(unetTrain, unetH*unetC)
+	s.FillNormal(x0.Data)
+	ps := m.Net.Params()
+	opt := optim.NewAdam(ps, optim.AdamConfig{LR: 2e-4})
+	step := func() {
+		nn.ZeroGrad(ps)
+		if _, _, err := m.Loss(x0, nil, s); err != nil {
+			b.Fatal(err)
+		}
+		opt.Step()
+	}
+	step()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		step()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}
+
+func benchUNetSample(b *testing.B, plans, steps int) {
+	m := benchUNet(b)
+	sp, err := m.NewSampler(SamplerConfig{Steps: steps})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := rng.New(3)
+	vals := tensor.New(plans, 11)
+	s.FillNormal(vals.Data)
+	idx := make([]int, 11)
+	for i := range idx {
+		idx[i] = 3 + i
+	}
+	req := Request{B: plans, Inpaint: &Inpaint{Index: idx, Values: vals}}
+	x := tensor.New(0, 0)
+	if err := sp.Sample(x, req, s); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		sp.Sample(x, req, s)
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(plans)/sec, "plans/s")
+	b.ReportMetric(sec*1e3/float64(steps), "ms/step")
+	b.ReportMetric(sec*1e3, "ms/call")
+}
+
+// BenchmarkUNetSample: 64 plans, all 20 steps.
+func BenchmarkUNetSample(b *testing.B) { benchUNetSample(b, unetPlan, unetT) }
+
+// BenchmarkUNetSampleBatch1: one plan with 4 steps (a distilled planner
+// acting, DUAL's latency case).
+func BenchmarkUNetSampleBatch1(b *testing.B) { benchUNetSample(b, 1, 4) }

@@ -28,7 +28,11 @@ import (
 // that depends only on them, e.g. the condition's share of the first layer),
 // and Step evaluates all rows at one shared time, row r of each member block
 // using prepared condition r mod B'. Step's result must equal Forward's for
-// the same inputs up to float32 rounding.
+// the same inputs up to float32 rounding, and Step must not disturb what
+// Forward cached for Backward.
+//
+// In BDWM's use the K members share the conditions (one encoder output z per
+// state-action pair); Sampler feeds every member the same B conditions.
 type Denoiser interface {
 	// Members returns K.
 	Members() int

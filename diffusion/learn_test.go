@@ -113,20 +113,38 @@ func checkBimodal(t *testing.T, what string, x *tensor.Mat, k, mm int) {
 	}
 }
 
+// TestSharedVModel runs the tests that use the shared v-model one after
+// another (a Model is not safe for concurrent use), in parallel with the
+// other learned tests.
+func TestSharedVModel(t *testing.T) {
+	t.Parallel()
+	t.Run("bimodal", testBimodalSharedV)
+	t.Run("ddim-fewer-steps-mmd", testDDIMFewerStepsMMD)
+	t.Run("guidance", testGuidanceLearned)
+	t.Run("progressive-distillation", testProgressiveDistillation)
+}
+
+// testBimodalSharedV: the shared model (concatenation conditioning,
+// v-prediction, condition dropout) passes the bimodal test with the full
+// 64-step sampler.
+func testBimodalSharedV(t *testing.T) {
+	const mm = 2000
+	x := sample(t, sharedV(t), SamplerConfig{}, Request{Cond: condMat(testConds), M: mm}, 2)
+	checkBimodal(t, "concat v", x, 0, mm)
+}
+
 // TestBimodalLearnedGaussianFails is issue 7's statistical test: diffusion
 // models learn both modes of y | c and their weights 0.3/0.7 (χ² p ≥ 0.01,
-// ≥ 95% of samples within 5 noise std of a mode), with concatenation and
-// FiLM conditioning, ε- and v-prediction, and in every member of a K = 3
-// ensemble; a Gaussian regressor trained on the same data fails the same
-// test.
+// ≥ 95% of samples within 5 noise std of a mode), with concatenation
+// (testBimodalSharedV) and FiLM conditioning, ε- and v-prediction, and in
+// every member of a K = 3 ensemble; a Gaussian regressor trained on the same
+// data fails the same test.
 func TestBimodalLearnedGaussianFails(t *testing.T) {
+	t.Parallel()
 	const mm = 2000
 	req := Request{Cond: condMat(testConds), M: mm}
-	t.Run("concat-v", func(t *testing.T) {
-		x := sample(t, sharedV(t), SamplerConfig{}, req, 2)
-		checkBimodal(t, "concat v", x, 0, mm)
-	})
 	t.Run("film-eps", func(t *testing.T) {
+		t.Parallel()
 		cfg := bimodalMLP
 		cfg.FiLM = true
 		// ε-prediction with the linear schedule (Ho et al. 2020): with the
@@ -139,6 +157,7 @@ func TestBimodalLearnedGaussianFails(t *testing.T) {
 		checkBimodal(t, "FiLM ε", x, 0, mm)
 	})
 	t.Run("ensemble-k3", func(t *testing.T) {
+		t.Parallel()
 		cfg := bimodalMLP
 		cfg.Width = 48
 		m := trainBimodal(t, trainSpec{k: 3, mlp: cfg, cfg: Config{Schedule: ScheduleConfig{Steps: 64}, Prediction: V},
@@ -149,6 +168,7 @@ func TestBimodalLearnedGaussianFails(t *testing.T) {
 		}
 	})
 	t.Run("gaussian-regressor-fails", func(t *testing.T) {
+		t.Parallel()
 		ys := gaussianRegressorSamples(t, mm)
 		for b, c := range testConds {
 			ok, msg := bimodalVerdict(ys[b], c)
@@ -221,13 +241,13 @@ func jointSamples(x *tensor.Mat, mm int) *tensor.Mat {
 // the noise scale of a mode and the distance between the modes.
 var mmdBandwidths = []float64{0.1, 0.5}
 
-// TestDDIMFewerStepsMMD: deterministic DDIM with fewer steps stays close to
+// testDDIMFewerStepsMMD: deterministic DDIM with fewer steps stays close to
 // the full 64-step sampler. Measured (600 samples per condition): two
 // independent runs of the full sampler −0.0006 (the noise floor), 32 steps
 // 0.0013, 16 steps 0.0014, 8 steps 0.0019, 4 steps 0.017. Bounds: 0.005 for
 // 32, 16 and 8 steps, 0.01 for the floor; 4 steps is only logged (its
 // discretisation error is what distillation removes).
-func TestDDIMFewerStepsMMD(t *testing.T) {
+func testDDIMFewerStepsMMD(t *testing.T) {
 	m := sharedV(t)
 	const mm = 600
 	req := Request{Cond: condMat(testConds), M: mm}
@@ -249,11 +269,11 @@ func TestDDIMFewerStepsMMD(t *testing.T) {
 	}
 }
 
-// TestGuidanceLearned: with w = −1 the sampler draws from the model's
+// testGuidanceLearned: with w = −1 the sampler draws from the model's
 // unconditional branch, learned through condition dropout: |y| then spreads
 // over the marginal U(0.5, 1.5) instead of concentrating at |c|; and a
 // positive guidance weight keeps samples in the conditional modes.
-func TestGuidanceLearned(t *testing.T) {
+func testGuidanceLearned(t *testing.T) {
 	m := sharedV(t)
 	const mm = 1000
 	req := Request{Cond: condMat([]float64{1.0}), M: mm}

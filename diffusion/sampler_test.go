@@ -109,6 +109,7 @@ func sample(t *testing.T, m *Model, cfg SamplerConfig, req Request, seed uint64)
 // 20000 samples in every schedule — a discretisation error of its Gaussian
 // reverse kernel that vanishes at T = 1000: 0.297–0.300.)
 func TestOracleSamplersRecoverTarget(t *testing.T) {
+	t.Parallel()
 	const mm = 2000
 	type tc struct {
 		kind  ScheduleKind

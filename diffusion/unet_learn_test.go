@@ -41,6 +41,7 @@ func trajData(x0 *tensor.Mat, s *rng.Stream) {
 // first state inpainted: every trajectory starts at the given state, follows
 // the dynamics s_{h+1} = s_h + a_h, and keeps both action modes.
 func TestUNetInpaintingLearned(t *testing.T) {
+	t.Parallel()
 	s := rng.New(40)
 	net, err := denoiser.NewTemporalUNet("plan", 2, 0, denoiser.UNetConfig{Horizon: trajH, Dim: 8, Mults: []int{1, 2}, Groups: 4}, s.Child("init"))
 	if err != nil {
