@@ -76,10 +76,15 @@ func MakeEnv(id string) (env.Env, error) {
 }
 
 // ReferenceFor returns the normalization reference of an env id: dwm's own
-// measured random and expert returns.
+// measured random and expert returns where dwm has them (the pure-Go
+// tasks), else D4RL's published constants of the base task (MuJoCo and
+// Adroit tasks, as the papers report them).
 func ReferenceFor(id string) *eval.Reference {
 	if r, ok := envs.ReferenceFor(id); ok {
 		return &eval.Reference{Random: r.Random, Expert: r.Expert, Name: "dwm measured (" + id + ")"}
+	}
+	if r, ok := envs.D4RLReferenceFor(id); ok {
+		return &eval.Reference{Random: r.Random, Expert: r.Expert, Name: "D4RL " + r.Task}
 	}
 	return nil
 }
