@@ -10,7 +10,7 @@ status=0
 while IFS=: read -r file target; do
 	pkg="./$(dirname "$file")"
 	echo "fuzz $pkg $target for $dur"
-	if ! go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" 2>&1 | tail -3; then
+	if ! go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" -fuzzminimizetime 1s 2>&1 | tail -3; then
 		status=1
 	fi
 done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | sed 's#^\./##; s#:func #:#' | sort)
