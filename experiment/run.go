@@ -275,6 +275,14 @@ func Run(ctx context.Context, c Config, opts Options) (Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Result{}, fmt.Errorf("create run directory: %w", err)
 	}
+	recorded := false
+	defer func() {
+		if !recorded {
+			// Nothing ran: leave no directory that would block a retry
+			// under the same name (e.g. after fixing a dataset path).
+			os.RemoveAll(dir)
+		}
+	}()
 	y, err := c.YAML()
 	if err != nil {
 		return Result{}, err
@@ -287,14 +295,20 @@ func Run(ctx context.Context, c Config, opts Options) (Result, error) {
 		return Result{}, err
 	}
 	defer r.close()
-	js, _ := c.JSON()
-	tr, err := r.store.CreateRun(track.Run{Name: name, Algo: c.Algo, Env: c.Env, Seed: int64(c.Seed),
-		Status: track.StatusRunning, Config: js, Provenance: track.CollectProvenance(Version), Dir: dir})
+	tr, err := r.store.CreateRun(runRecord(c, name, dir))
 	if err != nil {
 		return Result{}, err
 	}
+	recorded = true
 	r.runID = tr.ID
 	return r.execute(ctx, opts)
+}
+
+// runRecord is the store's record of a new run of c.
+func runRecord(c Config, name, dir string) track.Run {
+	js, _ := c.JSON()
+	return track.Run{Name: name, Algo: c.Algo, Env: c.Env, Seed: int64(c.Seed),
+		Status: track.StatusRunning, Config: js, Provenance: track.CollectProvenance(Version), Dir: dir}
 }
 
 // Resume continues the run named (or stored at) ref from its latest
@@ -314,6 +328,11 @@ func Resume(ctx context.Context, ref, runsDir string, opts Options) (Result, err
 	}
 	defer r.close()
 	tr, err := r.store.RunByName(r.name)
+	if errors.Is(err, track.ErrNotFound) {
+		// Killed after writing its directory but before recording itself
+		// in the store: record it now.
+		tr, err = r.store.CreateRun(runRecord(c, r.name, dir))
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("resume %s: %w", ref, err)
 	}
@@ -327,6 +346,13 @@ func Resume(ctx context.Context, ref, runsDir string, opts Options) (Result, err
 			return Result{}, fmt.Errorf("resume %s: %w", ref, err)
 		}
 		if r.loop.Done() {
+			if tr.Status != track.StatusDone {
+				// Killed between its final checkpoint and recording that
+				// it finished.
+				if err := r.store.SetStatus(r.runID, track.StatusDone); err != nil {
+					return Result{}, err
+				}
+			}
 			return Result{Name: r.name, Dir: dir, RunID: r.runID, Reference: r.ref}, fmt.Errorf("run %s already finished", r.name)
 		}
 	}

@@ -1,0 +1,196 @@
+package crashtest
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dwm-rl/dwm/checkpoint"
+	"github.com/dwm-rl/dwm/track"
+)
+
+// small are the settings that make a run take a few seconds: tiny networks
+// and batches, short evaluations, a checkpoint every Pendulum episode (200
+// steps) and metrics every 50 steps.
+var small = []string{
+	"--set", "train.eval_episodes=2", "--set", "train.eval_every=400",
+	"--set", "train.checkpoint_every=200", "--set", "train.log_every=50",
+	"--set", "train.batch_size=32",
+}
+
+// runCase is one kind of run to crash.
+type runCase struct {
+	name string
+	// args returns the `dwm train` arguments after "train", without
+	// --runs, --name and --quiet.
+	args func(t *testing.T) []string
+	// total is the run's global step count (offline + online).
+	total int64
+}
+
+func sacCase() runCase {
+	return runCase{name: "sac", total: 1200, args: func(*testing.T) []string {
+		return append([]string{"sac", "--env", "pendulum", "--steps", "1200", "--seed", "7",
+			"--set", "train.learning_starts=200", "--set", "sac.hidden=[16,16]"}, small...)
+	}}
+}
+
+func iqlCase() runCase {
+	return runCase{name: "iql", total: 1600, args: func(t *testing.T) []string {
+		return append([]string{"iql", "--env", "pendulum", "--dataset", scriptedDataset(t),
+			"--offline-steps", "800", "--online-steps", "800", "--seed", "7",
+			"--set", "iql.hidden=[16,16]"}, small...)
+	}}
+}
+
+var (
+	datasetOnce sync.Once
+	datasetPath string
+	datasetErr  string
+)
+
+// scriptedDataset makes (once) a 1000-transition Pendulum dataset of the
+// scripted controller with `dwm dataset make`.
+func scriptedDataset(t *testing.T) string {
+	t.Helper()
+	datasetOnce.Do(func() {
+		p := start(t, "dataset", "make", "pendulum-scripted", "--size", "1000", "--seed", "3",
+			"--cache", filepath.Join(workDir, "cache"))
+		if err := p.wait(t); err != nil {
+			datasetErr = err.Error() + ": " + p.stderr.String()
+			return
+		}
+		datasetPath = strings.TrimSpace(p.stdout.String())
+	})
+	if datasetPath == "" {
+		t.Fatalf("dwm dataset make pendulum-scripted: %s", datasetErr)
+	}
+	return datasetPath
+}
+
+// killPoints returns n increasing steps in [total/10, 9·total/10) drawn
+// from seed: where the store must show progress before each SIGKILL.
+func killPoints(seed uint64, n int, total int64) []int64 {
+	r := rand.New(rand.NewPCG(seed, 0x6b696c6c))
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = total/10 + r.Int64N(total*8/10)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// killResume runs c uninterrupted and, beside it, with a SIGKILL at each of
+// kills seeded points followed by `dwm train --resume`, then checks that
+// both end identical.
+func killResume(t *testing.T, c runCase, seed uint64, kills int) {
+	args := append([]string{"train"}, c.args(t)...)
+	want, got := t.TempDir(), t.TempDir()
+	ref := start(t, append(args, "--runs", want, "--name", "run", "--quiet")...)
+	s := openStore(t, got)
+	p := start(t, append(args, "--runs", got, "--name", "run", "--quiet")...)
+	r := rand.New(rand.NewPCG(seed, 1))
+	for i, target := range killPoints(seed, kills, c.total) {
+		seen, running := waitProgress(t, s, "run", target, p)
+		if !running {
+			t.Logf("run finished (step %d) before kill %d at step %d", seen, i+1, target)
+			break
+		}
+		time.Sleep(time.Duration(r.IntN(40)) * time.Millisecond)
+		p.signal(t, syscall.SIGKILL)
+		p.wait(t)
+		ck := "none"
+		if e, err := checkpoint.Latest(filepath.Join(got, "run", "checkpoints")); err == nil {
+			ck = filepath.Base(e.Path)
+		}
+		t.Logf("kill %d: SIGKILL once the store showed step %d (target %d); latest checkpoint %s", i+1, seen, target, ck)
+		p = start(t, "train", "--resume", "run", "--runs", got, "--quiet")
+	}
+	if err := p.wait(t); err != nil {
+		if !strings.Contains(p.stderr.String(), "already finished") {
+			t.Fatalf("resumed run: %v\nstderr:\n%s", err, p.stderr.String())
+		}
+		t.Logf("the last kill came after the final checkpoint: %s", strings.TrimSpace(p.stderr.String()))
+	}
+	mustSucceed(t, ref, "uninterrupted run")
+	sameRun(t, want, got, "run")
+}
+
+// SIGKILL at random points, then --resume, gives the uninterrupted run's
+// metrics and final state exactly: online SAC.
+func TestKillResumeSAC(t *testing.T) {
+	t.Parallel()
+	killResume(t, sacCase(), 1, kills())
+}
+
+// The same for an offline→online agent (IQL on a scripted Pendulum
+// dataset); the kill points fall in either phase.
+func TestKillResumeIQL(t *testing.T) {
+	t.Parallel()
+	killResume(t, iqlCase(), 2, kills())
+}
+
+func kills() int {
+	if testing.Short() {
+		return 1
+	}
+	return 2
+}
+
+// SIGINT and SIGTERM stop a run at its next boundary after saving a
+// checkpoint; the store says "interrupted", the output says how to resume,
+// and the resumed run ends as an uninterrupted one.
+func TestSignalSavesCheckpoint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		c    runCase
+		step int64
+	}{
+		{syscall.SIGINT, sacCase(), 500},
+		{syscall.SIGTERM, iqlCase(), 300}, // in the offline phase
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			args := append([]string{"train"}, tc.c.args(t)...)
+			want, got := t.TempDir(), t.TempDir()
+			ref := start(t, append(args, "--runs", want, "--name", "run", "--quiet")...)
+			s := openStore(t, got)
+			p := start(t, append(args, "--runs", got, "--name", "run", "--quiet")...)
+			if _, running := waitProgress(t, s, "run", tc.step, p); !running {
+				t.Fatalf("run ended before the signal: %s", p.stderr.String())
+			}
+			p.signal(t, tc.sig)
+			mustSucceed(t, p, "interrupted run")
+			if !strings.Contains(p.stdout.String(), "interrupted; checkpoint saved. Continue with: dwm train --resume run") {
+				t.Errorf("output after %v: %q", tc.sig, p.stdout.String())
+			}
+			r, err := s.RunByName("run")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Status != track.StatusInterrupted {
+				t.Errorf("status after %v: %s, want interrupted", tc.sig, r.Status)
+			}
+			e, err := checkpoint.Latest(filepath.Join(got, "run", "checkpoints"))
+			if err != nil {
+				t.Fatalf("no checkpoint after %v: %v", tc.sig, err)
+			}
+			if last := progress(s, "run"); e.Step != last {
+				t.Errorf("checkpoint at step %d, but the run logged up to step %d: the interrupt did not save at its stop", e.Step, last)
+			}
+			t.Logf("%v: stopped and saved at step %d", tc.sig, e.Step)
+			p = start(t, "train", "--resume", "run", "--runs", got, "--quiet")
+			mustSucceed(t, p, "resumed run")
+			mustSucceed(t, ref, "uninterrupted run")
+			sameRun(t, want, got, "run")
+		})
+	}
+}
+
+var _ = os.Getpid
