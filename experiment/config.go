@@ -10,6 +10,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dwm-rl/dwm/agent/awac"
+	"github.com/dwm-rl/dwm/agent/calql"
+	"github.com/dwm-rl/dwm/agent/cql"
 	"github.com/dwm-rl/dwm/agent/iql"
 	"github.com/dwm-rl/dwm/agent/sac"
 	"github.com/dwm-rl/dwm/agent/td3bc"
@@ -18,7 +20,7 @@ import (
 )
 
 // Algos lists the algorithm names Run accepts.
-func Algos() []string { return []string{"sac", "td3bc", "iql", "awac"} }
+func Algos() []string { return []string{"sac", "td3bc", "iql", "awac", "cql", "calql"} }
 
 // Config is everything that defines a run.
 type Config struct {
@@ -49,6 +51,10 @@ type Config struct {
 	IQL iql.Config `yaml:"iql"`
 	// AWAC holds AWAC's hyperparameters (used when Algo is "awac").
 	AWAC awac.Config `yaml:"awac"`
+	// CQL holds CQL's hyperparameters (used when Algo is "cql").
+	CQL cql.Config `yaml:"cql"`
+	// CalQL holds Cal-QL's hyperparameters (used when Algo is "calql").
+	CalQL calql.Config `yaml:"calql"`
 }
 
 // BufferConfig configures the replay buffers.
@@ -128,6 +134,14 @@ func (c Config) Validate() error {
 		}
 	case "awac":
 		if err := c.AWAC.Validate(); err != nil {
+			return err
+		}
+	case "cql":
+		if err := c.CQL.Validate(); err != nil {
+			return err
+		}
+	case "calql":
+		if err := c.CalQL.Validate(); err != nil {
 			return err
 		}
 	}

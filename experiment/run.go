@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/dwm-rl/dwm/agent/awac"
+	"github.com/dwm-rl/dwm/agent/calql"
+	"github.com/dwm-rl/dwm/agent/cql"
 	"github.com/dwm-rl/dwm/agent/iql"
 	"github.com/dwm-rl/dwm/agent/sac"
 	"github.com/dwm-rl/dwm/agent/td3bc"
@@ -100,6 +102,10 @@ func newAgent(c Config, obsDim, actDim int) (train.Agent, error) {
 		return iql.New(obsDim, actDim, c.IQL, c.Seed)
 	case "awac":
 		return awac.New(obsDim, actDim, c.AWAC, c.Seed)
+	case "cql":
+		return cql.New(obsDim, actDim, c.CQL, c.Seed)
+	case "calql":
+		return calql.New(obsDim, actDim, c.CalQL, c.Seed)
 	}
 	return nil, fmt.Errorf("unknown algorithm %q", c.Algo)
 }
@@ -169,7 +175,13 @@ func build(c Config, dir string, opts Options) (*run, error) {
 		if c.Buffer.Mix == "append" {
 			extra = int(c.Train.OnlineSteps)
 		}
-		if offline, err = replay.FromDataset(d, extra, nil); err != nil {
+		var mc []float32 // Cal-QL's Monte-Carlo lower bounds, with its γ
+		if c.Algo == "calql" {
+			if mc, err = c.CalQL.MCReturns(d); err != nil {
+				return nil, fmt.Errorf("dataset %s: %w", c.Dataset, err)
+			}
+		}
+		if offline, err = replay.FromDataset(d, extra, mc); err != nil {
 			return nil, fmt.Errorf("dataset %s: %w", c.Dataset, err)
 		}
 		loop.OfflineSampler = offline
@@ -179,7 +191,7 @@ func build(c Config, dir string, opts Options) (*run, error) {
 		case offline != nil && c.Buffer.Mix == "append":
 			loop.OnlineBuffer, loop.OnlineSampler = offline, offline
 		case offline != nil:
-			on, err := replay.New(c.Buffer.Size, s.Obs.Dim, s.Act.Dim, false)
+			on, err := replay.New(c.Buffer.Size, s.Obs.Dim, s.Act.Dim, c.Algo == "calql")
 			if err != nil {
 				return nil, err
 			}
@@ -189,12 +201,24 @@ func build(c Config, dir string, opts Options) (*run, error) {
 			}
 			loop.OnlineBuffer, loop.OnlineSampler = on, mix
 		default:
-			on, err := replay.New(c.Buffer.Size, s.Obs.Dim, s.Act.Dim, false)
+			on, err := replay.New(c.Buffer.Size, s.Obs.Dim, s.Act.Dim, c.Algo == "calql")
 			if err != nil {
 				return nil, err
 			}
 			loop.OnlineBuffer, loop.OnlineSampler = on, on
 		}
+	}
+	if c.Algo == "calql" && loop.OnlineBuffer != nil {
+		// Online episodes get their MC returns when they end (the Cal-QL
+		// authors' code); until then they are unbounded.
+		mc, err := c.CalQL.OnlineMC(loop.OnlineBuffer)
+		if err != nil {
+			return nil, err
+		}
+		loop.Hooks.AfterEnvStep = func(_ int64, t train.Transition) error { return mc.Step(t.Terminated, t.Truncated) }
+	}
+	if a, ok := ag.(interface{ StartOnline() }); ok { // CQL, Cal-QL: α_cql → its online value
+		loop.Hooks.OnSwitch = func() error { a.StartOnline(); return nil }
 	}
 	if r.store, err = track.Open(c.storePath()); err != nil {
 		return nil, err
@@ -252,6 +276,10 @@ func Resolve(c Config) (Config, error) {
 		c.IQL = c.IQL.WithDefaults()
 	case "awac":
 		c.AWAC = c.AWAC.WithDefaults()
+	case "cql":
+		c.CQL = c.CQL.WithDefaults(actDim)
+	case "calql":
+		c.CalQL.CQL = c.CalQL.CQL.WithDefaults(actDim)
 	}
 	return c, c.Validate()
 }

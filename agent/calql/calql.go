@@ -121,15 +121,14 @@ func New(obsDim, actDim int, cfg Config, seed uint64) (*Agent, error) {
 // buffer as the episodes end. Call Step after each online transition is
 // added to the buffer (train.Hooks.AfterEnvStep runs there): while an
 // episode runs, its transitions get MC -∞ (no bound); when it ends (a
-// terminal, a truncation, or MaxSteps transitions), all of them get
-// dataset.EpisodeMCReturns of their rewards. If an episode outgrows the
+// terminal or a truncation), all of them get dataset.EpisodeMCReturns of
+// their rewards. If an episode outgrows the
 // buffer, only its stored tail is filled, as if it had started there. It is
 // not safe for concurrent use.
 type OnlineMC struct {
-	buf      *replay.Buffer
-	gamma    float64
-	opt      dataset.MCOptions
-	maxSteps int
+	buf   *replay.Buffer
+	gamma float64
+	opt   dataset.MCOptions
 
 	n    int // transitions of the running episode
 	rew  []float32
@@ -139,17 +138,12 @@ type OnlineMC struct {
 }
 
 // OnlineMC returns an OnlineMC for buf, which must keep MC returns, with
-// the config's γ and sparse-reward options. Episodes also end after
-// maxSteps transitions (the env's time limit, env.Spec.MaxSteps) for
-// callers that are not told of truncations; 0 means no limit.
-func (c Config) OnlineMC(buf *replay.Buffer, maxSteps int) (*OnlineMC, error) {
+// the config's γ and sparse-reward options.
+func (c Config) OnlineMC(buf *replay.Buffer) (*OnlineMC, error) {
 	if buf == nil || !buf.HasMC() {
 		return nil, errors.New("calql: online MC returns need a replay buffer that keeps MC returns")
 	}
-	if maxSteps < 0 {
-		return nil, fmt.Errorf("calql: online MC returns: max steps %d must be ≥ 0", maxSteps)
-	}
-	o := &OnlineMC{buf: buf, gamma: c.Gamma(), opt: c.MCOptions(), maxSteps: maxSteps}
+	o := &OnlineMC{buf: buf, gamma: c.Gamma(), opt: c.MCOptions()}
 	o.none[0] = float32(math.Inf(-1))
 	return o, nil
 }
@@ -160,7 +154,7 @@ func (c Config) OnlineMC(buf *replay.Buffer, maxSteps int) (*OnlineMC, error) {
 // episode.
 func (o *OnlineMC) Step(terminal, truncated bool) error {
 	o.n++
-	if !terminal && !truncated && (o.maxSteps == 0 || o.n < o.maxSteps) {
+	if !terminal && !truncated {
 		return o.buf.SetRecentMC(o.none[:])
 	}
 	k := min(o.n, o.buf.Len())

@@ -25,7 +25,7 @@ func storedMC(t *testing.T, b *replay.Buffer) []float32 {
 }
 
 // OnlineMC: a running episode's transitions have no bound; when it ends —
-// by a terminal, a truncation, or the step limit — they get the discounted
+// by a terminal or a truncation — they get the discounted
 // returns of their rewards with the config's γ, the same as
 // dataset.MCReturns gives for the episode in a dataset.
 func TestOnlineMC(t *testing.T) {
@@ -34,18 +34,18 @@ func TestOnlineMC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := cfg.OnlineMC(buf, 4)
+	tr, err := cfg.OnlineMC(buf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	x := []float32{0}
 	ninf := float32(math.Inf(-1))
-	// Episode 1 ends by a terminal after 3 steps; episode 2 runs into the
-	// step limit of 4; episode 3 is truncated after 2; episode 4 is running.
+	// Episode 1 ends by a terminal after 3 steps; episodes 2 and 3 are
+	// truncated after 4 and 2; episode 4 is running.
 	eps := []struct {
 		rew         []float32
 		term, trunc bool
-	}{{[]float32{1, 2, 4}, true, false}, {[]float32{8, 8, 8, 8}, false, false}, {[]float32{2, 2}, false, true}, {[]float32{3, 3}, false, false}}
+	}{{[]float32{1, 2, 4}, true, false}, {[]float32{8, 8, 8, 8}, false, true}, {[]float32{2, 2}, false, true}, {[]float32{3, 3}, false, false}}
 	var want []float32
 	for e, ep := range eps {
 		for s, r := range ep.rew {
@@ -83,7 +83,7 @@ func TestOnlineMC(t *testing.T) {
 	if !slices.Equal(got[:3], []float32{1 + 0.5*2 + 0.25*4, 2 + 0.5*4, 4}) {
 		t.Fatalf("episode 1 MC %v", got[:3])
 	}
-	if _, err := cfg.OnlineMC(mustBuffer(t, false), 0); err == nil {
+	if _, err := cfg.OnlineMC(mustBuffer(t, false)); err == nil {
 		t.Fatal("a buffer without MC returns was accepted")
 	}
 }

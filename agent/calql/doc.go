@@ -13,7 +13,7 @@
 //	offline, err := replay.FromDataset(data, 0, mc)
 //	online, err := replay.New(size, obsDim, actDim, true)
 //	mix, err := replay.NewMixed(online, offline, 0.5) // 50/50 symmetric sampling
-//	track, err := cfg.OnlineMC(online, env.Spec().MaxSteps)
+//	track, err := cfg.OnlineMC(online)
 //	// after each online transition is stored: track.Step(terminated, truncated)
 //
 // Batches must carry the MC column (replay.NewBatch(n, obsDim, actDim, true)).

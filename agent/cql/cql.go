@@ -86,7 +86,8 @@ import (
 // finetune/cql.py TrainConfig (cal_ql.py has the same); because zero means
 // default, a value of exactly 0 cannot be requested for Gamma, Tau,
 // TargetEntropy, Temp, TargetActionGap, ClipDiffMin, ClipDiffMax, LogStdMin,
-// LogStdMax, LogStdOffset or LogStdMultiplier (use a tiny value).
+// LogStdMax, LogStdOffset or LogStdMultiplier (use a tiny value). Every
+// default is finite, so a resolved config survives JSON.
 type Config struct {
 	// Hidden lists the hidden-layer widths of each critic. Default [256, 256]
 	// (CORL q_n_hidden_layers = 2 of width 256; its Adroit configs use 3,
@@ -156,8 +157,9 @@ type Config struct {
 	// in its AntMaze and Adroit configs).
 	MaxTargetBackup bool
 	// ClipDiffMin and ClipDiffMax clip each state's conservative gap
-	// before averaging. Default -∞ and +∞ (CORL cql_clip_diff_min/max;
-	// -200 and +∞ in its AntMaze and Adroit configs).
+	// before averaging; 0 means no bound on that side. Default none (CORL
+	// cql_clip_diff_min/max = -∞, +∞; -200 and +∞ in its AntMaze and
+	// Adroit configs).
 	ClipDiffMin, ClipDiffMax float32
 	// LogStdMin and LogStdMax clamp the policy's log σ. Default -20 and 2
 	// (CORL ReparameterizedTanhGaussian).
@@ -223,12 +225,6 @@ func (c Config) WithDefaults(actDim int) Config {
 	if c.TargetActionGap == 0 {
 		c.TargetActionGap = -1 // CORL cql_target_action_gap
 	}
-	if c.ClipDiffMin == 0 {
-		c.ClipDiffMin = float32(math.Inf(-1)) // CORL cql_clip_diff_min
-	}
-	if c.ClipDiffMax == 0 {
-		c.ClipDiffMax = float32(math.Inf(1)) // CORL cql_clip_diff_max
-	}
 	if c.LogStdMin == 0 {
 		c.LogStdMin = -20 // CORL ReparameterizedTanhGaussian log_std_min
 	}
@@ -284,6 +280,14 @@ func (c Config) Validate() error {
 			return fmt.Errorf("cql.Config.%s = %v: must be finite", f.name, f.v)
 		}
 	}
+	for _, f := range []struct {
+		name string
+		v    float32
+	}{{"ClipDiffMin", c.ClipDiffMin}, {"ClipDiffMax", c.ClipDiffMax}} {
+		if !finite32(f.v) {
+			return fmt.Errorf("cql.Config.%s = %v: must be finite (0 means no bound)", f.name, f.v)
+		}
+	}
 	switch {
 	case !finite32(c.Gamma) || c.Gamma < 0 || c.Gamma > 1:
 		return fmt.Errorf("cql.Config.Gamma = %v: must be in [0, 1]", c.Gamma)
@@ -293,17 +297,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cql.Config.BatchSize = %d: must be ≥ 0", c.BatchSize)
 	case c.NumActions < 0:
 		return fmt.Errorf("cql.Config.NumActions = %d: must be ≥ 0", c.NumActions)
-	case math.IsNaN(float64(c.ClipDiffMin)):
-		return fmt.Errorf("cql.Config.ClipDiffMin = %v: must be a number", c.ClipDiffMin)
-	case math.IsNaN(float64(c.ClipDiffMax)):
-		return fmt.Errorf("cql.Config.ClipDiffMax = %v: must be a number", c.ClipDiffMax)
 	}
 	d := c.WithDefaults(1)
 	if d.LogStdMin >= d.LogStdMax {
 		return fmt.Errorf("cql.Config.LogStdMin = %v: must be below LogStdMax = %v", d.LogStdMin, d.LogStdMax)
 	}
-	if d.ClipDiffMin >= d.ClipDiffMax {
-		return fmt.Errorf("cql.Config.ClipDiffMin = %v: must be below ClipDiffMax = %v", d.ClipDiffMin, d.ClipDiffMax)
+	if c.ClipDiffMin != 0 && c.ClipDiffMax != 0 && c.ClipDiffMin >= c.ClipDiffMax {
+		return fmt.Errorf("cql.Config.ClipDiffMin = %v: must be below ClipDiffMax = %v", c.ClipDiffMin, c.ClipDiffMax)
 	}
 	return nil
 }
@@ -335,6 +335,7 @@ type Agent struct {
 	logAlpha             *nn.Param
 	logAlphaPrime        *nn.Param // nil unless Lagrange
 	cqlAlpha             float32   // α_cql in use
+	clipLo, clipHi       float64   // clip range of the gaps (±∞: none)
 
 	actorOpt, criticOpt, alphaOpt, alphaPrimeOpt *optim.Adam
 	actorParams, criticParams, targetParams      []*nn.Param
@@ -450,7 +451,14 @@ func newAgent(name string, calibrate bool, obsDim, actDim int, cfg Config, seed 
 	sizes := func(in int, hid []int, out int) []int {
 		return append(append([]int{in}, hid...), out)
 	}
-	a := &Agent{cfg: cfg, name: name, calibrate: calibrate, obsDim: obsDim, actDim: actDim, cqlAlpha: cfg.CQLAlpha}
+	a := &Agent{cfg: cfg, name: name, calibrate: calibrate, obsDim: obsDim, actDim: actDim, cqlAlpha: cfg.CQLAlpha,
+		clipLo: math.Inf(-1), clipHi: math.Inf(1)}
+	if cfg.ClipDiffMin != 0 {
+		a.clipLo = float64(cfg.ClipDiffMin)
+	}
+	if cfg.ClipDiffMax != 0 {
+		a.clipHi = float64(cfg.ClipDiffMax)
+	}
 	initStream := rng.Derive(seed, name, "init", "actor")
 	a.actor = nn.NewMLP("actor", nn.MLPConfig{Sizes: sizes(obsDim, cfg.ActorHidden, 2*actDim), Hidden: hidden}, initStream)
 	a.actor.NoInputGrad = true
@@ -872,7 +880,7 @@ func (a *Agent) conservative(dq, q, probe []float32, n int, w float32, st *criti
 	if is {
 		logUniform = float64(a.actDim) * math.Ln2
 	}
-	lo, hi := float64(a.cfg.ClipDiffMin), float64(a.cfg.ClipDiffMax)
+	lo, hi := a.clipLo, a.clipHi
 	g := float64(w) / float64(n)
 	c, idx := B.lse, B.lseIdx
 	var diffSum float64

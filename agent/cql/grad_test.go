@@ -136,9 +136,9 @@ func rowGaps(a *Agent, q []float32, n int) []float64 {
 	N := a.cfg.NumActions
 	G := 1 + 3*N
 	cur, nxt, mc := B.curLogp, B.nxtLogp, B.mc
-	lo, hi := a.cfg.ClipDiffMin, a.cfg.ClipDiffMax
-	a.cfg.ClipDiffMin, a.cfg.ClipDiffMax = float32(math.Inf(-1)), float32(math.Inf(1))
-	defer func() { B.curLogp, B.nxtLogp, B.mc, a.cfg.ClipDiffMin, a.cfg.ClipDiffMax = cur, nxt, mc, lo, hi }()
+	lo, hi := a.clipLo, a.clipHi
+	a.clipLo, a.clipHi = math.Inf(-1), math.Inf(1)
+	defer func() { B.curLogp, B.nxtLogp, B.mc, a.clipLo, a.clipHi = cur, nxt, mc, lo, hi }()
 	out := make([]float64, n)
 	scratch := make([]float32, G)
 	for i := range out {
@@ -160,8 +160,8 @@ func placeClip(a *Agent, gaps []float64) float64 {
 	g := slices.Clone(gaps)
 	sort.Float64s(g)
 	k := len(g) - 1
-	a.cfg.ClipDiffMin = float32((g[0] + g[1]) / 2)
-	a.cfg.ClipDiffMax = float32((g[k-1] + g[k]) / 2)
+	a.clipLo = (g[0] + g[1]) / 2
+	a.clipHi = (g[k-1] + g[k]) / 2
 	return min(g[1]-g[0], g[k]-g[k-1]) / 2
 }
 
