@@ -64,7 +64,7 @@ func TestHTMLInChromium(t *testing.T) {
 	s := openStore(t)
 	fillStore(t, s)
 	out := t.TempDir()
-	res, err := Build(s, track.Filter{}, out, Options{Resamples: 500, CurveResamples: 100, Title: "browser test"})
+	res, err := Build(s, track.Filter{}, out, Options{Resamples: 500, CurveResamples: 100, Title: "browser test", Uncertainty: []string{"train/lambda"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -242,9 +242,12 @@ func TestBuild(t *testing.T) {
 	checkSelfContained(t, res.HTML, 8)
 
 	// The same seed gives the same intervals.
-	res2, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 2000, CurveResamples: 200})
+	res2, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 2000, CurveResamples: 200, Uncertainty: []string{}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(res2.Figures) != 2 {
+		t.Errorf("no uncertainty metrics asked for, but %d figures", len(res2.Figures))
 	}
 	if a, b := findRow(t, res2.Rows, "walker2d-medium-v2", "calql").Last, findRow(t, res.Rows, "walker2d-medium-v2", "calql").Last; a != b {
 		t.Errorf("same seed, different cells: %+v vs %+v", a, b)

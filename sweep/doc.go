@@ -1,0 +1,26 @@
+// Package sweep runs experiment grids: a sweep file (YAML or TOML) lists
+// methods, tasks, seeds and config overrides; Load expands it into runs with
+// stable names ("<sweep>__<task>__<method>__<seed>"), so that a sweep run
+// again finds the runs it already finished in the store and skips them.
+//
+// A sweep runs either on this machine (RunLocal: a bounded pool of worker
+// processes, multi-bar progress, interruptible and resumable) or on a Slurm
+// cluster (SubmitSlurm: one job array, one task per run, every task writing
+// to the shared run store; Status and Watch follow it through squeue and
+// the store). Each run is one process:
+//
+//	<dwm> train <method> --env|--dataset <task> --seed <s> [--set k=v]... --store <store> --name <run>
+//
+// built by TrainArgs, the single place that knows that command line; a Slurm
+// task runs `<dwm> sweep task --file <f> --index $SLURM_ARRAY_TASK_ID --store
+// <store>` (TaskArgs), which calls RunTask. The command is pluggable
+// (Options.Binary, Options.Command) so tests and other launchers can stand in
+// for dwm.
+//
+// # Store on a cluster
+//
+// The run store is SQLite in WAL mode, which needs the processes writing it
+// to share memory: on a one-machine cluster (or a single node) that holds;
+// across machines on a network file system, the training command must open
+// the store with track.Options.JournalMode "DELETE".
+package sweep

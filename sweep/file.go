@@ -1,0 +1,291 @@
+package sweep
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dwm-rl/dwm/config"
+)
+
+// File is a sweep file's content (YAML or TOML, decoded strictly: an
+// unknown key is an error).
+//
+//	name: bdwm-vs-baselines        # optional; default: the file's base name
+//	methods: [iql, calql, dual]    # algorithm names, checked against the known ones
+//	tasks:                         # each exactly one of env or dataset
+//	  - dataset: hopper-medium-v2
+//	  - env: Pendulum-v1
+//	seeds: [0, 1, 2]
+//	overrides:                     # key.path=value, passed to every run (--set)
+//	  - train.online_steps=100000
+//	method_overrides:              # key.path=value per method, after the common ones
+//	  calql: [agent.alpha=5]
+type File struct {
+	Name            string              `yaml:"name"`
+	Methods         []string            `yaml:"methods"`
+	Tasks           []Task              `yaml:"tasks"`
+	Seeds           []int64             `yaml:"seeds"`
+	Overrides       []string            `yaml:"overrides"`
+	MethodOverrides map[string][]string `yaml:"method_overrides"`
+}
+
+// Task is an environment or a dataset id; exactly one is set.
+type Task struct {
+	Env     string `yaml:"env"`
+	Dataset string `yaml:"dataset"`
+}
+
+// ID returns the task's env or dataset id.
+func (t Task) ID() string {
+	if t.Dataset != "" {
+		return t.Dataset
+	}
+	return t.Env
+}
+
+// Flag returns the train flag naming the task: "--dataset" or "--env".
+func (t Task) Flag() string {
+	if t.Dataset != "" {
+		return "--dataset"
+	}
+	return "--env"
+}
+
+// Run is one run of a sweep: a method on a task with a seed.
+type Run struct {
+	// Index is the run's position in the expansion (tasks, then methods,
+	// then seeds, in file order) and its Slurm array index.
+	Index int
+	// Name is "<sweep>__<task>__<method>__<seed>", the run's name in the
+	// store; the same file always gives the same names, so a resumed sweep
+	// finds its finished runs.
+	Name   string
+	Method string
+	Task   Task
+	Seed   int64
+	// Overrides are the common overrides followed by the method's.
+	Overrides []string
+}
+
+// Sweep is an expanded sweep.
+type Sweep struct {
+	Name string
+	// Path is the absolute path of the file it was loaded from ("" if it
+	// was expanded from a File value).
+	Path string
+	File File
+	Runs []Run
+}
+
+// Load reads the sweep file at path (.yaml, .yml or .toml) and expands it.
+// methods are the algorithm names the caller knows; a method outside them is
+// an error. Every error names the file and the offending key or value.
+func Load(path string, methods []string) (*Sweep, error) {
+	var f File
+	if err := config.LoadFile(path, &f); err != nil {
+		return nil, fmt.Errorf("sweep: %w%s", err, hint(err))
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", path, err)
+	}
+	if f.Name == "" {
+		f.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	sw, err := Expand(f, methods)
+	if err != nil {
+		return nil, fmt.Errorf("sweep file %s: %w", path, err)
+	}
+	sw.Path = abs
+	return sw, nil
+}
+
+// Expand validates f against the known methods and expands its grid into
+// runs: for each task, each method, each seed.
+func Expand(f File, methods []string) (*Sweep, error) {
+	if err := f.Validate(methods); err != nil {
+		return nil, err
+	}
+	sw := &Sweep{Name: f.Name, File: f}
+	seen := map[string]Task{}
+	for _, task := range f.Tasks {
+		for _, m := range f.Methods {
+			for _, seed := range f.Seeds {
+				name := RunName(f.Name, task.ID(), m, seed)
+				if prev, dup := seen[name]; dup {
+					return nil, fmt.Errorf("tasks %q and %q give the same run name %s (names keep only letters, digits, '.' and '-')", prev.ID(), task.ID(), name)
+				}
+				seen[name] = task
+				ov := append(slices.Clone(f.Overrides), f.MethodOverrides[m]...)
+				sw.Runs = append(sw.Runs, Run{Index: len(sw.Runs), Name: name, Method: m, Task: task, Seed: seed, Overrides: ov})
+			}
+		}
+	}
+	return sw, nil
+}
+
+// Validate checks f: a valid name; at least one method, task and seed, none
+// repeated; every method among the known methods; every task exactly one of
+// env and dataset; every override key.path=value; method_overrides only for
+// methods of the sweep.
+func (f File) Validate(methods []string) error {
+	if len(methods) == 0 {
+		return errors.New("no known methods given to check the sweep's methods against")
+	}
+	if err := validName(f.Name); err != nil {
+		return err
+	}
+	if len(f.Methods) == 0 {
+		return errors.New("methods: empty; list at least one method")
+	}
+	if len(f.Tasks) == 0 {
+		return errors.New("tasks: empty; list at least one {env: ...} or {dataset: ...}")
+	}
+	if len(f.Seeds) == 0 {
+		return errors.New("seeds: empty; list at least one seed, e.g. [0, 1, 2]")
+	}
+	for i, m := range f.Methods {
+		if !slices.Contains(methods, m) {
+			return fmt.Errorf("methods[%d]: unknown method %q (known: %s)", i, m, strings.Join(methods, ", "))
+		}
+		if slices.Index(f.Methods, m) != i {
+			return fmt.Errorf("methods[%d]: %q is listed twice", i, m)
+		}
+	}
+	for i, t := range f.Tasks {
+		switch {
+		case t.Env != "" && t.Dataset != "":
+			return fmt.Errorf("tasks[%d]: both env %q and dataset %q; give one", i, t.Env, t.Dataset)
+		case t.Env == "" && t.Dataset == "":
+			return fmt.Errorf("tasks[%d]: neither env nor dataset; write {env: <id>} or {dataset: <id>}", i)
+		}
+		if slices.Index(f.Tasks, t) != i {
+			return fmt.Errorf("tasks[%d]: %q is listed twice", i, t.ID())
+		}
+	}
+	for i, s := range f.Seeds {
+		if slices.Index(f.Seeds, s) != i {
+			return fmt.Errorf("seeds[%d]: %d is listed twice", i, s)
+		}
+	}
+	for i, o := range f.Overrides {
+		if err := validOverride(o); err != nil {
+			return fmt.Errorf("overrides[%d]: %w", i, err)
+		}
+	}
+	for _, m := range sortedKeys(f.MethodOverrides) {
+		if !slices.Contains(f.Methods, m) {
+			if slices.Contains(methods, m) {
+				return fmt.Errorf("method_overrides: method %q is not in this sweep's methods (%s)", m, strings.Join(f.Methods, ", "))
+			}
+			return fmt.Errorf("method_overrides: unknown method %q (known: %s)", m, strings.Join(methods, ", "))
+		}
+		for i, o := range f.MethodOverrides[m] {
+			if err := validOverride(o); err != nil {
+				return fmt.Errorf("method_overrides.%s[%d]: %w", m, i, err)
+			}
+		}
+	}
+	return nil
+}
+
+// hint adds the valid keys to a decoding error about the sweep's types.
+func hint(err error) string {
+	msg := err.Error()
+	var h []string
+	if strings.Contains(msg, "not found in type sweep.File") {
+		h = append(h, "sweep file keys are name, methods, tasks, seeds, overrides, method_overrides")
+	}
+	if strings.Contains(msg, "not found in type sweep.Task") || strings.Contains(msg, "into sweep.Task") {
+		h = append(h, "each task is {env: <id>} or {dataset: <id>}")
+	}
+	if len(h) == 0 {
+		return ""
+	}
+	return "\n(" + strings.Join(h, "; ") + ")"
+}
+
+func sortedKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// validName accepts letters, digits, '.', '-' and single '_'.
+func validName(name string) error {
+	if name == "" {
+		return errors.New("name: empty")
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return fmt.Errorf("name %q: only letters, digits, '.', '-' and '_' are allowed", name)
+		}
+	}
+	if strings.Contains(name, "__") {
+		return fmt.Errorf("name %q: \"__\" separates the parts of run names and may not appear in it", name)
+	}
+	return nil
+}
+
+// validOverride checks the key.path=value form (the value itself is checked
+// by the run's config when it starts).
+func validOverride(o string) error {
+	key, _, ok := strings.Cut(o, "=")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return fmt.Errorf("override %q: want key.path=value", o)
+	}
+	for _, part := range strings.Split(key, ".") {
+		if part == "" {
+			return fmt.Errorf("override %q: empty segment in key %q", o, key)
+		}
+		if strings.ContainsAny(part, " \t") {
+			return fmt.Errorf("override %q: space in key %q", o, key)
+		}
+	}
+	return nil
+}
+
+// RunName returns "<sweep>__<task>__<method>__<seed>" with task and method
+// reduced to letters, digits, '.' and '-' (others become '-').
+func RunName(sweep, task, method string, seed int64) string {
+	return sweep + "__" + sanitize(task) + "__" + sanitize(method) + "__" + strconv.FormatInt(seed, 10)
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
+			return r
+		}
+		return '-'
+	}, s)
+}
+
+// TrainArgs returns the arguments, after the dwm binary, of the command that
+// performs run r writing to the store at store:
+//
+//	train <method> --env|--dataset <task> --seed <seed> [--set k=v]... --store <store> --name <run name>
+//
+// This is the one place that knows the train command line.
+func TrainArgs(r Run, store string) []string {
+	args := []string{"train", r.Method, r.Task.Flag(), r.Task.ID(), "--seed", strconv.FormatInt(r.Seed, 10)}
+	for _, o := range r.Overrides {
+		args = append(args, "--set", o)
+	}
+	return append(args, "--store", store, "--name", r.Name)
+}
+
+// TaskArgs returns the arguments, after the dwm binary, of the command a
+// Slurm array task runs: `sweep task --file <file> --index <index> --store
+// <store>`; index is usually "$SLURM_ARRAY_TASK_ID".
+func TaskArgs(file, index, store string) []string {
+	return []string{"sweep", "task", "--file", file, "--index", index, "--store", store}
+}

@@ -1,0 +1,259 @@
+package sweep
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dwm-rl/dwm/progress"
+	"github.com/dwm-rl/dwm/track"
+)
+
+var known = []string{"iql", "calql", "sac", "dual"}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const yamlSweep = `
+name: demo
+methods: [iql, calql]
+tasks:
+  - dataset: hopper-medium-v2
+  - env: Pendulum_v1
+seeds: [0, 7]
+overrides: [train.online_steps=1000, "eval.episodes=2"]
+method_overrides:
+  calql: [agent.alpha=5]
+`
+
+const tomlSweep = `
+name = "demo"
+methods = ["iql", "calql"]
+seeds = [0, 7]
+overrides = ["train.online_steps=1000", "eval.episodes=2"]
+tasks = [{dataset = "hopper-medium-v2"}, {env = "Pendulum_v1"}]
+
+[method_overrides]
+calql = ["agent.alpha=5"]
+`
+
+func TestLoadExpands(t *testing.T) {
+	y, err := Load(writeFile(t, "demo.yaml", yamlSweep), known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := Load(writeFile(t, "demo.toml", tomlSweep), known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(y.Runs, tm.Runs) {
+		t.Errorf("YAML and TOML expand differently:\n%+v\n%+v", y.Runs, tm.Runs)
+	}
+	if !filepath.IsAbs(y.Path) || y.Name != "demo" || len(y.Runs) != 8 {
+		t.Fatalf("sweep %s at %s with %d runs", y.Name, y.Path, len(y.Runs))
+	}
+	want := []string{
+		"demo__hopper-medium-v2__iql__0", "demo__hopper-medium-v2__iql__7",
+		"demo__hopper-medium-v2__calql__0", "demo__hopper-medium-v2__calql__7",
+		"demo__Pendulum-v1__iql__0", "demo__Pendulum-v1__iql__7",
+		"demo__Pendulum-v1__calql__0", "demo__Pendulum-v1__calql__7",
+	}
+	for i, r := range y.Runs {
+		if r.Index != i || r.Name != want[i] {
+			t.Errorf("run %d: index %d name %s, want %s", i, r.Index, r.Name, want[i])
+		}
+	}
+	r := y.Runs[3]
+	if !slices.Equal(r.Overrides, []string{"train.online_steps=1000", "eval.episodes=2", "agent.alpha=5"}) {
+		t.Errorf("calql overrides %v", r.Overrides)
+	}
+	if got := TrainArgs(r, "/s/runs.db"); !slices.Equal(got, []string{"train", "calql", "--dataset", "hopper-medium-v2", "--seed", "7",
+		"--set", "train.online_steps=1000", "--set", "eval.episodes=2", "--set", "agent.alpha=5",
+		"--store", "/s/runs.db", "--name", "demo__hopper-medium-v2__calql__7"}) {
+		t.Errorf("TrainArgs = %q", got)
+	}
+	if got := TrainArgs(y.Runs[4], "s.db"); got[2] != "--env" || got[3] != "Pendulum_v1" {
+		t.Errorf("env task args %q", got)
+	}
+	// Re-expansion is stable: the same file gives the same names.
+	again, err := Load(y.Path, known)
+	if err != nil || !reflect.DeepEqual(again.Runs, y.Runs) {
+		t.Errorf("re-expansion differs: %v", err)
+	}
+	// The name defaults to the file's base name.
+	noName, err := Load(writeFile(t, "grid-1.yaml", strings.Replace(yamlSweep, "name: demo\n", "", 1)), known)
+	if err != nil || noName.Name != "grid-1" || !strings.HasPrefix(noName.Runs[0].Name, "grid-1__") {
+		t.Errorf("default name: %v, %v", noName, err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	base := "methods: [iql]\ntasks: [{env: pen}]\nseeds: [0]\n"
+	for _, tc := range []struct {
+		name, file, content, want string
+		methods                   []string
+	}{
+		{"unknown top-level key", "s.yaml", base + "sedes: [1]\n", "field sedes not found", known},
+		{"unknown task key", "s.yaml", "methods: [iql]\ntasks: [{envv: pen}]\nseeds: [0]\n", "field envv not found", known},
+		{"unknown key in TOML", "s.toml", "methods = [\"iql\"]\ntasks = [{env = \"pen\"}]\nseeds = [0]\nworkers = 4\n", "field workers not found", known},
+		{"unknown method", "s.yaml", "methods: [iql, bdwm]\ntasks: [{env: pen}]\nseeds: [0]\n", `methods[1]: unknown method "bdwm" (known: iql, calql, sac, dual)`, known},
+		{"unknown method override", "s.yaml", base + "method_overrides: {cql: [a=1]}\n", `method_overrides: unknown method "cql"`, known},
+		{"override for a method not in the sweep", "s.yaml", base + "method_overrides: {sac: [a=1]}\n", `method "sac" is not in this sweep's methods`, known},
+		{"override without =", "s.yaml", base + "overrides: [train.steps]\n", `overrides[0]: override "train.steps": want key.path=value`, known},
+		{"override with empty segment", "s.yaml", base + "method_overrides: {iql: [a..b=1]}\n", "method_overrides.iql[0]", known},
+		{"no methods", "s.yaml", "tasks: [{env: pen}]\nseeds: [0]\n", "methods: empty", known},
+		{"no tasks", "s.yaml", "methods: [iql]\nseeds: [0]\n", "tasks: empty", known},
+		{"no seeds", "s.yaml", "methods: [iql]\ntasks: [{env: pen}]\n", "seeds: empty", known},
+		{"repeated seed", "s.yaml", "methods: [iql]\ntasks: [{env: pen}]\nseeds: [0, 1, 0]\n", "seeds[2]: 0 is listed twice", known},
+		{"repeated method", "s.yaml", "methods: [iql, iql]\ntasks: [{env: pen}]\nseeds: [0]\n", `methods[1]: "iql" is listed twice`, known},
+		{"task with both", "s.yaml", "methods: [iql]\ntasks: [{env: pen, dataset: d}]\nseeds: [0]\n", "tasks[0]: both env", known},
+		{"task with neither", "s.yaml", "methods: [iql]\ntasks: [{}]\nseeds: [0]\n", "tasks[0]: neither env nor dataset", known},
+		{"task as a string", "s.yaml", "methods: [iql]\ntasks: [pen]\nseeds: [0]\n", "cannot unmarshal", known},
+		{"colliding task names", "s.yaml", "methods: [iql]\ntasks: [{env: a/b}, {env: a_b}]\nseeds: [0]\n", `give the same run name s__a-b__iql__0`, known},
+		{"bad sweep name", "s.yaml", "name: my__sweep\n" + base, `name "my__sweep"`, known},
+		{"bad sweep name chars", "s.yaml", "name: my sweep\n" + base, `name "my sweep": only letters`, known},
+		{"bad extension", "s.json", base, `unknown extension ".json"`, known},
+		{"no known methods", "s.yaml", base, "no known methods", nil},
+		{"not YAML", "s.yaml", "methods: [iql\n", "did not find expected", known},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, tc.file, tc.content)
+			_, err := Load(path, tc.methods)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+			t.Log(err)
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml"), known); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestArraySpec(t *testing.T) {
+	for _, tc := range []struct {
+		in   []int
+		want string
+	}{
+		{[]int{0}, "0"}, {[]int{0, 1, 2, 3}, "0-3"}, {[]int{0, 1, 2, 4, 6, 7}, "0-2,4,6-7"}, {[]int{3, 5, 9}, "3,5,9"},
+	} {
+		if got := arraySpec(tc.in); got != tc.want {
+			t.Errorf("arraySpec(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseSqueue(t *testing.T) {
+	out := "12_0|COMPLETED|None\n12_1|FAILED|NonZeroExitCode\n12_2|RUNNING|None\n12_3|PENDING|Resources\n13_0|RUNNING|None\n12_[4-5]|PENDING|None\n"
+	got := parseSqueue(out, "12")
+	want := map[int]taskState{
+		0: {ID: "12_0", State: "COMPLETED"}, 1: {ID: "12_1", State: "FAILED", Reason: "NonZeroExitCode"},
+		2: {ID: "12_2", State: "RUNNING"}, 3: {ID: "12_3", State: "PENDING", Reason: "Resources"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parseSqueue = %+v, want %+v", got, want)
+	}
+	if got[0].active() || got[1].active() || !got[2].active() || !got[3].active() {
+		t.Error("active states wrong")
+	}
+}
+
+func TestRunStatusState(t *testing.T) {
+	for _, tc := range []struct {
+		r    RunStatus
+		want string
+	}{
+		{RunStatus{}, "not started"},
+		{RunStatus{Store: track.StatusDone, Slurm: "RUNNING"}, "done"},
+		{RunStatus{Slurm: "PENDING"}, "pending"},
+		{RunStatus{Store: track.StatusRunning, Slurm: "RUNNING"}, "running"},
+		{RunStatus{Store: track.StatusRunning, Slurm: "TIMEOUT"}, "failed"},
+		{RunStatus{Store: track.StatusFailed, Slurm: "COMPLETED"}, "failed"},
+		{RunStatus{Store: track.StatusInterrupted}, "interrupted"},
+	} {
+		if got := tc.r.State(); got != tc.want {
+			t.Errorf("%+v.State() = %q, want %q", tc.r, got, tc.want)
+		}
+	}
+	rep := &StatusReport{Sweep: "x", Runs: []RunStatus{{Store: track.StatusDone}, {Slurm: "PENDING"}, {Store: track.StatusDone}, {}}}
+	if rep.Finished() || rep.Done() || rep.Line() != "sweep x: 4 runs: 2 done, 1 not started, 1 pending" {
+		t.Errorf("report: finished %v done %v line %q", rep.Finished(), rep.Done(), rep.Line())
+	}
+}
+
+func TestPhaseLinesFromProgress(t *testing.T) {
+	// The lines the progress package prints on a non-terminal are what a
+	// sweep parses from a run's output: if its format changes, this fails.
+	var out bytes.Buffer
+	p := progress.New(&out, false)
+	b := p.Bar("online", 200, 0)
+	b.Set(100, "eval 12.5")
+	b.Set(200, "")
+	var got []string
+	w := &phaseWriter{onPhase: func(phase string, step, total int64) {
+		got = append(got, fmt.Sprintf("%s %d/%d", phase, step, total))
+	}}
+	// Feed it in awkward pieces, with noise around.
+	data := "loading dataset\n" + out.String() + "done\n"
+	for i := 0; i < len(data); i += 7 {
+		w.Write([]byte(data[i:min(i+7, len(data))]))
+	}
+	if !slices.Equal(got, []string{"online 100/200", "online 200/200"}) {
+		t.Errorf("parsed %q from %q", got, out.String())
+	}
+}
+
+func TestSlurmScript(t *testing.T) {
+	sw, err := Load(writeFile(t, "demo.yaml", yamlSweep), known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := Options{Store: "/shared/runs.db", Binary: "/opt/dwm bin/dwm", Dir: "/shared/sweeps/demo"}.resolve(sw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := slurmScript(sw, "/shared/sweeps/demo/sweep-1.yaml", o)
+	for _, want := range []string{
+		"#!/bin/bash\n", "#SBATCH --job-name=dwm-demo\n", "#SBATCH --output=/shared/sweeps/demo/logs/slurm-%A_%a.out\n",
+		`exec '/opt/dwm bin/dwm' sweep task --file /shared/sweeps/demo/sweep-1.yaml --index "$SLURM_ARRAY_TASK_ID" --store /shared/runs.db` + "\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("script lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	sw := &Sweep{Name: "x"}
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{}, "Options.Store is empty"},
+		{Options{Store: "a", Workers: -1}, "Options.Workers -1"},
+		{Options{Store: "a", GracePeriod: -1}, "Options.GracePeriod"},
+		{Options{Store: "a", MaxParallel: -2}, "Options.MaxParallel -2"},
+	} {
+		if _, err := tc.o.resolve(sw); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: err %v, want %q", tc.o, err, tc.want)
+		}
+	}
+	o, err := Options{Store: "runs.db", ThreadsPerRun: 1000}.resolve(sw)
+	if err != nil || o.Workers != 1 || !filepath.IsAbs(o.Store) || o.Dir != filepath.Join(filepath.Dir(o.Store), "sweeps", "x") {
+		t.Errorf("defaults: %+v, %v", o, err)
+	}
+}

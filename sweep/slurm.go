@@ -1,0 +1,456 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dwm-rl/dwm/internal/atomicfile"
+	"github.com/dwm-rl/dwm/track"
+)
+
+// RecordFile, in a sweep's Dir, lists its Slurm submissions (JSON).
+const RecordFile = "slurm-jobs.json"
+
+// Submission is one sbatch of some of a sweep's runs as a job array.
+type Submission struct {
+	JobID string `json:"job_id"`
+	// Indices are the array indices submitted: the runs' indices in the
+	// sweep.
+	Indices []int `json:"indices"`
+	// Names are the runs submitted, parallel to Indices.
+	Names []string `json:"names"`
+	// Script is the batch script; File the snapshot of the sweep file its
+	// tasks read (so editing the sweep file cannot shift a queued task's
+	// index onto another run).
+	Script    string    `json:"script"`
+	File      string    `json:"file"`
+	Submitted time.Time `json:"submitted"`
+}
+
+type jobRecord struct {
+	Sweep       string       `json:"sweep"`
+	Store       string       `json:"store"`
+	Submissions []Submission `json:"submissions"`
+}
+
+func readRecord(dir string) (jobRecord, error) {
+	var rec jobRecord
+	b, err := os.ReadFile(filepath.Join(dir, RecordFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return rec, nil
+	}
+	if err != nil {
+		return rec, err
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return rec, fmt.Errorf("read %s: %w", filepath.Join(dir, RecordFile), err)
+	}
+	return rec, nil
+}
+
+// slurmScript returns the batch script whose array task i performs run i
+// of the sweep read from file: `<Binary> sweep task --file <file> --index
+// $SLURM_ARRAY_TASK_ID --store <Store>`, output appended to
+// <Dir>/logs/slurm-<job>_<index>.out. opts must be resolved.
+func slurmScript(sw *Sweep, file string, o Options) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#!/bin/bash\n")
+	fmt.Fprintf(&b, "# dwm sweep %s: %d runs from %s. One array task per run; written by dwm sweep slurm.\n", sw.Name, len(sw.Runs), sw.Path)
+	fmt.Fprintf(&b, "#SBATCH --job-name=dwm-%s\n", sw.Name)
+	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(o.logDir(), "slurm-%A_%a.out"))
+	fmt.Fprintf(&b, "#SBATCH --open-mode=append\n")
+	fmt.Fprintf(&b, "set -eu\n")
+	args := TaskArgs(file, "__INDEX__", o.Store)
+	line := shellQuote(o.Binary) + " " + quoteArgs(args)
+	line = strings.Replace(line, "__INDEX__", `"$SLURM_ARRAY_TASK_ID"`, 1)
+	fmt.Fprintf(&b, "exec %s\n", line)
+	return b.String()
+}
+
+// arraySpec writes sorted indices as Slurm's --array list: "0-3,5,7-8".
+func arraySpec(indices []int) string {
+	var parts []string
+	for i := 0; i < len(indices); {
+		j := i
+		for j+1 < len(indices) && indices[j+1] == indices[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d-%d", indices[i], indices[j]))
+		} else {
+			parts = append(parts, strconv.Itoa(indices[i]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ",")
+}
+
+// SubmitSlurm submits the sweep's runs that are neither done in the store
+// nor pending or running in an earlier submission as one Slurm job array
+// (sbatch --parsable --array=<indices>), one task per run, each running
+// `<Binary> sweep task --file <snapshot> --index $SLURM_ARRAY_TASK_ID
+// --store <Store>` and writing to the shared store. The script, the sweep
+// file snapshot and the job record go into opts.Dir. It returns nil and no
+// error when there is nothing to submit. The sweep must have been loaded
+// from a file (Load).
+func SubmitSlurm(ctx context.Context, sw *Sweep, opts Options) (*Submission, error) {
+	o, err := opts.resolve(sw)
+	if err != nil {
+		return nil, err
+	}
+	if sw.Path == "" {
+		return nil, fmt.Errorf("sweep %s: SubmitSlurm needs a sweep loaded from a file (its tasks re-read it)", sw.Name)
+	}
+	store, err := openStore(sw, o.Store)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	rec, err := readRecord(o.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+	}
+	active := map[string]bool{} // run names queued or running in Slurm
+	for _, sub := range rec.Submissions {
+		states, err := squeue(ctx, o.Env, sub.JobID)
+		if err != nil {
+			return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+		}
+		for i, idx := range sub.Indices {
+			if st, ok := states[idx]; ok && st.active() {
+				active[sub.Names[i]] = true
+			}
+		}
+	}
+	sub := &Submission{}
+	for _, r := range sw.Runs {
+		done, err := isDone(store, r.Name)
+		if err != nil {
+			return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+		}
+		if !done && !active[r.Name] {
+			sub.Indices = append(sub.Indices, r.Index)
+			sub.Names = append(sub.Names, r.Name)
+		}
+	}
+	if len(sub.Indices) == 0 {
+		return nil, nil
+	}
+	if err := os.MkdirAll(o.logDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+	}
+	stamp := time.Now().UTC().Format("20060102T150405.000Z")
+	content, err := os.ReadFile(sw.Path)
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+	}
+	sub.File = filepath.Join(o.Dir, "sweep-"+stamp+filepath.Ext(sw.Path))
+	if err := atomicfile.WriteBytes(sub.File, content); err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+	}
+	sub.Script = filepath.Join(o.Dir, "slurm-"+stamp+".sh")
+	if err := atomicfile.WriteBytes(sub.Script, []byte(slurmScript(sw, sub.File, o))); err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+	}
+	array := arraySpec(sub.Indices)
+	if o.MaxParallel > 0 {
+		array += "%" + strconv.Itoa(o.MaxParallel)
+	}
+	args := append([]string{"--parsable", "--array=" + array}, o.SbatchArgs...)
+	args = append(args, sub.Script)
+	cmd := exec.CommandContext(ctx, "sbatch", args...)
+	cmd.Dir = o.Dir
+	cmd.Env = append(os.Environ(), o.Env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: sbatch %s: %w: %s", sw.Name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	id, _, _ := strings.Cut(strings.TrimSpace(string(out)), ";") // "<id>" or "<id>;<cluster>"
+	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+		return nil, fmt.Errorf("sweep %s: sbatch printed %q, want a job id", sw.Name, out)
+	}
+	sub.JobID = id
+	sub.Submitted = time.Now().UTC()
+	rec.Sweep, rec.Store = sw.Name, o.Store
+	rec.Submissions = append(rec.Submissions, *sub)
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(o.Dir, RecordFile), append(b, '\n')); err != nil {
+		return sub, fmt.Errorf("sweep %s: job %s submitted, but: %w", sw.Name, id, err)
+	}
+	return sub, nil
+}
+
+// taskState is an array task's state as squeue shows it.
+type taskState struct {
+	ID, State, Reason string
+}
+
+// activeStates are Slurm job states in which a task may still run.
+var activeStates = []string{"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED",
+	"REQUEUE_FED", "REQUEUE_HOLD", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD"}
+
+func (t taskState) active() bool { return slices.Contains(activeStates, t.State) }
+
+// squeue returns the array tasks of job by index, with finished tasks as
+// long as the controller keeps them (MinJobAge); a job it no longer knows
+// gives an empty map.
+func squeue(ctx context.Context, env []string, job string) (map[int]taskState, error) {
+	cmd := exec.CommandContext(ctx, "squeue", "-h", "-r", "-t", "all", "-j", job, "-o", "%i|%T|%r")
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if strings.Contains(stderr.String(), "Invalid job id") {
+			return map[int]taskState{}, nil
+		}
+		return nil, fmt.Errorf("squeue -j %s: %w: %s", job, err, strings.TrimSpace(stderr.String()))
+	}
+	return parseSqueue(string(out), job), nil
+}
+
+// parseSqueue reads `squeue -h -r -o '%i|%T|%r'` lines ("<job>_<index>|STATE|reason").
+func parseSqueue(out, job string) map[int]taskState {
+	states := map[int]taskState{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.SplitN(strings.TrimSpace(line), "|", 3)
+		if len(f) < 2 {
+			continue
+		}
+		jid, idx, ok := strings.Cut(f[0], "_")
+		if !ok || jid != job {
+			continue
+		}
+		i, err := strconv.Atoi(idx)
+		if err != nil {
+			continue // an unexpanded range: squeue -r expands them
+		}
+		st := taskState{ID: f[0], State: f[1]}
+		if len(f) == 3 && f[2] != "None" {
+			st.Reason = f[2]
+		}
+		states[i] = st
+	}
+	return states
+}
+
+// RunStatus is one run's state in the store and in Slurm.
+type RunStatus struct {
+	Run Run
+	// Store is the run's status in the store, "" if it has no row yet.
+	Store track.Status
+	// Slurm is the state of the run's latest array task ("" if none is
+	// known), Task its "<job>_<index>" and Reason Slurm's reason.
+	Slurm, Task, Reason string
+}
+
+// State combines the two: "done" if the store says so; else the Slurm
+// state while the task is queued or running; else the store status; else
+// "not started".
+func (r RunStatus) State() string {
+	switch {
+	case r.Store == track.StatusDone:
+		return "done"
+	case r.Slurm != "" && (taskState{State: r.Slurm}).active():
+		return strings.ToLower(r.Slurm)
+	case r.Slurm != "" && r.Slurm != "COMPLETED":
+		return "failed"
+	case r.Store != "":
+		return string(r.Store)
+	}
+	return "not started"
+}
+
+// active reports whether the run's Slurm task may still run.
+func (r RunStatus) active() bool { return (taskState{State: r.Slurm}).active() }
+
+// StatusReport is a sweep's state.
+type StatusReport struct {
+	Sweep string
+	Runs  []RunStatus
+	// Jobs are the Slurm job ids submitted for the sweep.
+	Jobs []string
+}
+
+// Counts returns the number of runs in each State.
+func (s *StatusReport) Counts() map[string]int {
+	c := map[string]int{}
+	for _, r := range s.Runs {
+		c[r.State()]++
+	}
+	return c
+}
+
+// Finished reports whether no run's Slurm task is queued or running.
+func (s *StatusReport) Finished() bool {
+	for _, r := range s.Runs {
+		if r.active() {
+			return false
+		}
+	}
+	return true
+}
+
+// Done reports whether every run is done.
+func (s *StatusReport) Done() bool { return s.Counts()["done"] == len(s.Runs) }
+
+// Line is a one-line summary: "sweep x: 9 runs: 5 done, 2 running, 2 pending".
+func (s *StatusReport) Line() string {
+	c := s.Counts()
+	states := make([]string, 0, len(c))
+	for st := range c {
+		states = append(states, st)
+	}
+	slices.SortFunc(states, func(a, b string) int { // "done" first, then by name
+		if (a == "done") != (b == "done") {
+			if a == "done" {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(states))
+	for i, st := range states {
+		parts[i] = fmt.Sprintf("%d %s", c[st], st)
+	}
+	return fmt.Sprintf("sweep %s: %d runs: %s", s.Sweep, len(s.Runs), strings.Join(parts, ", "))
+}
+
+// Write prints one line per run and the summary line.
+func (s *StatusReport) Write(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "INDEX\tRUN\tSTATE\tSTORE\tSLURM\tTASK\tREASON")
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	for _, r := range s.Runs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Run.Index, r.Run.Name, r.State(), dash(string(r.Store)), dash(r.Slurm), dash(r.Task), dash(r.Reason))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, s.Line())
+	return err
+}
+
+// Status returns the state of every run of the sweep: its store row, and
+// its latest Slurm array task if the sweep was submitted (squeue; a job the
+// controller has forgotten leaves only the store's word). It works for a
+// local sweep too (store only). A missing store means nothing started yet.
+func Status(ctx context.Context, sw *Sweep, opts Options) (*StatusReport, error) {
+	o, err := opts.resolve(sw)
+	if err != nil {
+		return nil, err
+	}
+	rep := &StatusReport{Sweep: sw.Name, Runs: make([]RunStatus, len(sw.Runs))}
+	for i, r := range sw.Runs {
+		rep.Runs[i].Run = r
+	}
+	if _, err := os.Stat(o.Store); err == nil {
+		store, err := openStore(sw, o.Store)
+		if err != nil {
+			return nil, err
+		}
+		defer store.Close()
+		for i, r := range sw.Runs {
+			got, err := store.RunByName(r.Name)
+			switch {
+			case errors.Is(err, track.ErrNotFound):
+			case err != nil:
+				return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+			default:
+				rep.Runs[i].Store = got.Status
+			}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+	}
+	rec, err := readRecord(o.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+	}
+	byName := map[string]int{}
+	for i, r := range sw.Runs {
+		byName[r.Name] = i
+	}
+	for _, sub := range rec.Submissions { // later submissions override
+		rep.Jobs = append(rep.Jobs, sub.JobID)
+		states, err := squeue(ctx, o.Env, sub.JobID)
+		if err != nil {
+			return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+		}
+		for k, idx := range sub.Indices {
+			i, ok := byName[sub.Names[k]]
+			st, known := states[idx]
+			if !ok || !known {
+				continue
+			}
+			rep.Runs[i].Slurm, rep.Runs[i].Task, rep.Runs[i].Reason = st.State, st.ID, st.Reason
+		}
+	}
+	return rep, nil
+}
+
+// Watch polls Status every opts.PollInterval, writing the summary line to w
+// whenever it changes, until no run is queued or running in Slurm (or ctx is
+// done). It returns the last report, and an error if some run is not done
+// then.
+func Watch(ctx context.Context, w io.Writer, sw *Sweep, opts Options) (*StatusReport, error) {
+	o, err := opts.resolve(sw)
+	if err != nil {
+		return nil, err
+	}
+	last := ""
+	for {
+		rep, err := Status(ctx, sw, opts)
+		if err != nil {
+			return nil, err
+		}
+		if line := rep.Line(); line != last {
+			fmt.Fprintf(w, "%s %s\n", time.Now().Format(time.TimeOnly), line)
+			last = line
+		}
+		if rep.Finished() {
+			if !rep.Done() {
+				var missing []string
+				for _, r := range rep.Runs {
+					if r.State() != "done" {
+						s := r.Run.Name + " (" + r.State()
+						if r.Slurm != "" {
+							s += ", slurm " + r.Slurm
+						}
+						missing = append(missing, s+")")
+					}
+				}
+				return rep, fmt.Errorf("sweep %s: %d of %d runs not done: %s", sw.Name, len(missing), len(rep.Runs), strings.Join(missing, ", "))
+			}
+			return rep, nil
+		}
+		select {
+		case <-ctx.Done():
+			return rep, ctx.Err()
+		case <-time.After(o.PollInterval):
+		}
+	}
+}
