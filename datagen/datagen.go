@@ -25,6 +25,10 @@ import (
 	"github.com/dwm-rl/dwm/train"
 )
 
+// recipeVersion changes whenever generation changes what it produces, so
+// cached datasets and expert runs of an older recipe are not reused.
+const recipeVersion = 2
+
 // Kinds lists the dataset kinds Make accepts.
 func Kinds() []string {
 	return []string{"random", "expert", "medium", "medium-replay", "medium-expert", "scripted"}
@@ -163,7 +167,7 @@ func (c Config) key() string {
 		Workers               int
 		Version               string
 		Overrides             []string
-	}{c.Env, c.Kind, c.Size, c.Seed, c.ExpertSteps, c.MediumFraction, c.Noise, c.Workers, experiment.Version, c.ExpertOverrides})
+	}{c.Env, c.Kind, c.Size, c.Seed, c.ExpertSteps, c.MediumFraction, c.Noise, c.Workers, experiment.Version, c.ExpertOverrides, recipeVersion})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])[:12]
 }
@@ -367,7 +371,7 @@ const snapshotsFile = "snapshots.json"
 func trainExpert(ctx context.Context, c Config, out io.Writer) (*expertRun, error) {
 	runsDir := filepath.Join(c.CacheDir, "runs")
 	oh := sha256.Sum256([]byte(strings.Join(c.ExpertOverrides, "\x00")))
-	name := fmt.Sprintf("expert__%s__sac__%d__%d__%s", c.Env, c.Seed, c.ExpertSteps, hex.EncodeToString(oh[:4]))
+	name := fmt.Sprintf("expert%d__%s__sac__%d__%d__%s", recipeVersion, c.Env, c.Seed, c.ExpertSteps, hex.EncodeToString(oh[:4]))
 	dir := filepath.Join(runsDir, name)
 	ex := &expertRun{dir: dir}
 	snapDir := filepath.Join(dir, "policies")
@@ -407,7 +411,9 @@ func trainExpert(ctx context.Context, c Config, out io.Writer) (*expertRun, erro
 		}
 		cfg.Seed, cfg.Name, cfg.RunsDir = c.Seed, name, runsDir
 		cfg.Train.OnlineSteps = c.ExpertSteps
-		cfg.Train.EvalEvery = max(c.ExpertSteps/50, 1000)
+		// Evaluations (each saving a policy snapshot) every 1% of training:
+		// fine enough to catch the medium policy of fast learners.
+		cfg.Train.EvalEvery = max(c.ExpertSteps/100, 200)
 		cfg.Train.CheckpointEvery = max(c.ExpertSteps/20, 5000)
 		if c.ExpertSteps < 50_000 {
 			cfg.Train.LearningStarts = c.ExpertSteps / 20
@@ -469,15 +475,21 @@ func fromExpert(c Config, ex *expertRun, meta map[string]string, out io.Writer) 
 	}
 	expertSnap := ex.evals[len(ex.evals)-1]
 	target := randomRet + c.MediumFraction*(expertSnap.Return-randomRet)
-	medium := -1
+	// The medium snapshot is, among the evaluations up to the first one that
+	// reaches the target, the one whose return is closest to it: D4RL's
+	// early stop at about a third of the expert. (Fast learners jump past the
+	// target between two evaluations; the one below may then be closer.)
+	medium := len(ex.evals) - 1
 	for i, s := range ex.evals {
 		if s.Return >= target {
 			medium = i
 			break
 		}
 	}
-	if medium < 0 {
-		medium = len(ex.evals) - 1
+	for i := range medium {
+		if math.Abs(ex.evals[i].Return-target) < math.Abs(ex.evals[medium].Return-target) {
+			medium = i
+		}
 	}
 	medSnap := ex.evals[medium]
 	fmt.Fprintf(out, "expert return %.1f (step %d); random %.1f; medium target %.1f → snapshot at step %d (return %.1f)\n",
