@@ -167,6 +167,7 @@ func (c Config) key() string {
 		Workers               int
 		Version               string
 		Overrides             []string
+		Recipe                int
 	}{c.Env, c.Kind, c.Size, c.Seed, c.ExpertSteps, c.MediumFraction, c.Noise, c.Workers, experiment.Version, c.ExpertOverrides, recipeVersion})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])[:12]
