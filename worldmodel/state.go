@@ -10,6 +10,7 @@ import (
 	"github.com/dwm-rl/dwm/checkpoint"
 	"github.com/dwm-rl/dwm/dataset"
 	"github.com/dwm-rl/dwm/nn"
+	"github.com/dwm-rl/dwm/optim"
 )
 
 // File format version written by Save.
@@ -191,7 +192,8 @@ func (m *Model) State(prefix string) ([]checkpoint.Tensor, map[string][]byte, er
 				ts = append(ts, checkpoint.Tensor{Name: prefix + o.name + key, Shape: st[key].Shape, Data: slices.Clone(st[key].Data)})
 			}
 		}
-		ts = append(ts, counterTensor(prefix+o.name+"step", step))
+		ts = append(ts, counterTensor(prefix+o.name+"step", step),
+			checkpoint.Tensor{Name: prefix + o.name + "lr", Shape: []int{1}, Data: []float32{o.lr()}})
 	}
 	rngs := map[string][]byte{}
 	for k, s := range m.batch {
@@ -211,12 +213,10 @@ func (m *Model) State(prefix string) ([]checkpoint.Tensor, map[string][]byte, er
 
 type namedOpt struct {
 	name string
-	opt  interface {
-		State() (int64, map[string]nn.Tensor)
-		SetState(int64, map[string]nn.Tensor) error
-		Params() []*nn.Param
-	}
+	opt  *optim.Adam
 }
+
+func (o namedOpt) lr() float32 { return o.opt.LR }
 
 func (m *Model) optimizers() []namedOpt {
 	os := []namedOpt{{"opt/", m.opt}}
@@ -234,9 +234,14 @@ func (m *Model) SetState(prefix string, ts []checkpoint.Tensor, rngs map[string]
 	for _, o := range m.optimizers() {
 		st := map[string]nn.Tensor{}
 		var step int64 = -1
+		lr := float32(-1)
 		for _, t := range ts {
 			name, ok := strings.CutPrefix(t.Name, prefix+o.name)
 			if !ok {
+				continue
+			}
+			if name == "lr" && len(t.Data) == 1 {
+				lr = t.Data[0]
 				continue
 			}
 			if name == "step" {
@@ -252,9 +257,13 @@ func (m *Model) SetState(prefix string, ts []checkpoint.Tensor, rngs map[string]
 		if step < 0 {
 			return fmt.Errorf("worldmodel: optimizer state %s%sstep missing", prefix, o.name)
 		}
+		if !(lr > 0) {
+			return fmt.Errorf("worldmodel: optimizer state %s%slr missing or not positive", prefix, o.name)
+		}
 		if err := o.opt.SetState(step, st); err != nil {
 			return fmt.Errorf("worldmodel: %w", err)
 		}
+		o.opt.LR = lr
 	}
 	for k, s := range m.batch {
 		b, ok := rngs["batch/"+strconv.Itoa(k)]
