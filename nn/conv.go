@@ -12,94 +12,6 @@ import (
 // (b, c·L + t). Conv1d, ConvTranspose1d and GroupNorm use this layout and
 // infer L from the column count.
 
-// convGeom describes one im2col mapping: a C-channel signal of length L,
-// kernel K, stride S, padding P, giving Lo output positions.
-type convGeom struct{ C, L, K, S, P, Lo int }
-
-// im2col sets col ((B·Lo) × (C·K)) to col[b·Lo+t, c·K+j] = x[b, c·L + t·S+j-P]
-// (zero outside the signal).
-func (g convGeom) im2col(col, x *tensor.Mat) {
-	B := x.Rows
-	col.Resize(B*g.Lo, g.C*g.K)
-	w := g.C * g.K
-	for b := 0; b < B; b++ {
-		xr := x.Data[b*g.C*g.L : (b+1)*g.C*g.L]
-		for t := 0; t < g.Lo; t++ {
-			row := col.Data[(b*g.Lo+t)*w : (b*g.Lo+t+1)*w]
-			s0 := t*g.S - g.P
-			for c := 0; c < g.C; c++ {
-				xc := xr[c*g.L : (c+1)*g.L]
-				out := row[c*g.K : (c+1)*g.K]
-				for j := range out {
-					if s := s0 + j; s >= 0 && s < g.L {
-						out[j] = xc[s]
-					} else {
-						out[j] = 0
-					}
-				}
-			}
-		}
-	}
-}
-
-// col2im sets x (B × C·L) to the adjoint of im2col applied to col: every
-// col entry is added to the signal position it was read from.
-func (g convGeom) col2im(x, col *tensor.Mat) {
-	B := col.Rows / g.Lo
-	x.Resize(B, g.C*g.L)
-	x.Zero()
-	w := g.C * g.K
-	for b := 0; b < B; b++ {
-		xr := x.Data[b*g.C*g.L : (b+1)*g.C*g.L]
-		for t := 0; t < g.Lo; t++ {
-			row := col.Data[(b*g.Lo+t)*w : (b*g.Lo+t+1)*w]
-			s0 := t*g.S - g.P
-			for c := 0; c < g.C; c++ {
-				xc := xr[c*g.L : (c+1)*g.L]
-				in := row[c*g.K : (c+1)*g.K]
-				for j, v := range in {
-					if s := s0 + j; s >= 0 && s < g.L {
-						xc[s] += v
-					}
-				}
-			}
-		}
-	}
-}
-
-// toPositions sets dst ((B·L) × C) from src (B × C·L): one row per position.
-func toPositions(dst, src *tensor.Mat, C, L int) {
-	B := src.Rows
-	dst.Resize(B*L, C)
-	for b := 0; b < B; b++ {
-		s := src.Data[b*C*L : (b+1)*C*L]
-		d := dst.Data[b*L*C : (b+1)*L*C]
-		for c := 0; c < C; c++ {
-			sc := s[c*L : (c+1)*L]
-			for t, v := range sc {
-				d[t*C+c] = v
-			}
-		}
-	}
-}
-
-// fromPositions is the inverse of toPositions: dst (B × C·L) from src
-// ((B·L) × C).
-func fromPositions(dst, src *tensor.Mat, C, L int) {
-	B := src.Rows / L
-	dst.Resize(B, C*L)
-	for b := 0; b < B; b++ {
-		s := src.Data[b*L*C : (b+1)*L*C]
-		d := dst.Data[b*C*L : (b+1)*C*L]
-		for t := 0; t < L; t++ {
-			st := s[t*C : (t+1)*C]
-			for c, v := range st {
-				d[c*L+t] = v
-			}
-		}
-	}
-}
-
 // expandBias fills dst (len C·L) with bias[c] repeated L times per channel.
 func expandBias(dst []float32, bias []float32, L int) []float32 {
 	n := len(bias) * L
@@ -143,14 +55,14 @@ type Conv1d struct {
 	W, B                    *Param
 	NoInputGrad             bool
 
-	geom          convGeom
+	geom          tensor.ConvGeom
 	w             tensor.Mat // W as Out × (In·K)
 	gw            tensor.Mat
-	col, zt, z, y tensor.Mat
-	dz, dzt, dcol tensor.Mat
+	col, zc, z, y tensor.Mat
+	dz, dzc, dcol tensor.Mat
 	dx            tensor.Mat
 	bias          []float32
-	pcol, pzt     tensor.Mat // Predict's scratch
+	pcol, pzc     tensor.Mat // Predict's scratch
 	pb            []float32
 }
 
@@ -177,26 +89,26 @@ func (l *Conv1d) Params() []*Param { return []*Param{l.W, l.B} }
 // OutLen returns the output length for an input of length L.
 func (l *Conv1d) OutLen(L int) int { return (L+2*l.Pad-l.K)/l.Stride + 1 }
 
-func (l *Conv1d) geometry(op string, x *tensor.Mat) convGeom {
+func (l *Conv1d) geometry(op string, x *tensor.Mat) tensor.ConvGeom {
 	if x.Cols%l.In != 0 || l.OutLen(x.Cols/l.In) < 1 {
 		panic(fmt.Sprintf("nn.Conv1d(%s).%s: input %s is not %d channels of a length ≥ %d", l.W.Name, op, x.Shape(), l.In, l.K-2*l.Pad))
 	}
 	L := x.Cols / l.In
-	return convGeom{C: l.In, L: L, K: l.K, S: l.Stride, P: l.Pad, Lo: l.OutLen(L)}
+	return tensor.ConvGeom{C: l.In, L: L, K: l.K, S: l.Stride, P: l.Pad, Lo: l.OutLen(L)}
 }
 
 // Forward convolves x (B × In·L) into a B × Out·Lout buffer.
 func (l *Conv1d) Forward(x *tensor.Mat) *tensor.Mat {
 	g := l.geometry("Forward", x)
 	l.geom = g
-	g.im2col(&l.col, x)
-	tensor.MatMul(&l.zt, &l.col, &l.w, false, true)
+	tensor.Im2Col(&l.col, x, g)
+	tensor.MatMul(&l.zc, &l.w, &l.col, false, false)
 	l.bias = expandBias(l.bias, l.B.W, g.Lo)
 	if l.Act.NeedsInput() {
-		fromPositions(&l.z, &l.zt, l.Out, g.Lo)
+		tensor.FromChannels(&l.z, &l.zc, l.Out, g.Lo)
 		tensor.BiasAct(l.Act, &l.y, &l.z, l.bias)
 	} else {
-		fromPositions(&l.y, &l.zt, l.Out, g.Lo)
+		tensor.FromChannels(&l.y, &l.zc, l.Out, g.Lo)
 		tensor.BiasAct(l.Act, &l.y, &l.y, l.bias)
 	}
 	return &l.y
@@ -215,13 +127,13 @@ func (l *Conv1d) Backward(dy *tensor.Mat) *tensor.Mat {
 		dz = &l.dz
 	}
 	sumChannels(l.B.G, dz, g.Lo)
-	toPositions(&l.dzt, dz, l.Out, g.Lo)
-	tensor.MatMulAcc(&l.gw, &l.dzt, &l.col, true, false, 1, 1)
+	tensor.ToChannels(&l.dzc, dz, l.Out, g.Lo)
+	tensor.MatMulAcc(&l.gw, &l.dzc, &l.col, false, true, 1, 1)
 	if l.NoInputGrad {
 		return nil
 	}
-	tensor.MatMul(&l.dcol, &l.dzt, &l.w, false, false)
-	g.col2im(&l.dx, &l.dcol)
+	tensor.MatMul(&l.dcol, &l.w, &l.dzc, true, false)
+	tensor.Col2Im(&l.dx, &l.dcol, g)
 	return &l.dx
 }
 
@@ -229,10 +141,10 @@ func (l *Conv1d) Backward(dy *tensor.Mat) *tensor.Mat {
 // training cache. dst must not be x.
 func (l *Conv1d) Predict(dst, x *tensor.Mat) {
 	g := l.geometry("Predict", x)
-	g.im2col(&l.pcol, x)
-	tensor.MatMul(&l.pzt, &l.pcol, &l.w, false, true)
+	tensor.Im2Col(&l.pcol, x, g)
+	tensor.MatMul(&l.pzc, &l.w, &l.pcol, false, false)
 	l.pb = expandBias(l.pb, l.B.W, g.Lo)
-	fromPositions(dst, &l.pzt, l.Out, g.Lo)
+	tensor.FromChannels(dst, &l.pzc, l.Out, g.Lo)
 	tensor.BiasAct(l.Act, dst, dst, l.pb)
 }
 
@@ -247,13 +159,13 @@ type ConvTranspose1d struct {
 	W, B                    *Param
 	NoInputGrad             bool
 
-	geom               convGeom // geometry of the output as a conv input
+	geom               tensor.ConvGeom // geometry of the output as a conv input
 	lin                int
 	w, gw              tensor.Mat // W as In × (Out·K)
-	xt, cols, z, y     tensor.Mat
-	dz, dcols, dxt, dx tensor.Mat
+	xc, cols, z, y     tensor.Mat
+	dz, dcols, dxc, dx tensor.Mat
 	bias, pb           []float32
-	pxt, pcols         tensor.Mat
+	pxc, pcols         tensor.Mat
 }
 
 // NewConvTranspose1d returns a transposed convolution from in to out
@@ -280,12 +192,12 @@ func (l *ConvTranspose1d) Params() []*Param { return []*Param{l.W, l.B} }
 // OutLen returns the output length for an input of length L.
 func (l *ConvTranspose1d) OutLen(L int) int { return (L-1)*l.Stride - 2*l.Pad + l.K }
 
-func (l *ConvTranspose1d) geometry(op string, x *tensor.Mat) (convGeom, int) {
+func (l *ConvTranspose1d) geometry(op string, x *tensor.Mat) (tensor.ConvGeom, int) {
 	if x.Cols%l.In != 0 || x.Cols == 0 || l.OutLen(x.Cols/l.In) < 1 {
 		panic(fmt.Sprintf("nn.ConvTranspose1d(%s).%s: input %s is not %d channels of a usable length", l.W.Name, op, x.Shape(), l.In))
 	}
 	L := x.Cols / l.In
-	return convGeom{C: l.Out, L: l.OutLen(L), K: l.K, S: l.Stride, P: l.Pad, Lo: L}, L
+	return tensor.ConvGeom{C: l.Out, L: l.OutLen(L), K: l.K, S: l.Stride, P: l.Pad, Lo: L}, L
 }
 
 // Forward computes the transposed convolution of x (B × In·L) into a
@@ -293,14 +205,14 @@ func (l *ConvTranspose1d) geometry(op string, x *tensor.Mat) (convGeom, int) {
 func (l *ConvTranspose1d) Forward(x *tensor.Mat) *tensor.Mat {
 	g, L := l.geometry("Forward", x)
 	l.geom, l.lin = g, L
-	toPositions(&l.xt, x, l.In, L)
-	tensor.MatMul(&l.cols, &l.xt, &l.w, false, false)
+	tensor.ToChannels(&l.xc, x, l.In, L)
+	tensor.MatMul(&l.cols, &l.w, &l.xc, true, false)
 	l.bias = expandBias(l.bias, l.B.W, g.L)
 	if l.Act.NeedsInput() {
-		g.col2im(&l.z, &l.cols)
+		tensor.Col2Im(&l.z, &l.cols, g)
 		tensor.BiasAct(l.Act, &l.y, &l.z, l.bias)
 	} else {
-		g.col2im(&l.y, &l.cols)
+		tensor.Col2Im(&l.y, &l.cols, g)
 		tensor.BiasAct(l.Act, &l.y, &l.y, l.bias)
 	}
 	return &l.y
@@ -319,13 +231,13 @@ func (l *ConvTranspose1d) Backward(dy *tensor.Mat) *tensor.Mat {
 		dz = &l.dz
 	}
 	sumChannels(l.B.G, dz, g.L)
-	g.im2col(&l.dcols, dz)
-	tensor.MatMulAcc(&l.gw, &l.xt, &l.dcols, true, false, 1, 1)
+	tensor.Im2Col(&l.dcols, dz, g)
+	tensor.MatMulAcc(&l.gw, &l.xc, &l.dcols, false, true, 1, 1)
 	if l.NoInputGrad {
 		return nil
 	}
-	tensor.MatMul(&l.dxt, &l.dcols, &l.w, false, true)
-	fromPositions(&l.dx, &l.dxt, l.In, l.lin)
+	tensor.MatMul(&l.dxc, &l.w, &l.dcols, false, false)
+	tensor.FromChannels(&l.dx, &l.dxc, l.In, l.lin)
 	return &l.dx
 }
 
@@ -333,9 +245,9 @@ func (l *ConvTranspose1d) Backward(dy *tensor.Mat) *tensor.Mat {
 // training cache. dst must not be x.
 func (l *ConvTranspose1d) Predict(dst, x *tensor.Mat) {
 	g, L := l.geometry("Predict", x)
-	toPositions(&l.pxt, x, l.In, L)
-	tensor.MatMul(&l.pcols, &l.pxt, &l.w, false, false)
+	tensor.ToChannels(&l.pxc, x, l.In, L)
+	tensor.MatMul(&l.pcols, &l.w, &l.pxc, true, false)
 	l.pb = expandBias(l.pb, l.B.W, g.L)
-	g.col2im(dst, &l.pcols)
+	tensor.Col2Im(dst, &l.pcols, g)
 	tensor.BiasAct(l.Act, dst, dst, l.pb)
 }

@@ -20,8 +20,10 @@ type GroupNorm struct {
 
 	L                  int
 	xhat, z, y, dz, dx tensor.Mat
-	rstd               []float32
+	rstd, prstd        []float32
 	gcol, bcol         []float32 // gain and bias expanded to C·L
+	dgcol, dbcol       []float32 // per-column parameter gradients
+	pgcol, pbcol       []float32 // Predict's expanded gain and bias
 }
 
 // NewGroupNorm returns a group norm over channels split into groups, with
@@ -49,39 +51,21 @@ func (l *GroupNorm) length(op string, x *tensor.Mat) int {
 	return x.Cols / l.Channels
 }
 
-// normalize writes the normalised x into xhat and the affine output into z,
-// filling rstd (B·Groups values) if non-nil.
-func (l *GroupNorm) normalize(xhat, z, x *tensor.Mat, L int, rstd []float32) {
-	seg := l.Channels / l.Groups * L
-	l.gcol = expandBias(l.gcol, l.G.W, L)
-	l.bcol = expandBias(l.bcol, l.B.W, L)
-	for b := 0; b < x.Rows; b++ {
-		for g := 0; g < l.Groups; g++ {
-			o := b*x.Cols + g*seg
-			r := normRow(xhat.Data[o:o+seg], x.Data[o:o+seg], l.Eps)
-			if rstd != nil {
-				rstd[b*l.Groups+g] = r
-			}
-		}
-		xr, zr := xhat.Data[b*x.Cols:(b+1)*x.Cols], z.Data[b*x.Cols:(b+1)*x.Cols]
-		gc, bc := l.gcol[:len(xr)], l.bcol[:len(xr)]
-		for j, v := range xr {
-			zr[j] = gc[j]*v + bc[j]
-		}
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
 	}
+	return s[:n]
 }
 
 // Forward normalises x and caches what Backward needs.
 func (l *GroupNorm) Forward(x *tensor.Mat) *tensor.Mat {
 	L := l.length("Forward", x)
 	l.L = L
-	l.xhat.Resize(x.Rows, x.Cols)
-	l.z.Resize(x.Rows, x.Cols)
-	if cap(l.rstd) < x.Rows*l.Groups {
-		l.rstd = make([]float32, x.Rows*l.Groups)
-	}
-	l.rstd = l.rstd[:x.Rows*l.Groups]
-	l.normalize(&l.xhat, &l.z, x, L, l.rstd)
+	l.rstd = grow(l.rstd, x.Rows*l.Groups)
+	l.gcol = expandBias(l.gcol, l.G.W, L)
+	l.bcol = expandBias(l.bcol, l.B.W, L)
+	tensor.NormalizeAffine(&l.z, &l.xhat, x, l.gcol, l.bcol, l.rstd, l.Channels/l.Groups*L, l.Eps)
 	tensor.ActForward(l.Act, &l.y, &l.z)
 	return &l.y
 }
@@ -98,57 +82,35 @@ func (l *GroupNorm) Backward(dy *tensor.Mat) *tensor.Mat {
 		dz = &l.dz
 	}
 	L := l.L
-	seg := l.Channels / l.Groups * L
+	n := l.Channels * L
 	l.gcol = expandBias(l.gcol, l.G.W, L) // Predict may have used another length
+	l.dgcol, l.dbcol = grow(l.dgcol, n), grow(l.dbcol, n)
+	clear(l.dgcol)
+	clear(l.dbcol)
+	var dx *tensor.Mat
 	if !l.NoInputGrad {
-		l.dx.Resize(dy.Rows, dy.Cols)
+		dx = &l.dx
 	}
-	inv := 1 / float32(seg)
-	for b := 0; b < dy.Rows; b++ {
-		row := b * dy.Cols
-		for c := 0; c < l.Channels; c++ {
-			var sg, sb float64
-			o := row + c*L
-			for t := 0; t < L; t++ {
-				sg += float64(dz.Data[o+t] * l.xhat.Data[o+t])
-				sb += float64(dz.Data[o+t])
-			}
-			l.G.G[c] += float32(sg)
-			l.B.G[c] += float32(sb)
+	tensor.NormalizeAffineBackward(dx, dz, &l.xhat, l.gcol, l.rstd, l.dgcol, l.dbcol, l.Channels/l.Groups*L)
+	for c := 0; c < l.Channels; c++ {
+		var sg, sb float32
+		for t := c * L; t < (c+1)*L; t++ {
+			sg += l.dgcol[t]
+			sb += l.dbcol[t]
 		}
-		if l.NoInputGrad {
-			continue
-		}
-		for g := 0; g < l.Groups; g++ {
-			o := row + g*seg
-			dzs, xh := dz.Data[o:o+seg], l.xhat.Data[o:o+seg]
-			gc := l.gcol[g*seg : (g+1)*seg]
-			var s1, s2 float32
-			for j, v := range dzs {
-				d := v * gc[j]
-				s1 += d
-				s2 += d * xh[j]
-			}
-			s1 *= inv
-			s2 *= inv
-			r := l.rstd[b*l.Groups+g]
-			dx := l.dx.Data[o : o+seg]
-			for j, v := range dzs {
-				dx[j] = r * (v*gc[j] - s1 - xh[j]*s2)
-			}
-		}
+		l.G.G[c] += sg
+		l.B.G[c] += sb
 	}
-	if l.NoInputGrad {
-		return nil
-	}
-	return &l.dx
+	return dx
 }
 
 // Predict sets dst to the layer's output for x without touching the
 // training cache. dst is resized and must not be x.
 func (l *GroupNorm) Predict(dst, x *tensor.Mat) {
 	L := l.length("Predict", x)
-	dst.Resize(x.Rows, x.Cols)
-	l.normalize(dst, dst, x, L, nil)
+	l.prstd = grow(l.prstd, x.Rows*l.Groups)
+	l.pgcol = expandBias(l.pgcol, l.G.W, L)
+	l.pbcol = expandBias(l.pbcol, l.B.W, L)
+	tensor.NormalizeAffine(dst, dst, x, l.pgcol, l.pbcol, l.prstd, l.Channels/l.Groups*L, l.Eps)
 	tensor.ActForward(l.Act, dst, dst)
 }

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/dwm-rl/dwm/tensor"
 )
@@ -22,7 +21,7 @@ type LayerNorm struct {
 	NoInputGrad  bool
 
 	xhat, z, y, dz, dx tensor.Mat
-	rstd               []float32
+	rstd, prstd        []float32
 }
 
 // NewLayerNorm returns a layer norm over dim features with parameters
@@ -60,50 +59,31 @@ func (l *LayerNorm) rowsPerMember(op string, x *tensor.Mat) int {
 	return x.Rows / l.Members
 }
 
-// normRow writes (x-μ)·rstd into out and returns rstd.
-func normRow(out, x []float32, eps float32) float32 {
-	var s float64
-	for _, v := range x {
-		s += float64(v)
+// normalize applies the affine normalisation of every member block of x,
+// writing xhat, z and rstd (len x.Rows).
+func (l *LayerNorm) normalize(z, xhat, x *tensor.Mat, rstd []float32, per int) {
+	z.Resize(x.Rows, x.Cols)
+	xhat.Resize(x.Rows, x.Cols)
+	d := l.Dim
+	var xv, hv, zv tensor.Mat
+	for k := 0; k < l.Members && per > 0; k++ {
+		x.RowViewInto(&xv, k*per, (k+1)*per)
+		xhat.RowViewInto(&hv, k*per, (k+1)*per)
+		z.RowViewInto(&zv, k*per, (k+1)*per)
+		zp := &zv
+		if z == xhat {
+			zp = &hv
+		}
+		tensor.NormalizeAffine(zp, &hv, &xv, l.G.W[k*d:(k+1)*d], l.B.W[k*d:(k+1)*d], rstd[k*per:(k+1)*per], d, l.Eps)
 	}
-	mean := float32(s / float64(len(x)))
-	var q float64
-	for _, v := range x {
-		d := v - mean
-		q += float64(d * d)
-	}
-	rstd := float32(1 / math.Sqrt(q/float64(len(x))+float64(eps)))
-	out = out[:len(x)]
-	for j, v := range x {
-		out[j] = (v - mean) * rstd
-	}
-	return rstd
 }
 
 // Forward normalises x and caches what Backward needs. It panics if x has
 // the wrong number of columns or its rows do not split evenly into members.
 func (l *LayerNorm) Forward(x *tensor.Mat) *tensor.Mat {
 	per := l.rowsPerMember("Forward", x)
-	l.xhat.Resize(x.Rows, x.Cols)
-	l.z.Resize(x.Rows, x.Cols)
-	if cap(l.rstd) < x.Rows {
-		l.rstd = make([]float32, x.Rows)
-	}
-	l.rstd = l.rstd[:x.Rows]
-	d := l.Dim
-	for i := 0; i < x.Rows; i++ {
-		k := 0
-		if per > 0 {
-			k = i / per
-		}
-		g, b := l.G.W[k*d:(k+1)*d], l.B.W[k*d:(k+1)*d]
-		xh := l.xhat.Data[i*d : (i+1)*d]
-		l.rstd[i] = normRow(xh, x.Data[i*d:(i+1)*d], l.Eps)
-		z := l.z.Data[i*d : (i+1)*d]
-		for j, v := range xh {
-			z[j] = g[j]*v + b[j]
-		}
-	}
+	l.rstd = grow(l.rstd, x.Rows)
+	l.normalize(&l.z, &l.xhat, x, l.rstd, per)
 	tensor.ActForward(l.Act, &l.y, &l.z)
 	return &l.y
 }
@@ -125,31 +105,16 @@ func (l *LayerNorm) Backward(dy *tensor.Mat) *tensor.Mat {
 	if !l.NoInputGrad {
 		l.dx.Resize(dy.Rows, d)
 	}
-	inv := 1 / float32(d)
-	for i := 0; i < dy.Rows; i++ {
-		k := i / max(per, 1)
-		g := l.G.W[k*d : (k+1)*d]
-		gg, gb := l.G.G[k*d:(k+1)*d], l.B.G[k*d:(k+1)*d]
-		xh := l.xhat.Data[i*d : (i+1)*d]
-		dzr := dz.Data[i*d : (i+1)*d]
-		var s1, s2 float32
-		for j, v := range dzr {
-			gg[j] += v * xh[j]
-			gb[j] += v
-			dxh := v * g[j]
-			s1 += dxh
-			s2 += dxh * xh[j]
+	var dzv, hv, dxv tensor.Mat
+	for k := 0; k < l.Members && per > 0; k++ {
+		dz.RowViewInto(&dzv, k*per, (k+1)*per)
+		l.xhat.RowViewInto(&hv, k*per, (k+1)*per)
+		var dx *tensor.Mat
+		if !l.NoInputGrad {
+			l.dx.RowViewInto(&dxv, k*per, (k+1)*per)
+			dx = &dxv
 		}
-		if l.NoInputGrad {
-			continue
-		}
-		s1 *= inv
-		s2 *= inv
-		r := l.rstd[i]
-		dx := l.dx.Data[i*d : (i+1)*d]
-		for j, v := range dzr {
-			dx[j] = r * (v*g[j] - s1 - xh[j]*s2)
-		}
+		tensor.NormalizeAffineBackward(dx, &dzv, &hv, l.G.W[k*d:(k+1)*d], l.rstd[k*per:(k+1)*per], l.G.G[k*d:(k+1)*d], l.B.G[k*d:(k+1)*d], d)
 	}
 	if l.NoInputGrad {
 		return nil
@@ -161,19 +126,7 @@ func (l *LayerNorm) Backward(dy *tensor.Mat) *tensor.Mat {
 // training cache. dst is resized and must not be x.
 func (l *LayerNorm) Predict(dst, x *tensor.Mat) {
 	per := l.rowsPerMember("Predict", x)
-	dst.Resize(x.Rows, x.Cols)
-	d := l.Dim
-	for i := 0; i < x.Rows; i++ {
-		k := 0
-		if per > 0 {
-			k = i / per
-		}
-		g, b := l.G.W[k*d:(k+1)*d], l.B.W[k*d:(k+1)*d]
-		out := dst.Data[i*d : (i+1)*d]
-		normRow(out, x.Data[i*d:(i+1)*d], l.Eps)
-		for j, v := range out {
-			out[j] = g[j]*v + b[j]
-		}
-	}
+	l.prstd = grow(l.prstd, x.Rows)
+	l.normalize(dst, dst, x, l.prstd, per)
 	tensor.ActForward(l.Act, dst, dst)
 }

@@ -4,6 +4,7 @@ package tensor
 
 /*
 #cgo CFLAGS: -O3
+#cgo LDFLAGS: -lm
 #include "kernels.h"
 */
 import "C"
@@ -42,4 +43,32 @@ func expTo(dst, src []float32) {
 		return
 	}
 	C.dwm_exp(fp(dst), fp(src), C.long(len(src)))
+}
+
+func im2col(col, x []float32, B int, g ConvGeom) {
+	if B == 0 {
+		return
+	}
+	C.dwm_im2col(fp(col), fp(x), C.long(B), C.long(g.C), C.long(g.L), C.long(g.K), C.long(g.S), C.long(g.P), C.long(g.Lo))
+}
+
+func col2im(x, col []float32, B int, g ConvGeom) {
+	if B == 0 {
+		return
+	}
+	C.dwm_col2im(fp(x), fp(col), C.long(B), C.long(g.C), C.long(g.L), C.long(g.K), C.long(g.S), C.long(g.P), C.long(g.Lo))
+}
+
+func normForward(z, xhat, x, gamma, beta, rstd []float32, rows, cols, seg int, eps float32) {
+	if rows*cols == 0 {
+		return
+	}
+	C.dwm_norm_forward(fp(z), fp(xhat), fp(x), fp(gamma), fp(beta), fp(rstd), C.long(rows), C.long(cols), C.long(seg), C.float(eps))
+}
+
+func normBackward(dx, dz, xhat, gamma, rstd, dgamma, dbeta []float32, rows, cols, seg int) {
+	if rows*cols == 0 {
+		return
+	}
+	C.dwm_norm_backward(fp(dx), fp(dz), fp(xhat), fp(gamma), fp(rstd), fp(dgamma), fp(dbeta), C.long(rows), C.long(cols), C.long(seg))
 }

@@ -127,3 +127,144 @@ MV void dwm_act_backward(int act, float *dz, const float *dy, const float *z, co
 MV void dwm_exp(float *dst, const float *src, long n) {
 	for (long i = 0; i < n; i++) dst[i] = fexp(src[i]);
 }
+
+static inline void conv_span(long j, long P, long S, long L, long Lo, long *t0, long *t1) {
+	long off = j - P, a = 0, b = Lo;
+	if (off < 0) a = (-off + S - 1) / S;
+	long last = L - 1 - off;
+	if (last < 0) b = 0;
+	else if (last / S + 1 < b) b = last / S + 1;
+	if (b < a) b = a;
+	*t0 = a;
+	*t1 = b;
+}
+
+MV void dwm_im2col(float *col, const float *x, long B, long C, long L, long K, long S, long P, long Lo) {
+	long n = B * Lo;
+	for (long c = 0; c < C; c++) {
+		for (long j = 0; j < K; j++) {
+			float *row = col + (c * K + j) * n;
+			long t0, t1, off = j - P;
+			conv_span(j, P, S, L, Lo, &t0, &t1);
+			for (long b = 0; b < B; b++) {
+				float *dst = row + b * Lo;
+				const float *xc = x + b * C * L + c * L;
+				for (long t = 0; t < t0; t++) dst[t] = 0;
+				if (S == 1) {
+					for (long t = t0; t < t1; t++) dst[t] = xc[t + off];
+				} else {
+					for (long t = t0; t < t1; t++) dst[t] = xc[t * S + off];
+				}
+				for (long t = t1; t < Lo; t++) dst[t] = 0;
+			}
+		}
+	}
+}
+
+MV void dwm_col2im(float *x, const float *col, long B, long C, long L, long K, long S, long P, long Lo) {
+	long n = B * Lo;
+	memset(x, 0, (size_t)(B * C * L) * sizeof(float));
+	for (long c = 0; c < C; c++) {
+		for (long j = 0; j < K; j++) {
+			const float *row = col + (c * K + j) * n;
+			long t0, t1, off = j - P;
+			conv_span(j, P, S, L, Lo, &t0, &t1);
+			for (long b = 0; b < B; b++) {
+				const float *src = row + b * Lo;
+				float *xc = x + b * C * L + c * L;
+				if (S == 1) {
+					for (long t = t0; t < t1; t++) xc[t + off] += src[t];
+				} else {
+					for (long t = t0; t < t1; t++) xc[t * S + off] += src[t];
+				}
+			}
+		}
+	}
+}
+
+// sum16 returns Σ v[i] with sixteen independent partial sums (vectorisable
+// without reassociation flags).
+static inline float sum16(const float *v, long n) {
+	float acc[16] = {0};
+	long i = 0;
+	for (; i + 16 <= n; i += 16)
+		for (int l = 0; l < 16; l++) acc[l] += v[i + l];
+	float s = 0;
+	for (int l = 0; l < 16; l++) s += acc[l];
+	for (; i < n; i++) s += v[i];
+	return s;
+}
+
+static inline float sqdev16(const float *v, long n, float mean) {
+	float acc[16] = {0};
+	long i = 0;
+	for (; i + 16 <= n; i += 16)
+		for (int l = 0; l < 16; l++) {
+			float d = v[i + l] - mean;
+			acc[l] += d * d;
+		}
+	float s = 0;
+	for (int l = 0; l < 16; l++) s += acc[l];
+	for (; i < n; i++) s += (v[i] - mean) * (v[i] - mean);
+	return s;
+}
+
+MV void dwm_norm_forward(float *z, float *xhat, const float *x, const float *gamma, const float *beta, float *rstd,
+                         long rows, long cols, long seg, float eps) {
+	long nseg = cols / seg;
+	for (long i = 0; i < rows; i++) {
+		for (long s = 0; s < nseg; s++) {
+			long o = i * cols + s * seg;
+			const float *xs = x + o;
+			float mean = sum16(xs, seg) / (float)seg;
+			float var = sqdev16(xs, seg, mean) / (float)seg;
+			float r = 1.0f / __builtin_sqrtf(var + eps);
+			rstd[i * nseg + s] = r;
+			float *xh = xhat + o;
+			for (long j = 0; j < seg; j++) xh[j] = (xs[j] - mean) * r;
+		}
+		float *zr = z + i * cols;
+		const float *xr = xhat + i * cols;
+		for (long j = 0; j < cols; j++) zr[j] = gamma[j] * xr[j] + beta[j];
+	}
+}
+
+MV void dwm_norm_backward(float *dx, const float *dz, const float *xhat, const float *gamma, const float *rstd,
+                          float *dgamma, float *dbeta, long rows, long cols, long seg) {
+	long nseg = cols / seg;
+	float inv = 1.0f / (float)seg;
+	for (long i = 0; i < rows; i++) {
+		const float *dzr = dz + i * cols, *xr = xhat + i * cols;
+		for (long j = 0; j < cols; j++) {
+			dgamma[j] += dzr[j] * xr[j];
+			dbeta[j] += dzr[j];
+		}
+		if (!dx) continue;
+		for (long s = 0; s < nseg; s++) {
+			long o = s * seg;
+			float a1[16] = {0}, a2[16] = {0};
+			long j = o;
+			for (; j + 16 <= o + seg; j += 16)
+				for (int l = 0; l < 16; l++) {
+					float d = dzr[j + l] * gamma[j + l];
+					a1[l] += d;
+					a2[l] += d * xr[j + l];
+				}
+			float s1 = 0, s2 = 0;
+			for (int l = 0; l < 16; l++) {
+				s1 += a1[l];
+				s2 += a2[l];
+			}
+			for (; j < o + seg; j++) {
+				float d = dzr[j] * gamma[j];
+				s1 += d;
+				s2 += d * xr[j];
+			}
+			s1 *= inv;
+			s2 *= inv;
+			float r = rstd[i * nseg + s];
+			float *dxr = dx + i * cols;
+			for (long q = o; q < o + seg; q++) dxr[q] = r * (dzr[q] * gamma[q] - s1 - xr[q] * s2);
+		}
+	}
+}
