@@ -27,4 +27,15 @@
 // continues bit for bit as an uninterrupted one. A cancelled context (Ctrl-C,
 // SIGTERM) stops the loop at the next boundary — the end of the current
 // episode online, the current update offline — after saving a checkpoint.
+//
+// # Numeric guards
+//
+// Every update's metrics (losses, Q values) must be finite; the agent's
+// parameters and gradients (agents implementing Parameterized) are checked
+// every Config.NumericsEvery steps, or after every update with
+// Config.CheckNumerics. A NaN or infinity stops the run with an error
+// wrapping ErrDiverged that names the phase, the step, and the parameter,
+// network and layer holding it. Before values overflow, a critic value
+// (QMetrics) beyond QBoundFactor·r_max/(1−γ) prints a warning and logs
+// QOverBoundMetric (Loop.Discount supplies γ).
 package train

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/dwm-rl/dwm/checkpoint"
 	"github.com/dwm-rl/dwm/env"
 	"github.com/dwm-rl/dwm/eval"
+	"github.com/dwm-rl/dwm/nn"
 	"github.com/dwm-rl/dwm/progress"
 	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
@@ -101,6 +103,22 @@ type Config struct {
 	CheckpointEvery int64 `yaml:"checkpoint_every"`
 	// LogEvery is the period of logged update metrics in steps. Default 1000.
 	LogEvery int64 `yaml:"log_every"`
+	// CheckNumerics checks every parameter value and gradient for NaN and
+	// infinity after every update (thorough mode, a few percent of an
+	// update's time); otherwise they are checked every NumericsEvery steps.
+	// Update metrics (losses, Q values) are checked after every update
+	// either way.
+	CheckNumerics bool `yaml:"check_numerics"`
+	// NumericsEvery is the period in steps of the parameter check when
+	// CheckNumerics is off. Default 100 (dwm's choice: well under 0.1% of
+	// the updates' time).
+	NumericsEvery int64 `yaml:"numerics_every"`
+	// QBoundFactor k sets the critic-value bound k·r_max/(1−γ), r_max the
+	// largest |reward| in the batches so far: a Q metric (QMetrics) beyond
+	// it prints a warning and logs QOverBoundMetric, before the values
+	// overflow. Default 2 (dwm's choice: |Q| ≤ r_max/(1−γ) holds for any
+	// policy). Negative disables the check.
+	QBoundFactor float64 `yaml:"q_bound_factor"`
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -125,6 +143,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.LogEvery == 0 {
 		c.LogEvery = 1000
+	}
+	if c.NumericsEvery == 0 {
+		c.NumericsEvery = 100
+	}
+	if c.QBoundFactor == 0 {
+		c.QBoundFactor = 2
 	}
 	return c
 }
@@ -152,6 +176,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train.checkpoint_every = %d: must be ≥ 0", c.CheckpointEvery)
 	case c.LogEvery < 0:
 		return fmt.Errorf("train.log_every = %d: must be ≥ 0", c.LogEvery)
+	case c.NumericsEvery < 0:
+		return fmt.Errorf("train.numerics_every = %d: must be ≥ 0", c.NumericsEvery)
+	case math.IsNaN(c.QBoundFactor) || math.IsInf(c.QBoundFactor, 0):
+		return fmt.Errorf("train.q_bound_factor = %v: must be finite", c.QBoundFactor)
 	}
 	return nil
 }
@@ -178,11 +206,20 @@ type Loop struct {
 	Logger      Logger
 	Progress    *progress.Progress
 	Hooks       Hooks
+	// Discount is the agent's γ, for the critic-value bound (see
+	// Config.QBoundFactor); 0 disables that check.
+	Discount float64
+	// Warnings receives warnings such as exploding critic values (nil:
+	// discard).
+	Warnings io.Writer
 
 	st     state
 	batch  *replay.Batch
 	sample *rng.Stream // batch sampling
 	expl   *rng.Stream // warm-up random actions
+	params []*nn.Param // the agent's, if it is Parameterized
+	// qWarned is set once a warning was printed in this log period.
+	qWarned bool
 	// Evaluations holds every evaluation of this process, in order.
 	Evaluations []Evaluation
 }
@@ -202,6 +239,10 @@ type state struct {
 	Switched    bool  `json:"switched"`
 	LastCkpt    int64 `json:"last_checkpoint"`
 	Done        bool  `json:"done"`
+	// RewardMax is the largest |reward| in the batches so far, and QOver
+	// the largest |Q|/bound since the last log (see checkQ).
+	RewardMax float64 `json:"reward_max,omitempty"`
+	QOver     float64 `json:"q_over,omitempty"`
 }
 
 // GlobalStep returns offline updates plus online env steps done so far.
@@ -214,6 +255,9 @@ func (l *Loop) init() error {
 	}
 	if l.Agent == nil {
 		return errors.New("train: no agent")
+	}
+	if p, ok := l.Agent.(Parameterized); ok {
+		l.params = p.Params()
 	}
 	if l.Config.OfflineSteps > 0 && l.OfflineSampler == nil {
 		return errors.New("train: offline steps requested but no offline data")
@@ -287,10 +331,8 @@ func (l *Loop) update(phase Phase, step int64, sampler replay.Sampler) ([]agent.
 	}
 	sampler.SampleRows(l.sample, l.batch, 0, l.batch.Len())
 	m := l.Agent.Update(l.batch)
-	for _, x := range m {
-		if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
-			return nil, fmt.Errorf("train: %s step %d: metric %s is %v: training diverged", phase, step, x.Name, x.Value)
-		}
+	if err := l.checkUpdate(phase, step, m); err != nil {
+		return nil, err
 	}
 	if extra != nil {
 		return append(append([]agent.Metric(nil), m...), extra...), nil
@@ -482,6 +524,7 @@ func (l *Loop) log(phase Phase, m []agent.Metric, extra map[string]float64) erro
 	for k, v := range extra {
 		out[k] = v
 	}
+	l.qLogged(out)
 	return l.logAt(l.GlobalStep(), phase, out)
 }
 
