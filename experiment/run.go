@@ -161,7 +161,8 @@ func build(c Config, dir string, opts Options) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	loop := &train.Loop{Config: c.Train, Seed: c.Seed, Agent: ag, Env: e, Eval: ev}
+	loop := &train.Loop{Config: c.Train, Seed: c.Seed, Agent: ag, Env: e, Eval: ev,
+		Discount: c.discount(), Warnings: opts.Out}
 	var offline *replay.Buffer
 	if c.Dataset != "" {
 		d, err := dataset.Load(c.Dataset)

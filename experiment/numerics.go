@@ -1,0 +1,22 @@
+package experiment
+
+// discount returns the resolved config's discount γ, which bounds the
+// critic values the training loop warns about (train.Config.QBoundFactor);
+// 0 for an algorithm without one here, which turns that check off.
+func (c Config) discount() float64 {
+	switch c.Algo {
+	case "sac":
+		return float64(c.SAC.Gamma)
+	case "td3bc":
+		return float64(c.TD3BC.Gamma)
+	case "iql":
+		return float64(c.IQL.Gamma)
+	case "awac":
+		return float64(c.AWAC.Gamma)
+	case "cql":
+		return float64(c.CQL.Gamma)
+	case "calql":
+		return float64(c.CalQL.CQL.Gamma)
+	}
+	return 0
+}
