@@ -9,11 +9,13 @@
 // to the shared run store; Status and Watch follow it through squeue and
 // the store). Each run is one process:
 //
-//	<dwm> train <method> --env|--dataset <task> --seed <s> [--set k=v]... --store <store> --name <run>
+//	<dwm> train <method> --env <env> [--dataset <file>] --seed <s> [--set k=v]... --store <store> --runs <dir> --name <run>
 //
-// built by TrainArgs, the single place that knows that command line; a Slurm
-// task runs `<dwm> sweep task --file <f> --index $SLURM_ARRAY_TASK_ID --store
-// <store>` (TaskArgs), which calls RunTask. The command is pluggable
+// (or `<dwm> train --resume <run> --runs <dir>` when an earlier attempt left
+// the run's directory), built by TrainArgs, the single place that knows that
+// command line; a Slurm task runs `<dwm> sweep task --file <f> --index
+// $SLURM_ARRAY_TASK_ID --store <store> --runs <dir>` (TaskArgs), which calls
+// RunTask. The command is pluggable
 // (Options.Binary, Options.Command) so tests and other launchers can stand in
 // for dwm.
 //

@@ -15,15 +15,15 @@ import (
 // unknown key is an error).
 //
 //	name: bdwm-vs-baselines        # optional; default: the file's base name
-//	methods: [iql, calql, dual]    # algorithm names, checked against the known ones
-//	tasks:                         # each exactly one of env or dataset
-//	  - dataset: hopper-medium-v2
-//	  - env: Pendulum-v1
+//	methods: [iql, calql, cql]     # algorithm names, checked against the known ones
+//	tasks:                         # env id, optional dataset file, optional name
+//	  - {env: hopper, dataset: data/hopper-medium-v2.hdf5}
+//	  - {env: pendulum, name: pendulum-online}
 //	seeds: [0, 1, 2]
 //	overrides:                     # key.path=value, passed to every run (--set)
 //	  - train.online_steps=100000
 //	method_overrides:              # key.path=value per method, after the common ones
-//	  calql: [agent.alpha=5]
+//	  calql: [calql.alpha=5]
 type File struct {
 	Name            string              `yaml:"name"`
 	Methods         []string            `yaml:"methods"`
@@ -33,26 +33,27 @@ type File struct {
 	MethodOverrides map[string][]string `yaml:"method_overrides"`
 }
 
-// Task is an environment or a dataset id; exactly one is set.
+// Task is what a run trains on: an environment and, for offline or
+// offline-to-online training, a dataset file. A relative Dataset path is
+// relative to the sweep file's directory.
 type Task struct {
+	// Name labels the task in run names; empty means the dataset file's
+	// base name without extension, or the env id without a dataset.
+	Name    string `yaml:"name"`
 	Env     string `yaml:"env"`
 	Dataset string `yaml:"dataset"`
 }
 
-// ID returns the task's env or dataset id.
-func (t Task) ID() string {
-	if t.Dataset != "" {
-		return t.Dataset
+// Label returns the task's name in run names (see Name).
+func (t Task) Label() string {
+	switch {
+	case t.Name != "":
+		return t.Name
+	case t.Dataset != "":
+		base := filepath.Base(t.Dataset)
+		return strings.TrimSuffix(base, filepath.Ext(base))
 	}
 	return t.Env
-}
-
-// Flag returns the train flag naming the task: "--dataset" or "--env".
-func (t Task) Flag() string {
-	if t.Dataset != "" {
-		return "--dataset"
-	}
-	return "--env"
 }
 
 // Run is one run of a sweep: a method on a task with a seed.
@@ -96,6 +97,11 @@ func Load(path string, methods []string) (*Sweep, error) {
 	if f.Name == "" {
 		f.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
+	for i, t := range f.Tasks {
+		if t.Dataset != "" && !filepath.IsAbs(t.Dataset) {
+			f.Tasks[i].Dataset = filepath.Join(filepath.Dir(abs), t.Dataset)
+		}
+	}
 	sw, err := Expand(f, methods)
 	if err != nil {
 		return nil, fmt.Errorf("sweep file %s: %w", path, err)
@@ -115,9 +121,9 @@ func Expand(f File, methods []string) (*Sweep, error) {
 	for _, task := range f.Tasks {
 		for _, m := range f.Methods {
 			for _, seed := range f.Seeds {
-				name := RunName(f.Name, task.ID(), m, seed)
+				name := RunName(f.Name, task.Label(), m, seed)
 				if prev, dup := seen[name]; dup {
-					return nil, fmt.Errorf("tasks %q and %q give the same run name %s (names keep only letters, digits, '.' and '-')", prev.ID(), task.ID(), name)
+					return nil, fmt.Errorf("tasks %q and %q give the same run name %s (names keep only letters, digits, '.' and '-'; give the tasks distinct names)", prev.Label(), task.Label(), name)
 				}
 				seen[name] = task
 				ov := append(slices.Clone(f.Overrides), f.MethodOverrides[m]...)
@@ -129,8 +135,8 @@ func Expand(f File, methods []string) (*Sweep, error) {
 }
 
 // Validate checks f: a valid name; at least one method, task and seed, none
-// repeated; every method among the known methods; every task exactly one of
-// env and dataset; every override key.path=value; method_overrides only for
+// repeated; every method among the known methods; every task with an env;
+// seeds ≥ 0; every override key.path=value; method_overrides only for
 // methods of the sweep.
 func (f File) Validate(methods []string) error {
 	if len(methods) == 0 {
@@ -157,17 +163,17 @@ func (f File) Validate(methods []string) error {
 		}
 	}
 	for i, t := range f.Tasks {
-		switch {
-		case t.Env != "" && t.Dataset != "":
-			return fmt.Errorf("tasks[%d]: both env %q and dataset %q; give one", i, t.Env, t.Dataset)
-		case t.Env == "" && t.Dataset == "":
-			return fmt.Errorf("tasks[%d]: neither env nor dataset; write {env: <id>} or {dataset: <id>}", i)
+		if t.Env == "" {
+			return fmt.Errorf("tasks[%d]: env is empty; write {env: <id>} or {env: <id>, dataset: <file>}", i)
 		}
 		if slices.Index(f.Tasks, t) != i {
-			return fmt.Errorf("tasks[%d]: %q is listed twice", i, t.ID())
+			return fmt.Errorf("tasks[%d]: %q is listed twice", i, t.Label())
 		}
 	}
 	for i, s := range f.Seeds {
+		if s < 0 {
+			return fmt.Errorf("seeds[%d]: %d is negative", i, s)
+		}
 		if slices.Index(f.Seeds, s) != i {
 			return fmt.Errorf("seeds[%d]: %d is listed twice", i, s)
 		}
@@ -270,22 +276,35 @@ func sanitize(s string) string {
 }
 
 // TrainArgs returns the arguments, after the dwm binary, of the command that
-// performs run r writing to the store at store:
+// performs run r, writing its directory under runsDir and its rows to the
+// store at store:
 //
-//	train <method> --env|--dataset <task> --seed <seed> [--set k=v]... --store <store> --name <run name>
+//	train <method> --env <env> [--dataset <file>] --seed <seed> [--set k=v]... --store <store> --runs <runsDir> --name <run name>
+//
+// or, when resume is set (the run's directory exists from an earlier,
+// unfinished attempt),
+//
+//	train --resume <run name> --runs <runsDir>
 //
 // This is the one place that knows the train command line.
-func TrainArgs(r Run, store string) []string {
-	args := []string{"train", r.Method, r.Task.Flag(), r.Task.ID(), "--seed", strconv.FormatInt(r.Seed, 10)}
+func TrainArgs(r Run, store, runsDir string, resume bool) []string {
+	if resume {
+		return []string{"train", "--resume", r.Name, "--runs", runsDir}
+	}
+	args := []string{"train", r.Method, "--env", r.Task.Env}
+	if r.Task.Dataset != "" {
+		args = append(args, "--dataset", r.Task.Dataset)
+	}
+	args = append(args, "--seed", strconv.FormatInt(r.Seed, 10))
 	for _, o := range r.Overrides {
 		args = append(args, "--set", o)
 	}
-	return append(args, "--store", store, "--name", r.Name)
+	return append(args, "--store", store, "--runs", runsDir, "--name", r.Name)
 }
 
 // TaskArgs returns the arguments, after the dwm binary, of the command a
 // Slurm array task runs: `sweep task --file <file> --index <index> --store
-// <store>`; index is usually "$SLURM_ARRAY_TASK_ID".
-func TaskArgs(file, index, store string) []string {
-	return []string{"sweep", "task", "--file", file, "--index", index, "--store", store}
+// <store> --runs <runsDir>`; index is usually "$SLURM_ARRAY_TASK_ID".
+func TaskArgs(file, index, store, runsDir string) []string {
+	return []string{"sweep", "task", "--file", file, "--index", index, "--store", store, "--runs", runsDir}
 }

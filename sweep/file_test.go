@@ -18,7 +18,12 @@ var known = []string{"iql", "calql", "sac", "dual"}
 
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
+	return writeFileIn(t, t.TempDir(), name, content)
+}
+
+func writeFileIn(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +34,7 @@ const yamlSweep = `
 name: demo
 methods: [iql, calql]
 tasks:
-  - dataset: hopper-medium-v2
+  - {env: hopper, dataset: data/hopper-medium-v2.hdf5}
   - env: Pendulum_v1
 seeds: [0, 7]
 overrides: [train.online_steps=1000, "eval.episodes=2"]
@@ -42,18 +47,19 @@ name = "demo"
 methods = ["iql", "calql"]
 seeds = [0, 7]
 overrides = ["train.online_steps=1000", "eval.episodes=2"]
-tasks = [{dataset = "hopper-medium-v2"}, {env = "Pendulum_v1"}]
+tasks = [{env = "hopper", dataset = "data/hopper-medium-v2.hdf5"}, {env = "Pendulum_v1"}]
 
 [method_overrides]
 calql = ["agent.alpha=5"]
 `
 
 func TestLoadExpands(t *testing.T) {
-	y, err := Load(writeFile(t, "demo.yaml", yamlSweep), known)
+	dir := t.TempDir()
+	y, err := Load(writeFileIn(t, dir, "demo.yaml", yamlSweep), known)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm, err := Load(writeFile(t, "demo.toml", tomlSweep), known)
+	tm, err := Load(writeFileIn(t, dir, "demo.toml", tomlSweep), known)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,13 +84,17 @@ func TestLoadExpands(t *testing.T) {
 	if !slices.Equal(r.Overrides, []string{"train.online_steps=1000", "eval.episodes=2", "agent.alpha=5"}) {
 		t.Errorf("calql overrides %v", r.Overrides)
 	}
-	if got := TrainArgs(r, "/s/runs.db"); !slices.Equal(got, []string{"train", "calql", "--dataset", "hopper-medium-v2", "--seed", "7",
-		"--set", "train.online_steps=1000", "--set", "eval.episodes=2", "--set", "agent.alpha=5",
-		"--store", "/s/runs.db", "--name", "demo__hopper-medium-v2__calql__7"}) {
+	data := filepath.Join(dir, "data", "hopper-medium-v2.hdf5") // relative to the sweep file
+	if got := TrainArgs(r, "/s/runs.db", "/s", false); !slices.Equal(got, []string{"train", "calql", "--env", "hopper", "--dataset", data,
+		"--seed", "7", "--set", "train.online_steps=1000", "--set", "eval.episodes=2", "--set", "agent.alpha=5",
+		"--store", "/s/runs.db", "--runs", "/s", "--name", "demo__hopper-medium-v2__calql__7"}) {
 		t.Errorf("TrainArgs = %q", got)
 	}
-	if got := TrainArgs(y.Runs[4], "s.db"); got[2] != "--env" || got[3] != "Pendulum_v1" {
-		t.Errorf("env task args %q", got)
+	if got := TrainArgs(r, "/s/runs.db", "/s", true); !slices.Equal(got, []string{"train", "--resume", "demo__hopper-medium-v2__calql__7", "--runs", "/s"}) {
+		t.Errorf("TrainArgs resuming = %q", got)
+	}
+	if got := TrainArgs(y.Runs[4], "s.db", "/s", false); !slices.Equal(got[:5], []string{"train", "iql", "--env", "Pendulum_v1", "--seed"}) {
+		t.Errorf("env-only task args %q", got)
 	}
 	// Re-expansion is stable: the same file gives the same names.
 	again, err := Load(y.Path, known)
@@ -106,6 +116,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"unknown top-level key", "s.yaml", base + "sedes: [1]\n", "field sedes not found", known},
 		{"unknown task key", "s.yaml", "methods: [iql]\ntasks: [{envv: pen}]\nseeds: [0]\n", "field envv not found", known},
+		{"negative seed", "s.yaml", "methods: [iql]\ntasks: [{env: pen}]\nseeds: [0, -1]\n", "seeds[1]: -1 is negative", known},
 		{"unknown key in TOML", "s.toml", "methods = [\"iql\"]\ntasks = [{env = \"pen\"}]\nseeds = [0]\nworkers = 4\n", "field workers not found", known},
 		{"unknown method", "s.yaml", "methods: [iql, bdwm]\ntasks: [{env: pen}]\nseeds: [0]\n", `methods[1]: unknown method "bdwm" (known: iql, calql, sac, dual)`, known},
 		{"unknown method override", "s.yaml", base + "method_overrides: {cql: [a=1]}\n", `method_overrides: unknown method "cql"`, known},
@@ -117,10 +128,12 @@ func TestLoadErrors(t *testing.T) {
 		{"no seeds", "s.yaml", "methods: [iql]\ntasks: [{env: pen}]\n", "seeds: empty", known},
 		{"repeated seed", "s.yaml", "methods: [iql]\ntasks: [{env: pen}]\nseeds: [0, 1, 0]\n", "seeds[2]: 0 is listed twice", known},
 		{"repeated method", "s.yaml", "methods: [iql, iql]\ntasks: [{env: pen}]\nseeds: [0]\n", `methods[1]: "iql" is listed twice`, known},
-		{"task with both", "s.yaml", "methods: [iql]\ntasks: [{env: pen, dataset: d}]\nseeds: [0]\n", "tasks[0]: both env", known},
-		{"task with neither", "s.yaml", "methods: [iql]\ntasks: [{}]\nseeds: [0]\n", "tasks[0]: neither env nor dataset", known},
+		{"task without env", "s.yaml", "methods: [iql]\ntasks: [{env: pen}, {dataset: d.hdf5}]\nseeds: [0]\n", "tasks[1]: env is empty", known},
+		{"empty task", "s.yaml", "methods: [iql]\ntasks: [{}]\nseeds: [0]\n", "tasks[0]: env is empty", known},
+		{"repeated task", "s.yaml", "methods: [iql]\ntasks: [{env: pen}, {env: pen}]\nseeds: [0]\n", `tasks[1]: "pen" is listed twice`, known},
 		{"task as a string", "s.yaml", "methods: [iql]\ntasks: [pen]\nseeds: [0]\n", "cannot unmarshal", known},
 		{"colliding task names", "s.yaml", "methods: [iql]\ntasks: [{env: a/b}, {env: a_b}]\nseeds: [0]\n", `give the same run name s__a-b__iql__0`, known},
+		{"same dataset name", "s.yaml", "methods: [iql]\ntasks: [{env: h, dataset: a/m.hdf5}, {env: h, dataset: b/m.npz}]\nseeds: [0]\n", `tasks "m" and "m" give the same run name`, known},
 		{"bad sweep name", "s.yaml", "name: my__sweep\n" + base, `name "my__sweep"`, known},
 		{"bad sweep name chars", "s.yaml", "name: my sweep\n" + base, `name "my sweep": only letters`, known},
 		{"bad extension", "s.json", base, `unknown extension ".json"`, known},
@@ -222,14 +235,14 @@ func TestSlurmScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := Options{Store: "/shared/runs.db", Binary: "/opt/dwm bin/dwm", Dir: "/shared/sweeps/demo"}.resolve(sw)
+	o, err := Options{Store: "/shared/runs.db", Binary: "/opt/dwm bin/dwm", Dir: "/shared/sweeps/demo", RunsDir: "/shared/runs"}.resolve(sw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := slurmScript(sw, "/shared/sweeps/demo/sweep-1.yaml", o)
 	for _, want := range []string{
 		"#!/bin/bash\n", "#SBATCH --job-name=dwm-demo\n", "#SBATCH --output=/shared/sweeps/demo/logs/slurm-%A_%a.out\n",
-		`exec '/opt/dwm bin/dwm' sweep task --file /shared/sweeps/demo/sweep-1.yaml --index "$SLURM_ARRAY_TASK_ID" --store /shared/runs.db` + "\n",
+		`exec '/opt/dwm bin/dwm' sweep task --file /shared/sweeps/demo/sweep-1.yaml --index "$SLURM_ARRAY_TASK_ID" --store /shared/runs.db --runs /shared/runs` + "\n",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("script lacks %q:\n%s", want, s)
@@ -253,7 +266,7 @@ func TestOptionsValidate(t *testing.T) {
 		}
 	}
 	o, err := Options{Store: "runs.db", ThreadsPerRun: 1000}.resolve(sw)
-	if err != nil || o.Workers != 1 || !filepath.IsAbs(o.Store) || o.Dir != filepath.Join(filepath.Dir(o.Store), "sweeps", "x") {
+	if err != nil || o.Workers != 1 || !filepath.IsAbs(o.Store) || o.Dir != filepath.Join(filepath.Dir(o.Store), "sweeps", "x") || o.RunsDir != filepath.Dir(o.Store) {
 		t.Errorf("defaults: %+v, %v", o, err)
 	}
 }

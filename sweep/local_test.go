@@ -42,7 +42,7 @@ func self(t *testing.T) string {
 func newSweep(t *testing.T, dir, name string, methods []string, seeds int) *sweep.Sweep {
 	t.Helper()
 	var s strings.Builder
-	fmt.Fprintf(&s, "name: %s\nmethods: [%s]\ntasks:\n  - dataset: hopper-medium-v2\nseeds: [", name, strings.Join(methods, ", "))
+	fmt.Fprintf(&s, "name: %s\nmethods: [%s]\ntasks:\n  - {env: hopper, dataset: data/hopper-medium-v2.hdf5}\nseeds: [", name, strings.Join(methods, ", "))
 	for i := range seeds {
 		if i > 0 {
 			s.WriteString(", ")
@@ -95,7 +95,7 @@ func checkLanded(t *testing.T, storePath string, sw *sweep.Sweep) {
 			continue
 		}
 		n, _ := s.CountMetrics(got.ID)
-		if got.Status != track.StatusDone || got.Algo != r.Method || got.Env != r.Task.ID() || got.Seed != r.Seed ||
+		if got.Status != track.StatusDone || got.Algo != r.Method || got.Env != r.Task.Env || got.Seed != r.Seed ||
 			n != 2*(fakedwm.OfflineSteps+fakedwm.OnlineSteps) {
 			t.Errorf("run %s: status %s algo %s env %s seed %d rows %d", r.Name, got.Status, got.Algo, got.Env, got.Seed, n)
 		}
@@ -131,7 +131,7 @@ func TestRunLocal(t *testing.T) {
 	}
 	// Each run has its log, holding the command line and the run's output.
 	log, err := os.ReadFile(filepath.Join(dir, "sweeps", "local", "logs", "local__hopper-medium-v2__iql__1.log"))
-	if err != nil || !strings.Contains(string(log), "train iql --dataset hopper-medium-v2 --seed 1 --set train.steps=8") ||
+	if err != nil || !strings.Contains(string(log), "train iql --env hopper --dataset "+filepath.Join(dir, "data", "hopper-medium-v2.hdf5")+" --seed 1 --set train.steps=8") ||
 		!strings.Contains(string(log), "online 4/4") {
 		t.Errorf("run log: %v\n%s", err, log)
 	}
@@ -224,6 +224,11 @@ func TestRunLocalResumesAfterInterrupt(t *testing.T) {
 			t.Errorf("run %s finished before the interrupt but was run %d times", name, n)
 		case n > 2:
 			t.Errorf("run %s run %d times", name, n)
+		case n == 2: // interrupted, then continued from its directory
+			log, _ := os.ReadFile(filepath.Join(dir, "sweeps", "resume", "logs", name+".log"))
+			if !strings.Contains(string(log), "train --resume "+name+" --runs "+dir) {
+				t.Errorf("run %s was not resumed with --resume:\n%s", name, log)
+			}
 		}
 	}
 }
@@ -270,7 +275,7 @@ func TestRunTask(t *testing.T) {
 	// What a Slurm array task does: the binary's `sweep task` re-reads the
 	// file and starts `train` for its index.
 	var out, errOut bytes.Buffer
-	cmd := exec.Command(self(t), sweep.TaskArgs(sw.Path, "1", store)...)
+	cmd := exec.Command(self(t), sweep.TaskArgs(sw.Path, "1", store, dir)...)
 	cmd.Env = append(os.Environ(), fakeEnv()...)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {

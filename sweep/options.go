@@ -17,11 +17,15 @@ type Options struct {
 	// Store is the run store's path; required. Every run writes to it, and
 	// a run whose row there says done is skipped.
 	Store string
+	// RunsDir holds the runs' directories (dwm train --runs). Empty means
+	// the store's directory (dwm's default store is <runs>/dwm.db).
+	RunsDir string
 	// Binary is the dwm executable runs are started with. Empty means this
 	// process's own executable (os.Executable).
 	Binary string
-	// Command builds the command of a local run. Nil means Binary with
-	// TrainArgs(run, Store) and Env added to this process's environment.
+	// Command builds the command of a run. Nil means Binary with TrainArgs
+	// (resuming if <RunsDir>/<run name>/config.yaml exists) and Env added
+	// to this process's environment.
 	// RunLocal sets the command's output (to the run's log) unless already
 	// set, and starts it in its own process group.
 	Command func(r Run) *exec.Cmd
@@ -93,6 +97,12 @@ func (o Options) resolve(sw *Sweep) (Options, error) {
 	if o.Store, err = filepath.Abs(o.Store); err != nil {
 		return o, fmt.Errorf("sweep: store %s: %w", o.Store, err)
 	}
+	if o.RunsDir == "" {
+		o.RunsDir = filepath.Dir(o.Store)
+	}
+	if o.RunsDir, err = filepath.Abs(o.RunsDir); err != nil {
+		return o, fmt.Errorf("sweep: runs dir %s: %w", o.RunsDir, err)
+	}
 	if o.ThreadsPerRun == 0 {
 		o.ThreadsPerRun = 1
 	}
@@ -133,7 +143,8 @@ func (o Options) command(r Run) *exec.Cmd {
 	if o.Command != nil {
 		return o.Command(r)
 	}
-	cmd := exec.Command(o.Binary, TrainArgs(r, o.Store)...)
+	_, err := os.Stat(filepath.Join(o.RunsDir, r.Name, "config.yaml"))
+	cmd := exec.Command(o.Binary, TrainArgs(r, o.Store, o.RunsDir, err == nil)...)
 	cmd.Env = append(os.Environ(), o.Env...)
 	return cmd
 }

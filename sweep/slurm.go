@@ -72,7 +72,7 @@ func slurmScript(sw *Sweep, file string, o Options) string {
 	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(o.logDir(), "slurm-%A_%a.out"))
 	fmt.Fprintf(&b, "#SBATCH --open-mode=append\n")
 	fmt.Fprintf(&b, "set -eu\n")
-	args := TaskArgs(file, "__INDEX__", o.Store)
+	args := TaskArgs(file, "__INDEX__", o.Store, o.RunsDir)
 	line := shellQuote(o.Binary) + " " + quoteArgs(args)
 	line = strings.Replace(line, "__INDEX__", `"$SLURM_ARRAY_TASK_ID"`, 1)
 	fmt.Fprintf(&b, "exec %s\n", line)
@@ -101,7 +101,7 @@ func arraySpec(indices []int) string {
 // nor pending or running in an earlier submission as one Slurm job array
 // (sbatch --parsable --array=<indices>), one task per run, each running
 // `<Binary> sweep task --file <snapshot> --index $SLURM_ARRAY_TASK_ID
-// --store <Store>` and writing to the shared store. The script, the sweep
+// --store <Store> --runs <RunsDir>` and writing to the shared store. The script, the sweep
 // file snapshot and the job record go into opts.Dir. It returns nil and no
 // error when there is nothing to submit. The sweep must have been loaded
 // from a file (Load).

@@ -3,6 +3,7 @@ package sweep_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,8 +56,12 @@ func TestSlurmJobArray(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
+	// First submission: run 2 fails (as a crashed task would).
+	bad := sw.Runs[2].Name
+	failing := opts
+	failing.Env = append(append([]string(nil), opts.Env...), "DWM_FAKE_FAIL="+bad)
 	ts := time.Now()
-	sub, err := sweep.SubmitSlurm(ctx, sw, opts)
+	sub, err := sweep.SubmitSlurm(ctx, sw, failing)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,31 +72,61 @@ func TestSlurmJobArray(t *testing.T) {
 	var watch bytes.Buffer
 	rep, err := sweep.Watch(ctx, &watch, sw, opts)
 	t.Logf("job array ran in %v; watch output:\n%s", time.Since(ts).Round(time.Millisecond), watch.String())
-	if err != nil {
-		logs, _ := filepath.Glob(filepath.Join(dir, "sweeps", "slurm", "logs", "*"))
-		for _, l := range logs {
-			b, _ := os.ReadFile(l)
-			t.Logf("--- %s\n%s", l, b)
-		}
-		t.Fatal(err)
+	if err == nil || !strings.Contains(err.Error(), "1 of 4 runs not done: "+bad+" (failed, slurm FAILED)") {
+		dumpLogs(t, dir)
+		t.Fatalf("watch of a job with a failing task: %v", err)
 	}
 	var table bytes.Buffer
 	rep.Write(&table)
+	t.Logf("status:\n%s", table.String())
 	for _, r := range rep.Runs {
-		if r.State() != "done" || r.Slurm != "COMPLETED" || !strings.HasPrefix(r.Task, sub.JobID+"_") {
-			t.Errorf("run %s: state %s, slurm %s task %s\n%s", r.Run.Name, r.State(), r.Slurm, r.Task, table.String())
+		want, slurm := "done", "COMPLETED"
+		if r.Run.Name == bad {
+			want, slurm = "failed", "FAILED"
+		}
+		if r.State() != want || r.Slurm != slurm || r.Task != fmt.Sprintf("%s_%d", sub.JobID, r.Run.Index) {
+			t.Errorf("run %s: state %s, slurm %s, task %s; want %s, %s", r.Run.Name, r.State(), r.Slurm, r.Task, want, slurm)
 		}
 	}
-	checkLanded(t, store, sw)
 	// Each task's output went to its Slurm log.
 	out, err := os.ReadFile(filepath.Join(dir, "sweeps", "slurm", "logs", "slurm-"+sub.JobID+"_3.out"))
 	if err != nil || !strings.Contains(string(out), "task 3: ") || !strings.Contains(string(out), "online 4/4") {
 		t.Errorf("task 3 log: %v\n%s", err, out)
 	}
+
+	// Resubmitting sends only the failed run, which continues from its
+	// directory (train --resume).
+	ts = time.Now()
+	sub2, err := sweep.SubmitSlurm(ctx, sw, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub2 == nil || len(sub2.Indices) != 1 || sub2.Indices[0] != 2 || sub2.Names[0] != bad {
+		t.Fatalf("resubmission %+v, want only index 2", sub2)
+	}
+	watch.Reset()
+	if rep, err = sweep.Watch(ctx, &watch, sw, opts); err != nil || !rep.Done() {
+		dumpLogs(t, dir)
+		t.Fatalf("second job: %v\n%s", err, watch.String())
+	}
+	t.Logf("second job (1 task) ran in %v", time.Since(ts).Round(time.Millisecond))
+	out, _ = os.ReadFile(filepath.Join(dir, "sweeps", "slurm", "logs", "slurm-"+sub2.JobID+"_2.out"))
+	if !strings.Contains(string(out), "train --resume "+bad) {
+		t.Errorf("the failed run was not resumed:\n%s", out)
+	}
+	checkLanded(t, store, sw)
 	// Everything is done: resubmitting submits nothing.
 	if again, err := sweep.SubmitSlurm(ctx, sw, opts); err != nil || again != nil {
 		t.Errorf("resubmission: %+v, %v", again, err)
 	}
 	stop()
 	t.Logf("whole test: %v", time.Since(t0).Round(time.Millisecond))
+}
+
+func dumpLogs(t *testing.T, dir string) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "sweeps", "slurm", "logs", "*"))
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		t.Logf("--- %s\n%s", l, b)
+	}
 }

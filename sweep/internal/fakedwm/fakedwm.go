@@ -1,14 +1,17 @@
 // Package fakedwm stands in for the dwm binary in sweep tests: it accepts the
-// two command lines a sweep runs —
+// command lines a sweep runs —
 //
-//	train <method> --env|--dataset <task> --seed <s> [--set k=v]... --store <path> --name <run>
-//	sweep task --file <sweep file> --index <i> --store <path>
+//	train <method> --env <env> [--dataset <file>] --seed <s> [--set k=v]... --store <path> --runs <dir> --name <run>
+//	train --resume <run> --runs <dir>
+//	sweep task --file <sweep file> --index <i> --store <path> --runs <dir>
 //
-// — and does what dwm must do with them: train creates (or resumes) the
-// named run in the store, logs evaluation rows through an offline and an
-// online phase with progress lines, and marks the run done; sweep task
-// performs one run of a sweep through sweep.RunTask. When dwm's CLI exists,
-// the real binary replaces this one (sweep.Options.Binary).
+// — and behaves as dwm does with them: train refuses a run whose directory
+// <runs>/<run> exists (use --resume), writes <runs>/<run>/config.yaml,
+// records the run in the store, logs evaluation rows through an offline and
+// an online phase with progress lines, records SIGINT/SIGTERM as
+// "interrupted" and finishing as "done"; --resume continues a run from its
+// directory; sweep task performs one run of a sweep through sweep.RunTask.
+// The real binary replaces this one through sweep.Options.Binary.
 //
 // Environment knobs for tests:
 //
@@ -27,10 +30,12 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/dwm-rl/dwm/internal/atomicfile"
 	"github.com/dwm-rl/dwm/progress"
 	"github.com/dwm-rl/dwm/sweep"
 	"github.com/dwm-rl/dwm/track"
@@ -57,7 +62,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch {
 	case len(args) >= 2 && args[0] == "train":
-		err = train(ctx, args[1], args[2:], stdout)
+		err = train(ctx, args[1:], stdout)
 	case len(args) >= 2 && args[0] == "sweep" && args[1] == "task":
 		err = task(ctx, args[2:], stdout, stderr)
 	default:
@@ -85,21 +90,60 @@ type sets []string
 func (s *sets) String() string     { return fmt.Sprint(*s) }
 func (s *sets) Set(v string) error { *s = append(*s, v); return nil }
 
-func train(ctx context.Context, method string, args []string, stdout io.Writer) error {
+// runConfig is what a run's config.yaml holds (JSON is YAML).
+type runConfig struct {
+	Algo      string   `json:"algo"`
+	Env       string   `json:"env"`
+	Dataset   string   `json:"dataset"`
+	Seed      int64    `json:"seed"`
+	Store     string   `json:"store"`
+	Overrides []string `json:"overrides"`
+}
+
+func train(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	env := fs.String("env", "", "environment id")
-	dataset := fs.String("dataset", "", "dataset id")
+	dataset := fs.String("dataset", "", "dataset file")
 	seed := fs.Int64("seed", 0, "seed")
 	storePath := fs.String("store", "", "run store")
+	runsDir := fs.String("runs", "runs", "runs directory")
 	name := fs.String("name", "", "run name")
+	resume := fs.String("resume", "", "run to resume")
 	var overrides sets
 	fs.Var(&overrides, "set", "key.path=value")
+	method := ""
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		method, args = args[0], args[1:]
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	task := *dataset + *env
-	if task == "" || *storePath == "" || *name == "" || fs.NArg() > 0 {
-		return fmt.Errorf("train %s %q: need --env or --dataset, --store and --name", method, args)
+	var c runConfig
+	if *resume != "" {
+		*name = *resume
+		b, err := os.ReadFile(filepath.Join(*runsDir, *name, "config.yaml"))
+		if err != nil {
+			return fmt.Errorf("resume %s: %w", *name, err)
+		}
+		if err := json.Unmarshal(b, &c); err != nil {
+			return fmt.Errorf("resume %s: %w", *name, err)
+		}
+	} else {
+		c = runConfig{Algo: method, Env: *env, Dataset: *dataset, Seed: *seed, Store: *storePath, Overrides: overrides}
+		if c.Algo == "" || c.Env == "" || c.Store == "" || *name == "" || fs.NArg() > 0 {
+			return fmt.Errorf("train %q: need <method>, --env, --store and --name", args)
+		}
+		dir := filepath.Join(*runsDir, *name)
+		if _, err := os.Stat(dir); err == nil {
+			return fmt.Errorf("run directory %s already exists; use --resume %s to continue it", dir, *name)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(c)
+		if err := atomicfile.WriteBytes(filepath.Join(dir, "config.yaml"), b); err != nil {
+			return err
+		}
 	}
 	if f := os.Getenv("DWM_FAKE_LOG"); f != "" {
 		lf, err := os.OpenFile(f, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -117,15 +161,15 @@ func train(ctx context.Context, method string, args []string, stdout io.Writer) 
 		}
 		sleep = d
 	}
-	s, err := track.Open(*storePath)
+	s, err := track.Open(c.Store)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	cfg, _ := json.Marshal(map[string]any{"method": method, "task": task, "seed": *seed, "overrides": []string(overrides)})
-	r, err := s.CreateRun(track.Run{Name: *name, Algo: method, Env: task, Seed: *seed, Config: cfg,
-		Provenance: track.CollectProvenance("fakedwm")})
-	if errors.Is(err, track.ErrRunExists) { // resume
+	cfg, _ := json.Marshal(c)
+	r, err := s.CreateRun(track.Run{Name: *name, Algo: c.Algo, Env: c.Env, Seed: c.Seed, Config: cfg,
+		Dir: filepath.Join(*runsDir, *name), Provenance: track.CollectProvenance("fakedwm")})
+	if errors.Is(err, track.ErrRunExists) && *resume != "" {
 		if r, err = s.RunByName(*name); err == nil {
 			err = s.SetStatus(r.ID, track.StatusRunning)
 		}
@@ -140,7 +184,7 @@ func train(ctx context.Context, method string, args []string, stdout io.Writer) 
 		}
 	}
 	p := progress.New(stdout, false)
-	offset := map[string]float64{"iql": 0, "calql": 10, "sac": -10, "dual": 20}[method]
+	offset := map[string]float64{"iql": 0, "calql": 10, "sac": -10, "dual": 20}[c.Algo]
 	for _, ph := range []struct {
 		name       string
 		from, upto int
@@ -153,7 +197,7 @@ func train(ctx context.Context, method string, args []string, stdout io.Writer) 
 				return fmt.Errorf("%w: interrupted at step %d", exitCode(130), i)
 			case <-time.After(sleep):
 			}
-			v := 40 + offset + float64(*seed) + 5*float64(i)
+			v := 40 + offset + float64(c.Seed) + 5*float64(i)
 			if ph.name == track.PhaseOnline && i == ph.from {
 				v -= 8 // the transition dip
 			}
@@ -175,6 +219,7 @@ func task(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	file := fs.String("file", "", "sweep file")
 	index := fs.Int("index", -1, "run index")
 	storePath := fs.String("store", "", "run store")
+	runsDir := fs.String("runs", "runs", "runs directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -186,5 +231,5 @@ func task(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return sweep.RunTask(ctx, sw, *index, sweep.Options{Store: *storePath, Binary: self, Stdout: stdout, Stderr: stderr})
+	return sweep.RunTask(ctx, sw, *index, sweep.Options{Store: *storePath, RunsDir: *runsDir, Binary: self, Stdout: stdout, Stderr: stderr})
 }
