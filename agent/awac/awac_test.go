@@ -1,0 +1,209 @@
+package awac_test
+
+import (
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dwm-rl/dwm/agent"
+	"github.com/dwm-rl/dwm/agent/agenttest"
+	"github.com/dwm-rl/dwm/agent/awac"
+	"github.com/dwm-rl/dwm/replay"
+)
+
+func metric(t *testing.T, ms []agent.Metric, name string) float64 {
+	t.Helper()
+	for _, m := range ms {
+		if m.Name == name {
+			return m.Value
+		}
+	}
+	t.Fatalf("no metric %s in %v", name, ms)
+	return 0
+}
+
+func mustNew(t *testing.T, obsDim, actDim int, cfg awac.Config, seed uint64) *awac.Agent {
+	t.Helper()
+	a, err := awac.New(obsDim, actDim, cfg, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestConfigValidate(t *testing.T) {
+	nan := float32(math.NaN())
+	bad := []struct {
+		cfg   awac.Config
+		field string
+	}{
+		{awac.Config{Hidden: []int{8, 8, -8}}, "Hidden[2]"},
+		{awac.Config{Activation: "swoosh"}, "Activation"},
+		{awac.Config{ActorLR: nan}, "ActorLR"},
+		{awac.Config{CriticLR: -3e-4}, "CriticLR"},
+		{awac.Config{Gamma: 1.5}, "Gamma"},
+		{awac.Config{Tau: -0.005}, "Tau"},
+		{awac.Config{BatchSize: -1}, "BatchSize"},
+		{awac.Config{Lambda: -1}, "Lambda"},
+		{awac.Config{MaxExpAdv: float32(math.Inf(1))}, "MaxExpAdv"},
+		{awac.Config{LogStdMin: nan}, "LogStdMin"},
+		{awac.Config{LogStdMax: nan}, "LogStdMax"},
+		{awac.Config{LogStdMin: 1, LogStdMax: 0.5}, "LogStdMin"},
+	}
+	for _, c := range bad {
+		err := c.cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), "awac.Config."+c.field+" ") {
+			t.Errorf("%+v: error %v, want one naming %s", c.cfg, err, c.field)
+		}
+		if _, err := awac.New(3, 1, c.cfg, 1); err == nil {
+			t.Errorf("New accepted %+v", c.cfg)
+		}
+	}
+	if err := (awac.Config{}).Validate(); err != nil {
+		t.Fatalf("zero config: %v", err)
+	}
+	// CORL's algorithms/finetune/awac.py defaults.
+	want := awac.Config{Hidden: []int{256, 256, 256}, Activation: "relu", ActorLR: 3e-4, CriticLR: 3e-4, Gamma: 0.99,
+		Tau: 0.005, BatchSize: 256, Lambda: 1, MaxExpAdv: 100, LogStdMin: -20, LogStdMax: 2}
+	if d := (awac.Config{}).WithDefaults(); !reflect.DeepEqual(d, want) {
+		t.Fatalf("defaults %+v, want %+v", d, want)
+	}
+	for _, dims := range [][2]int{{0, 1}, {3, 0}, {-1, 2}} {
+		if _, err := awac.New(dims[0], dims[1], awac.Config{}, 1); err == nil {
+			t.Errorf("New(%d, %d) accepted", dims[0], dims[1])
+		}
+	}
+}
+
+func TestUpdatePanicsOnWrongBatch(t *testing.T) {
+	a := mustNew(t, 3, 1, awac.Config{Hidden: []int{8}}, 1)
+	b := agenttest.Batches(3, 1, 8, 1, 1)[0]
+	b.Rew = b.Rew[:7] // one reward short
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(r.(string), "awac.Update") {
+			t.Fatalf("recovered %v, want a panic naming awac.Update", r)
+		}
+	}()
+	a.Update(b)
+}
+
+// On a one-step bandit whose data holds two actions equally often, -0.5
+// (reward 0) and +0.5 (reward 1), behaviour cloning would settle at the
+// mean 0; AWAC's advantage weights pull the policy towards +0.5, more so
+// the smaller λ.
+func TestAdvantageWeightingPrefersBetterAction(t *testing.T) {
+	const n = 64
+	b := &replay.Batch{Obs: make([]float32, n), Act: make([]float32, n), Rew: make([]float32, n), NextObs: make([]float32, n), Done: make([]float32, n)}
+	for i := 0; i < n; i++ {
+		b.Act[i] = float32(i%2) - 0.5
+		b.Rew[i] = float32(i % 2)
+		b.Done[i] = 1
+	}
+	mean := map[float32]float32{}
+	for _, lambda := range []float32{1, 0.1} {
+		a := mustNew(t, 1, 1, awac.Config{Hidden: []int{16, 16}, Lambda: lambda, ActorLR: 3e-3, CriticLR: 3e-3}, 3)
+		for k := 0; k < 1500; k++ {
+			a.Update(b)
+		}
+		act := make([]float32, 1)
+		if err := a.Act([]float32{0}, act, true); err != nil {
+			t.Fatal(err)
+		}
+		mean[lambda] = act[0]
+	}
+	t.Logf("policy mean: λ = 1 → %.3f, λ = 0.1 → %.3f", mean[1], mean[0.1])
+	if !(mean[1] > 0.05) || !(mean[0.1] > mean[1]+0.05) || mean[0.1] > 0.55 {
+		t.Fatalf("policy means %v: want > 0 for λ = 1 and closer to 0.5 for λ = 0.1", mean)
+	}
+}
+
+// A state normaliser inside the agent is the same as CORL's rewriting of the
+// data (bitwise).
+func TestStateNormEqualsStandardisedData(t *testing.T) {
+	const O, A = 3, 2
+	bs := agenttest.Batches(O, A, 32, 6, 4)
+	var all []float32
+	for _, b := range bs {
+		for i := range b.Obs {
+			b.Obs[i] = 5*b.Obs[i] + 3
+			b.NextObs[i] = 5*b.NextObs[i] + 3
+		}
+		all = append(all, b.Obs...)
+	}
+	raw := mustNew(t, O, A, awac.Config{Hidden: []int{16, 16}}, 1)
+	if err := raw.FitStateNorm(all); err != nil {
+		t.Fatal(err)
+	}
+	n := raw.StateNorm()
+	std := mustNew(t, O, A, awac.Config{Hidden: []int{16, 16}}, 1)
+	obs := make([]float32, O)
+	for _, b := range bs {
+		c := &replay.Batch{Obs: slices.Clone(b.Obs), Act: b.Act, Rew: b.Rew, NextObs: slices.Clone(b.NextObs), Done: b.Done}
+		n.Apply(c.Obs, c.Obs)
+		n.Apply(c.NextObs, c.NextObs)
+		mr, ms := raw.Update(b), std.Update(c)
+		for i := range mr {
+			if mr[i] != ms[i] {
+				t.Fatalf("metric %s: %v with the normaliser, %v on standardised data", mr[i].Name, mr[i].Value, ms[i].Value)
+			}
+		}
+		x, y := make([]float32, A), make([]float32, A)
+		copy(obs, b.Obs[:O])
+		if err := raw.Act(obs, x, false); err != nil {
+			t.Fatal(err)
+		}
+		n.Apply(obs, obs)
+		if err := std.Act(obs, y, false); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(x, y) {
+			t.Fatalf("actions %v with the normaliser, %v on standardised states", x, y)
+		}
+	}
+	off := mustNew(t, O, A, awac.Config{Hidden: []int{8}, NoStateNorm: true}, 1)
+	if err := off.FitStateNorm(all); err != nil || off.StateNorm().Std[2] != 1 {
+		t.Fatalf("NoStateNorm: error %v, normaliser %+v", err, off.StateNorm())
+	}
+}
+
+// Exploring actions are samples of N(μ(s), σ²) clipped to [-1, 1]; the
+// deterministic action is μ(s) clipped. With log σ set to log 0.2 the
+// unclipped spread is 0.2.
+func TestExploration(t *testing.T) {
+	a := mustNew(t, 2, 1, awac.Config{Hidden: []int{8}}, 1)
+	// Set log σ through the state.
+	model, opt, r, err := a.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range model {
+		if model[i].Name == "actor/log_std" {
+			model[i].Data[0] = float32(math.Log(0.2))
+		}
+	}
+	if err := a.SetState(model, opt, r); err != nil {
+		t.Fatal(err)
+	}
+	obs := []float32{-0.5, 0.3}
+	mode := make([]float32, 1)
+	if err := a.Act(obs, mode, true); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000
+	var sum, sq float64
+	x := make([]float32, 1)
+	for k := 0; k < n; k++ {
+		if err := a.Act(obs, x, false); err != nil {
+			t.Fatal(err)
+		}
+		d := float64(x[0] - mode[0])
+		sum += d
+		sq += d * d
+	}
+	mean, sd := sum/n, math.Sqrt(sq/n-(sum/n)*(sum/n))
+	if math.Abs(float64(mode[0])) > 0.4 || math.Abs(mean) > 0.01 || math.Abs(sd-0.2) > 0.01 {
+		t.Fatalf("μ(s) = %v; sample offsets mean %v, std %v, want 0 and 0.2", mode[0], mean, sd)
+	}
+}

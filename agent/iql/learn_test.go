@@ -1,0 +1,216 @@
+package iql_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/env"
+	"github.com/dwm-rl/dwm/envs"
+	"github.com/dwm-rl/dwm/eval"
+	"github.com/dwm-rl/dwm/replay"
+	"github.com/dwm-rl/dwm/rng"
+	"github.com/dwm-rl/dwm/train"
+)
+
+// behaviour describes the deliberately mediocre data-collecting policy:
+// Pendulum's scripted swing-up expert (envs.Expert, torque in [-2, 2],
+// divided by 2 into the agents' [-1, 1]) whose action is, with probability
+// Random, replaced by a uniform random action and otherwise perturbed by
+// N(0, Noise²), then clipped to [-1, 1].
+type behaviour struct {
+	Random, Noise float64
+	Scale         float64 // multiplies the expert's action (0: 1)
+	RandomMax     float64 // random actions are uniform in ±RandomMax (0: 1)
+}
+
+// makeEnv returns pendulum with actions in [-1, 1], as the agents see it:
+// what experiment.MakeEnv does, without importing the composition root (which
+// imports the agents).
+func makeEnv() (env.Env, error) {
+	e, err := envs.Make("pendulum")
+	if err != nil {
+		return nil, err
+	}
+	return env.Rescale(e)
+}
+
+// reference is pendulum's normalized-score reference (dwm's measured random
+// and expert returns), as experiment.ReferenceFor gives it.
+func reference(t testing.TB) *eval.Reference {
+	r, ok := envs.ReferenceFor("pendulum")
+	if !ok {
+		t.Fatal("no reference returns for pendulum")
+	}
+	return &eval.Reference{Random: r.Random, Expert: r.Expert, Name: "dwm measured (pendulum)"}
+}
+
+// collect runs episodes episodes of the behaviour policy on pendulum (actions
+// in [-1, 1]) and returns them as a dataset, with the mean normalized score
+// of its episodes.
+func collect(t testing.TB, b behaviour, episodes int, seed uint64) (*dataset.Dataset, float64) {
+	t.Helper()
+	e, err := makeEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	expert, err := envs.Expert("pendulum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := e.Spec()
+	O, A := sp.Obs.Dim, sp.Act.Dim
+	d := dataset.New(O, A, episodes*sp.MaxSteps)
+	s := rng.Derive(seed, "test", "behaviour")
+	obs, next, act := make([]float32, O), make([]float32, O), make([]float32, A)
+	for ep := 0; ep < episodes; ep++ {
+		if err := e.Reset(s.Uint64(), obs); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if err := expert.Act(obs, act); err != nil {
+				t.Fatal(err)
+			}
+			random := s.Float64() < b.Random
+			scale, rmax := b.Scale, b.RandomMax
+			if scale == 0 {
+				scale = 1
+			}
+			if rmax == 0 {
+				rmax = 1
+			}
+			for j := range act {
+				if random {
+					act[j] = float32(rmax * (2*s.Float64() - 1))
+				} else {
+					act[j] = min(max(float32(scale)*act[j]/2+float32(b.Noise)*s.NormFloat32(), -1), 1)
+				}
+			}
+			r, err := e.Step(act, next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Append(obs, act, float32(r.Reward), next, r.Terminated, r.Truncated && !r.Terminated)
+			copy(obs, next)
+			if r.Terminated || r.Truncated {
+				break
+			}
+		}
+	}
+	ref := reference(t)
+	var score float64
+	rets := d.EpisodeReturns()
+	for _, ret := range rets {
+		score += 100 * (ret - ref.Random) / (ref.Expert - ref.Random)
+	}
+	return d, score / float64(len(rets))
+}
+
+// o2oRun is a learning test's data and budget.
+type o2oRun struct {
+	data         behaviour
+	episodes     int // behaviour episodes in the dataset
+	offline      int64
+	online       int64
+	evalEpisodes int
+	mixed        float64 // online fraction of each batch (Cal-QL style); 0: append
+	curve        int64   // if > 0, also log loop evaluations every curve steps
+}
+
+type o2oResult struct {
+	behaviour, offline, online float64 // normalized scores
+	elapsed                    time.Duration
+}
+
+// runO2O trains agent a offline on the run's dataset and then online on
+// pendulum in one train.Loop, and evaluates its deterministic policy at the
+// phase switch and at the end on the same evalEpisodes initial states.
+func runO2O(t *testing.T, r o2oRun, a train.Agent, fit func([]float32) error, seed uint64) o2oResult {
+	t.Helper()
+	start := time.Now()
+	d, behaviourScore := collect(t, r.data, r.episodes, seed)
+	if err := fit(d.Observations); err != nil {
+		t.Fatal(err)
+	}
+	extra := int(r.online)
+	if r.mixed > 0 {
+		extra = 0
+	}
+	offline, err := replay.FromDataset(d, extra, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := makeEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ev, err := eval.New(r.evalEpisodes, 0, func(int) (env.Env, error) { return makeEnv() }, reference(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	evalSeed := rng.Derive(seed, "test", "eval").Uint64()
+	score := func() float64 {
+		res, err := ev.Run(func(obs, act []float32) error { return a.ActBatch(obs, act, true) }, evalSeed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Normalized
+	}
+	var offScore float64
+	const never = 1 << 40
+	loop := &train.Loop{
+		Config: train.Config{OfflineSteps: r.offline, OnlineSteps: r.online, BatchSize: 256,
+			EvalEvery: never, CheckpointEvery: never, LogEvery: never},
+		Seed: seed, Agent: a, Env: e, OfflineSampler: offline, OnlineBuffer: offline, OnlineSampler: offline,
+		Hooks: train.Hooks{OnSwitch: func() error { offScore = score(); return nil }},
+	}
+	if r.mixed > 0 {
+		on, err := replay.New(int(r.online), d.ObsDim, d.ActDim, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mix, err := replay.NewMixed(on, offline, r.mixed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loop.OnlineBuffer, loop.OnlineSampler = on, mix
+	}
+	if r.curve > 0 {
+		loop.Eval = ev
+		loop.Config.EvalEvery = r.curve
+		loop.Config.EvalEpisodes = r.evalEpisodes
+	}
+	if err := loop.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range loop.Evaluations {
+		t.Logf("  %s step %d: %.1f", e.Phase, e.Step, e.Normalized)
+	}
+	return o2oResult{behaviour: behaviourScore, offline: offScore, online: score(), elapsed: time.Since(start)}
+}
+
+// newAgent builds the agent under test for pendulum (obs 3, act 1).
+type newAgent func(t testing.TB, seed uint64) (train.Agent, func([]float32) error)
+
+// seedsFromEnv runs fn for every seed listed in the environment variable
+// DWM_O2O_SEEDS (e.g. "1,2,3"); the test is skipped when it is unset.
+func seedsFromEnv(t *testing.T, fn func(seed uint64)) {
+	list := os.Getenv("DWM_O2O_SEEDS")
+	if list == "" {
+		t.Skip("set DWM_O2O_SEEDS=1,2,3 to run")
+	}
+	for _, f := range strings.Split(list, ",") {
+		seed, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+		if err != nil {
+			t.Fatalf("DWM_O2O_SEEDS: %v", err)
+		}
+		fn(seed)
+	}
+}
