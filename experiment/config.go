@@ -105,6 +105,9 @@ func (c Config) Validate() error {
 	if c.Env == "" {
 		return fmt.Errorf("env: empty; see `dwm envs` for the ids")
 	}
+	if n := c.Name; n != "" && (n == "." || n == ".." || strings.ContainsAny(n, "/\\\x00")) {
+		return fmt.Errorf("name %q: want a plain run name, without path separators (the run's directory is <runs_dir>/<name>)", n)
+	}
 	if err := c.Train.Validate(); err != nil {
 		return err
 	}
