@@ -1,8 +1,10 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -21,6 +23,7 @@ type point struct {
 // runData is one run's loaded series, on global steps.
 type runData struct {
 	run       track.Run
+	task      string             // see taskOf
 	main      []point            // the learning-curve metric, by step
 	extra     map[string][]point // uncertainty metrics present
 	switchX   int64              // first online global step
@@ -51,7 +54,7 @@ func loadRun(s *track.Store, r track.Run, metric string, extras []string) (*runD
 		}
 		raw[name] = pts
 	}
-	d := &runData{run: r, extra: map[string][]point{}}
+	d := &runData{run: r, task: taskOf(r), extra: map[string][]point{}}
 	offMax, onMin := int64(math.MinInt64), int64(math.MaxInt64)
 	hasOff, hasOn := false, false
 	for _, pts := range raw {
@@ -121,15 +124,31 @@ func cmpBool(a, b bool) int {
 	return 1
 }
 
+// taskOf names a run's task: the base name, without extension, of the
+// dataset file its config names (D4RL-style tasks are datasets: one env has
+// several), else its env.
+func taskOf(r track.Run) string {
+	var c struct {
+		Dataset string `json:"dataset"`
+	}
+	if json.Unmarshal(r.Config, &c) == nil && c.Dataset != "" {
+		base := filepath.Base(c.Dataset)
+		if t := strings.TrimSuffix(base, filepath.Ext(base)); t != "" {
+			return t
+		}
+	}
+	return r.Env
+}
+
 // groupRuns groups runs by task then method, sorted by name, runs by seed.
 func groupRuns(runs []*runData) []*group {
 	idx := map[[2]string]*group{}
 	var out []*group
 	for _, r := range runs {
-		k := [2]string{r.run.Env, r.run.Algo}
+		k := [2]string{r.task, r.run.Algo}
 		g := idx[k]
 		if g == nil {
-			g = &group{task: r.run.Env, method: r.run.Algo}
+			g = &group{task: r.task, method: r.run.Algo}
 			idx[k] = g
 			out = append(out, g)
 		}

@@ -7,8 +7,10 @@
 //
 // # What the numbers mean
 //
-// Runs are grouped by task (the run's env) and method (its algo); the seeds
-// of a group are its samples. For each group the report gives
+// Runs are grouped by task and method (the run's algo); the seeds of a
+// group are its samples. A run's task is the base name, without extension,
+// of the dataset file its config names (hopper-medium-v2 from
+// data/hopper-medium-v2.hdf5: one env has several datasets), else its env. For each group the report gives
 //
 //   - Last: each seed's final evaluation, then the IQM across seeds with a
 //     stratified-bootstrap confidence interval (stats.StratifiedBootstrapCI);

@@ -35,7 +35,8 @@ type Options struct {
 	// score (the D4RL expert score by definition, Fu et al. 2020) and no
 	// reference otherwise (steps-to-X is then not reported).
 	Reference float64
-	// References gives a reference per task (run env), overriding Reference.
+	// References gives a reference per task (see the package comment),
+	// overriding Reference.
 	References map[string]float64
 	// Percent is X in "steps to X% of the reference". Zero means 90.
 	Percent float64

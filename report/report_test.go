@@ -331,6 +331,33 @@ func TestSwitchPerPhaseCounters(t *testing.T) {
 	}
 }
 
+func TestTaskIsTheDataset(t *testing.T) {
+	// Two datasets of one env are two tasks; a run without a dataset is
+	// grouped by its env.
+	s := openStore(t)
+	for i, ds := range []string{"data/hopper-medium-v2.hdf5", "/d/hopper-expert-v2.npz", ""} {
+		cfg := `{"env":"hopper","dataset":"` + ds + `"}`
+		r, err := s.CreateRun(track.Run{Name: "r" + string(rune('0'+i)), Algo: "iql", Env: "hopper", Config: []byte(cfg)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.LogMetrics(r.ID, 0, track.PhaseOffline, map[string]float64{MetricReturn: float64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 10, CurveResamples: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasks []string
+	for _, r := range res.Rows {
+		tasks = append(tasks, r.Task)
+	}
+	if strings.Join(tasks, ",") != "hopper,hopper-expert-v2,hopper-medium-v2" {
+		t.Errorf("tasks %v", tasks)
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	s := openStore(t)
 	r, err := s.CreateRun(track.Run{Algo: "iql", Env: "x", Name: "only-loss"})
