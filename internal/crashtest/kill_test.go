@@ -193,4 +193,30 @@ func TestSignalSavesCheckpoint(t *testing.T) {
 	}
 }
 
-var _ = os.Getpid
+// A run killed while it starts (its directory written, maybe not yet its
+// store record or first checkpoint) resumes from scratch to the same end.
+func TestKillAtStart(t *testing.T) {
+	t.Parallel()
+	c := sacCase()
+	args := append([]string{"train"}, c.args(t)...)
+	want, got := t.TempDir(), t.TempDir()
+	ref := start(t, append(args, "--runs", want, "--name", "run", "--quiet")...)
+	p := start(t, append(args, "--runs", got, "--name", "run", "--quiet")...)
+	cfg := filepath.Join(got, "run", "config.yaml")
+	for !p.exited() {
+		if _, err := os.Stat(cfg); err == nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	p.signal(t, syscall.SIGKILL)
+	if p.wait(t) == nil {
+		t.Fatal("the run finished before it could be killed")
+	}
+	_, err := openStore(t, got).RunByName("run")
+	t.Logf("killed at start: recorded in the store: %v", err == nil)
+	p = start(t, "train", "--resume", "run", "--runs", got, "--quiet")
+	mustSucceed(t, p, "resumed run")
+	mustSucceed(t, ref, "uninterrupted run")
+	sameRun(t, want, got, "run")
+}
