@@ -631,3 +631,18 @@ func replayUpTo(ex *expertRun, step int64) (*dataset.Dataset, error) {
 	}
 	return d, nil
 }
+
+// Lookup returns the cached file of the dataset called name
+// ("<env>-<kind>") made with default settings and seed 0 — what
+// `dwm dataset make <name>` writes — or an error saying how to make it.
+func Lookup(name, cacheDir string) (string, error) {
+	envID, kind, err := ParseName(name)
+	if err != nil {
+		return "", err
+	}
+	p := Config{Env: envID, Kind: kind, CacheDir: cacheDir}.WithDefaults().Path()
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("dataset %s is not made yet (expected at %s): run `dwm dataset make %s`", name, p, name)
+	}
+	return p, nil
+}

@@ -39,6 +39,10 @@ func ReadNPZ(path string) (*Dataset, error) {
 	return d, nil
 }
 
+// DecodeNPZ reads a dataset from npz bytes (e.g. embedded in the binary)
+// exactly as ReadNPZ reads a file.
+func DecodeNPZ(r io.ReaderAt, size int64) (*Dataset, error) { return decodeNPZ(r, size) }
+
 func decodeNPZ(r io.ReaderAt, size int64) (*Dataset, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dwm-rl/dwm/agent/awac"
@@ -19,6 +20,7 @@ import (
 	"github.com/dwm-rl/dwm/checkpoint"
 	"github.com/dwm-rl/dwm/config"
 	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/datasets"
 	"github.com/dwm-rl/dwm/env"
 	"github.com/dwm-rl/dwm/envs"
 	"github.com/dwm-rl/dwm/eval"
@@ -89,6 +91,19 @@ func ReferenceFor(id string) *eval.Reference {
 		return &eval.Reference{Random: r.Random, Expert: r.Expert, Name: "D4RL " + r.Task}
 	}
 	return nil
+}
+
+// LoadDataset loads a dataset file (.npz, .hdf5, a Minari directory) or an
+// embedded dataset by name (see package datasets).
+func LoadDataset(ref string) (*dataset.Dataset, error) {
+	if _, err := os.Stat(ref); err == nil {
+		return dataset.Load(ref)
+	}
+	if datasets.Has(ref) {
+		return datasets.Load(ref)
+	}
+	return nil, fmt.Errorf("dataset %q: no such file, and not an embedded dataset (embedded: %s); make one with `dwm dataset make <env>-<kind>`",
+		ref, strings.Join(datasets.Names(), ", "))
 }
 
 // newAgent is the one switch from algorithm names to constructors.
@@ -165,7 +180,7 @@ func build(c Config, dir string, opts Options) (*run, error) {
 		Discount: c.discount(), Warnings: opts.Out}
 	var offline *replay.Buffer
 	if c.Dataset != "" {
-		d, err := dataset.Load(c.Dataset)
+		d, err := LoadDataset(c.Dataset)
 		if err != nil {
 			return nil, err
 		}

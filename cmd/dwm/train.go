@@ -5,9 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
+	"github.com/dwm-rl/dwm/datagen"
+	"github.com/dwm-rl/dwm/datasets"
 	"github.com/dwm-rl/dwm/experiment"
 )
 
@@ -120,6 +123,11 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if set["offline-steps"] {
 		c.Train.OfflineSteps = *offline
 	}
+	if c.Dataset != "" {
+		if c.Dataset, err = resolveDataset(c.Dataset); err != nil {
+			return err
+		}
+	}
 	c = c.WithDefaults()
 	list := []uint64{c.Seed}
 	if *seeds != "" {
@@ -160,4 +168,16 @@ func printResult(w io.Writer, r experiment.Result) {
 		return
 	}
 	fmt.Fprintf(w, "run %s done\n", r.Name)
+}
+
+// resolveDataset turns a dataset name made by `dwm dataset make` into its
+// cached file; files and embedded names pass through.
+func resolveDataset(ref string) (string, error) {
+	if _, err := os.Stat(ref); err == nil || datasets.Has(ref) {
+		return ref, nil
+	}
+	if _, _, err := datagen.ParseName(ref); err != nil {
+		return "", fmt.Errorf("dataset %q: no such file, not embedded (%s), and not a dataset name: %v", ref, strings.Join(datasets.Names(), ", "), err)
+	}
+	return datagen.Lookup(ref, "")
 }
