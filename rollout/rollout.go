@@ -107,8 +107,9 @@ type Stats struct {
 	// Terminated rollouts ended by a predicted terminal transition;
 	// Completed ones reached the horizon.
 	Terminated, Completed int
-	// SigmaEp and SigmaAl sum σ_ep and σ_al over the attempted
-	// transitions (σ_al only when asked for); Penalty sums u(s, a).
+	// SigmaEp and SigmaAl sum the finite σ_ep and σ_al of the attempted
+	// transitions (σ_al only when asked for); Penalty sums the finite
+	// u(s, a).
 	SigmaEp, SigmaAl, Penalty float64
 }
 
@@ -215,11 +216,15 @@ func (r *Runner) Run(dst *replay.Buffer, starts []float32, model Model, pol Poli
 			so, sa := obs[i*O:(i+1)*O], act[i*A:(i+1)*A]
 			nx := p.Next[i*O : (i+1)*O]
 			sig := p.SigmaEp[i]
-			st.SigmaEp += float64(sig)
-			if p.SigmaAl != nil {
+			if finite(sig) {
+				st.SigmaEp += float64(sig)
+			}
+			if p.SigmaAl != nil && finite(p.SigmaAl[i]) {
 				st.SigmaAl += float64(p.SigmaAl[i])
 			}
-			st.Penalty += float64(p.Penalty[i])
+			if finite(p.Penalty[i]) {
+				st.Penalty += float64(p.Penalty[i])
+			}
 			rew := p.Reward[i]
 			if !finite(rew) || !finiteAll(nx) {
 				st.NonFinite++

@@ -62,6 +62,18 @@ func (t Transitions) buffer() (*replay.Buffer, error) {
 	return b, nil
 }
 
+// Split divides data into the training and held-out transitions Fit uses
+// for cfg and seed: min(round(HoldoutFraction·N), MaxHoldout) transitions
+// chosen by a permutation drawn from seed are held out. The result is a
+// function of its arguments, so a resumed run recovers the same split.
+func Split(data Transitions, cfg Config, seed uint64) (train, holdout Transitions) {
+	cfg = cfg.WithDefaults()
+	n := data.Len()
+	hold := min(int(math.Round(cfg.HoldoutFraction*float64(n))), cfg.MaxHoldout)
+	perm := rng.Derive(seed, "worldmodel", "split").Perm(n)
+	return data.subset(perm[hold:]), data.subset(perm[:hold])
+}
+
 // FitOptions control Fit.
 type FitOptions struct {
 	// Steps is the number of training steps (required, ≥ 1).
@@ -115,13 +127,12 @@ func Fit(data Transitions, cfg Config, opt FitOptions) (*Model, *FitReport, erro
 	}
 	cfg = m.cfg
 	n := data.Len()
-	hold := min(int(math.Round(cfg.HoldoutFraction*float64(n))), cfg.MaxHoldout)
-	if n-hold < MinTransitions {
+	trainSet, holdSet := Split(data, cfg, opt.Seed)
+	hold := holdSet.Len()
+	if trainSet.Len() < MinTransitions {
 		return nil, nil, fmt.Errorf("worldmodel: fit: the data has %d transitions (%d held out): the normalizers need at least %d training transitions",
 			n, hold, MinTransitions)
 	}
-	perm := rng.Derive(opt.Seed, "worldmodel", "split").Perm(n)
-	trainSet, holdSet := data.subset(perm[hold:]), data.subset(perm[:hold])
 	if err := m.FitNormalizers(trainSet.Obs, trainSet.Act, trainSet.Next, trainSet.Rew); err != nil {
 		return nil, nil, err
 	}

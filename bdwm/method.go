@@ -1,0 +1,533 @@
+package bdwm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dwm-rl/dwm/agent"
+	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/replay"
+	"github.com/dwm-rl/dwm/rng"
+	"github.com/dwm-rl/dwm/rollout"
+	"github.com/dwm-rl/dwm/train"
+	"github.com/dwm-rl/dwm/uncertainty"
+	"github.com/dwm-rl/dwm/worldmodel"
+)
+
+// Learner is what BDWM needs of its base learner: batched acting for the
+// imagined rollouts and, unless NoBC, the behaviour-cloning term of Eq. 6
+// (agent/sac provides both).
+type Learner interface {
+	rollout.Policy
+}
+
+// BCLearner is a learner with Eq. 6's KL term towards a frozen policy.
+type BCLearner interface {
+	// FreezeBCReference copies the current policy into π_offline.
+	FreezeBCReference()
+	// SetBCWeight sets w_BC.
+	SetBCWeight(w float32)
+}
+
+// Parts are what the composition root hands to New.
+type Parts struct {
+	// Agent is the base learner the loop trains (it must also implement
+	// BCLearner unless Config.NoBC).
+	Agent Learner
+	// Data is D_off.
+	Data *dataset.Dataset
+	// OnlineCapacity is D_on's size (the online steps, typically).
+	OnlineCapacity int
+	// Seed is the run seed; BDWM derives its streams from it.
+	Seed uint64
+	// Progress, if set, receives one line per stage of the world model's
+	// preparation (fitting, η, quality).
+	Progress func(msg string)
+}
+
+// Method is BDWM (or a baseline variant) ready to run in a train.Loop: it
+// owns D_off, D_imag and D_on, the world model and the samplers, and
+// drives them through the loop's hooks. Wire it as
+//
+//	loop.OfflineSampler = m.OfflineSampler()
+//	loop.OnlineBuffer, loop.OnlineSampler = m.OnlineBuffer(), m.OnlineSampler()
+//	loop.Hooks = m.Hooks()
+//
+// A Method is not safe for concurrent use.
+type Method struct {
+	cfg    Config
+	agent  Learner
+	bc     BCLearner
+	seed   uint64
+	obsDim int
+	actDim int
+	data   worldmodel.Transitions
+	prog   func(string)
+
+	model   *worldmodel.Model
+	holdout worldmodel.Transitions
+
+	offline, imag, online *replay.Buffer
+	offMix, onMix         *replay.Mixed
+	startOn               *replay.Mixed // online rollout starts: D_on, D_off when empty
+
+	runner rollout.Runner
+	pred   worldmodel.Prediction
+
+	// Random streams: imagined samples, start states, σ̄ samples, η
+	// subsample, quality reports.
+	sImagine, sStarts, sSigma, sEta, sQuality *rng.Stream
+
+	st state
+	// recent holds the last SigmaBatch online (obs, act) pairs, a ring.
+	recentObs, recentAct []float32
+}
+
+// state is the method's resumable scalar state (checkpointed as JSON).
+type state struct {
+	Fitted           bool    `json:"fitted"`
+	Eta              float32 `json:"eta"`
+	EpistemicDefined bool    `json:"epistemic_defined"`
+	Switched         bool    `json:"switched"`
+	SigmaBar         float64 `json:"sigma_bar"`
+	SigmaMax         float64 `json:"sigma_max"`
+	HaveSigma        bool    `json:"have_sigma"`
+	Lambda           float64 `json:"lambda"`
+	WBC              float64 `json:"w_bc"`
+	Episodes         int64   `json:"episodes"`
+	EpisodeLen       int     `json:"episode_len"`
+	RecentN          int     `json:"recent_n"`
+	RecentPos        int     `json:"recent_pos"`
+	LastRollout      int64   `json:"last_rollout"` // phase step of the last round, −1 none
+	LastRolloutPhase string  `json:"last_rollout_phase"`
+	// Latest measurements, reported with every update's metrics.
+	Rollout      rollout.Stats      `json:"rollout"`
+	RolloutTotal rollout.Stats      `json:"rollout_total"`
+	Quality      worldmodel.Quality `json:"quality"`
+	HaveQuality  bool               `json:"have_quality"`
+	ModelLoss    float64            `json:"model_loss"`
+	FitLoss      float64            `json:"fit_loss"`
+}
+
+// New builds the method: D_off from p.Data, an empty D_imag and D_on, and
+// an untrained world model (fitted, or loaded from Config.ModelPath, at
+// the first hook call, so that a resumed run restores it instead). It
+// returns an error for an invalid configuration, a dataset too small for
+// the normalizers, or a learner without the BC term when BC is on.
+func New(cfg Config, p Parts) (*Method, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.WithDefaults()
+	if cfg.Model.Termination == "" {
+		cfg.Model.Termination = worldmodel.Never
+	}
+	if p.Agent == nil {
+		return nil, errors.New("bdwm: no agent")
+	}
+	if p.Data == nil || p.Data.Len() == 0 {
+		return nil, errors.New("bdwm: no offline dataset (BDWM needs D_off)")
+	}
+	m := &Method{cfg: cfg, agent: p.Agent, seed: p.Seed, obsDim: p.Data.ObsDim, actDim: p.Data.ActDim,
+		data: worldmodel.FromDataset(p.Data), prog: p.Progress}
+	if !cfg.NoBC {
+		bc, ok := p.Agent.(BCLearner)
+		if !ok {
+			return nil, fmt.Errorf("bdwm: the learner %T has no behaviour-cloning term (FreezeBCReference, SetBCWeight); set bdwm.no_bc", p.Agent)
+		}
+		m.bc = bc
+	}
+	if m.cfg.ModelPath == "" {
+		train, _ := worldmodel.Split(m.data, cfg.Model, p.Seed)
+		if train.Len() < worldmodel.MinTransitions {
+			return nil, fmt.Errorf("bdwm: the dataset has %d transitions, %d after holding out; the world model's normalizers need at least %d",
+				m.data.Len(), train.Len(), worldmodel.MinTransitions)
+		}
+	}
+	var err error
+	if m.offline, err = replay.FromDataset(p.Data, 0, nil); err != nil {
+		return nil, fmt.Errorf("bdwm: %w", err)
+	}
+	if m.imag, err = replay.New(cfg.ImagCapacity, m.obsDim, m.actDim, false); err != nil {
+		return nil, fmt.Errorf("bdwm: imagination buffer: %w", err)
+	}
+	if m.online, err = replay.New(max(p.OnlineCapacity, 1), m.obsDim, m.actDim, false); err != nil {
+		return nil, fmt.Errorf("bdwm: online buffer: %w", err)
+	}
+	if m.offMix, err = replay.NewMixed(m.offline, m.imag, cfg.RealRatio); err != nil {
+		return nil, err
+	}
+	m.st.Lambda = cfg.Lambda
+	if m.onMix, err = replay.NewMixed(m.online, m.imag, m.st.Lambda); err != nil {
+		return nil, err
+	}
+	m.startOn, _ = replay.NewMixed(m.online, m.offline, 1)
+	m.sImagine = rng.Derive(p.Seed, "bdwm", "imagine")
+	m.sStarts = rng.Derive(p.Seed, "bdwm", "starts")
+	m.sSigma = rng.Derive(p.Seed, "bdwm", "sigma")
+	m.sEta = rng.Derive(p.Seed, "bdwm", "eta")
+	m.sQuality = rng.Derive(p.Seed, "bdwm", "quality")
+	m.recentObs = make([]float32, cfg.SigmaBatch*m.obsDim)
+	m.recentAct = make([]float32, cfg.SigmaBatch*m.actDim)
+	m.st.LastRollout = -1
+	if !cfg.NoBC {
+		m.st.WBC = cfg.BCWeight
+	}
+	return m, nil
+}
+
+// Config returns the configuration with defaults applied.
+func (m *Method) Config() Config { return m.cfg }
+
+// Model returns the world model (nil before the first hook call).
+func (m *Method) Model() *worldmodel.Model { return m.model }
+
+// OfflineSampler draws offline batches: RealRatio from D_off, the rest
+// from D_imag (all from D_off while D_imag is empty).
+func (m *Method) OfflineSampler() replay.Sampler { return m.offMix }
+
+// OnlineBuffer is D_on, which the loop fills.
+func (m *Method) OnlineBuffer() *replay.Buffer { return m.online }
+
+// OnlineSampler draws online batches: λ from D_on, 1 − λ from D_imag.
+func (m *Method) OnlineSampler() replay.Sampler { return m.onMix }
+
+// ImaginationBuffer is D_imag.
+func (m *Method) ImaginationBuffer() *replay.Buffer { return m.imag }
+
+// Eta returns η (0 before the model is prepared).
+func (m *Method) Eta() float32 { return m.st.Eta }
+
+// State summarizes the scheduler: λ, w_BC, σ̄_ep and σ_max.
+func (m *Method) State() (lambda, wBC, sigmaBar, sigmaMax float64) {
+	return m.st.Lambda, m.st.WBC, m.st.SigmaBar, m.st.SigmaMax
+}
+
+// Hooks returns the loop hooks that run the method.
+func (m *Method) Hooks() train.Hooks {
+	return train.Hooks{
+		BeforeUpdate: m.beforeUpdate,
+		OnSwitch:     m.onSwitch,
+		AfterEnvStep: m.afterEnvStep,
+		State:        m.saveState,
+		SetState:     m.loadState,
+	}
+}
+
+func (m *Method) progress(format string, args ...any) {
+	if m.prog != nil {
+		m.prog(fmt.Sprintf(format, args...))
+	}
+}
+
+// prepare fits (or loads) the world model, sets η and makes the first
+// quality report: Algorithm 1, lines 1–2.
+func (m *Method) prepare() error {
+	if m.model != nil && m.st.Fitted {
+		return nil
+	}
+	c := m.cfg
+	if c.ModelPath != "" {
+		wm, err := worldmodel.Load(c.ModelPath, m.seed)
+		if err != nil {
+			return fmt.Errorf("bdwm: %w", err)
+		}
+		if o, a := wm.Dims(); o != m.obsDim || a != m.actDim {
+			return fmt.Errorf("bdwm: world model %s is for observations of %d and actions of %d, the data has %d and %d",
+				c.ModelPath, o, a, m.obsDim, m.actDim)
+		}
+		m.model = wm
+		// The fit's held-out split is unknown: report quality on a random
+		// subset of D_off (which may include training transitions).
+		m.holdout = m.holdoutOf()
+		m.progress("world model loaded from %s", c.ModelPath)
+	} else {
+		m.progress("fitting the world model (%s, K = %d) for %d steps on %d transitions", c.Model.Kind, c.Model.Members, c.ModelSteps, m.data.Len())
+		wm, rep, err := worldmodel.Fit(m.data, c.Model, worldmodel.FitOptions{Steps: c.ModelSteps, Seed: m.seed,
+			Quality: worldmodel.QualityOptions{MaxTransitions: c.QualitySamples}})
+		if err != nil {
+			return fmt.Errorf("bdwm: %w", err)
+		}
+		m.model = wm
+		m.st.FitLoss = rep.Loss
+		m.holdout = m.holdoutOf()
+	}
+	m.st.EpistemicDefined = m.model.EpistemicDefined()
+	if err := m.computeEta(); err != nil {
+		return err
+	}
+	if err := m.measureQuality(); err != nil {
+		return err
+	}
+	m.st.Fitted = true
+	m.progress("η = %.4g (the %gth percentile of σ_ep over %d offline transitions); %s", m.st.Eta, c.EtaPercentile,
+		min(c.EtaSamples, m.data.Len()), m.qualityLine())
+	return nil
+}
+
+// holdoutOf returns the transitions of quality reports: the world model's
+// held-out split when this run fitted it, otherwise (a model loaded from a
+// file, whose split is unknown) QualitySamples random transitions of D_off,
+// which may include the model's training data. Both are functions of the
+// seed, so a resumed run finds the same set.
+func (m *Method) holdoutOf() worldmodel.Transitions {
+	if m.cfg.ModelPath == "" {
+		_, h := worldmodel.Split(m.data, m.cfg.Model, m.seed)
+		return h
+	}
+	idx := rng.Derive(m.seed, "bdwm", "holdout").Perm(m.data.Len())[:min(m.data.Len(), m.cfg.QualitySamples)]
+	return subset(m.data, idx)
+}
+
+func (m *Method) qualityLine() string {
+	q := m.st.Quality
+	if !m.st.HaveQuality {
+		return "no quality report (fewer than 2 held-out transitions)"
+	}
+	return fmt.Sprintf("one-step MSE %.4g, Spearman(σ_ep, error) %.3f, AUROC(dataset vs random actions) %.3f", q.OneStepMSE, q.Spearman, q.AUROC)
+}
+
+func subset(t worldmodel.Transitions, idx []int) worldmodel.Transitions {
+	O, A := t.ObsDim, t.ActDim
+	s := worldmodel.Transitions{ObsDim: O, ActDim: A}
+	for _, i := range idx {
+		s.Obs = append(s.Obs, t.Obs[i*O:(i+1)*O]...)
+		s.Act = append(s.Act, t.Act[i*A:(i+1)*A]...)
+		s.Next = append(s.Next, t.Next[i*O:(i+1)*O]...)
+		s.Rew = append(s.Rew, t.Rew[i])
+		s.Done = append(s.Done, t.Done != nil && t.Done[i])
+	}
+	return s
+}
+
+// computeEta sets η to the EtaPercentile-th percentile of σ_ep over
+// EtaSamples random transitions of D_off (all of them if fewer). With one
+// member σ_ep is 0 everywhere, so η = 0 and nothing is rejected (σ_ep > η
+// never holds): there is no epistemic signal to filter by.
+func (m *Method) computeEta() error {
+	n := min(m.cfg.EtaSamples, m.data.Len())
+	idx := m.sEta.Perm(m.data.Len())[:n]
+	s := subset(m.data, idx)
+	sig := make([]float32, 0, n)
+	const chunk = 1000
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		if err := m.model.Predict(&m.pred, s.Obs[lo*m.obsDim:hi*m.obsDim], s.Act[lo*m.actDim:hi*m.actDim],
+			worldmodel.PredictOptions{}, m.sEta); err != nil {
+			return fmt.Errorf("bdwm: η: %w", err)
+		}
+		sig = append(sig, m.pred.SigmaEp...)
+	}
+	eta, err := uncertainty.Percentile(sig, m.cfg.EtaPercentile)
+	if err != nil {
+		return fmt.Errorf("bdwm: η: %w", err)
+	}
+	m.st.Eta = eta
+	return nil
+}
+
+func (m *Method) measureQuality() error {
+	if m.holdout.Len() < 2 {
+		m.st.HaveQuality = false
+		return nil
+	}
+	q, err := m.model.Evaluate(m.holdout, worldmodel.QualityOptions{MaxTransitions: m.cfg.QualitySamples}, m.sQuality)
+	if err != nil {
+		return fmt.Errorf("bdwm: quality report: %w", err)
+	}
+	m.st.Quality, m.st.HaveQuality = q, true
+	return nil
+}
+
+// imagine runs one round of rollouts from starts drawn from src into
+// D_imag (Algorithm 1, line 5).
+func (m *Method) imagine(src replay.Sampler) error {
+	c := m.cfg
+	rc := rollout.Config{
+		Horizon:       c.Horizon,
+		Filter:        rollout.Epistemic,
+		Eta:           m.st.Eta,
+		OnReject:      c.OnReject,
+		RewardPenalty: float32(c.RewardPenalty),
+		Predict: worldmodel.PredictOptions{
+			Aleatoric: !c.EpistemicOnly && c.Model.Samples >= 2,
+			MeanNext:  c.EpistemicOnly,
+		},
+	}
+	if c.NoFilter {
+		rc.Filter = rollout.None
+	}
+	starts := m.runner.Starts(src, c.RolloutBatch, m.obsDim, m.actDim, m.sStarts)
+	st, err := m.runner.Run(m.imag, starts, m.model, m.agent, rc, m.sImagine)
+	if err != nil {
+		return fmt.Errorf("bdwm: imagination: %w", err)
+	}
+	m.st.Rollout = st
+	m.st.RolloutTotal.Add(st)
+	return nil
+}
+
+// beforeUpdate: imagination rounds on schedule, then (online) λ into the
+// online sampler and w_BC into the learner; returns the method's metrics.
+func (m *Method) beforeUpdate(phase train.Phase, step int64) ([]agent.Metric, error) {
+	if err := m.prepare(); err != nil {
+		return nil, err
+	}
+	c := m.cfg
+	fresh := m.st.LastRollout != step || m.st.LastRolloutPhase != string(phase)
+	// Offline rounds start at update 0; online rounds from step
+	// RolloutEvery on, when D_on holds the policy's own states (D_imag
+	// still holds the last offline rounds before that).
+	due := step%int64(c.RolloutEvery) == 0 && (phase == train.Offline || step > 0)
+	if due && fresh {
+		src := replay.Sampler(m.offline)
+		if phase == train.Online {
+			src = m.startOn
+		}
+		if err := m.imagine(src); err != nil {
+			return nil, err
+		}
+		m.st.LastRollout, m.st.LastRolloutPhase = step, string(phase)
+	}
+	if phase == train.Online {
+		if !m.st.Switched {
+			if err := m.onSwitch(); err != nil {
+				return nil, err
+			}
+		}
+		m.onMix.Ratio = m.st.Lambda
+		if m.bc != nil {
+			m.st.WBC = BCWeightAt(step, c.BCWeight, c.BCSteps)
+			m.bc.SetBCWeight(float32(m.st.WBC))
+		}
+	}
+	return m.metrics(phase), nil
+}
+
+// onSwitch freezes π_offline for the BC term (Algorithm 1, line 8).
+func (m *Method) onSwitch() error {
+	if err := m.prepare(); err != nil {
+		return err
+	}
+	if m.bc != nil {
+		m.bc.FreezeBCReference()
+		m.st.WBC = m.cfg.BCWeight
+		m.bc.SetBCWeight(float32(m.st.WBC))
+	}
+	m.st.Switched = true
+	return nil
+}
+
+// afterEnvStep keeps the recent-transition window, counts episodes,
+// updates σ̄_ep, σ_max and λ (Eq. 5) every SigmaEvery steps, trains the
+// world model on D_on every ModelTrainEvery steps and makes a quality
+// report every QualityEvery steps (Algorithm 1, lines 13–14 and 16).
+func (m *Method) afterEnvStep(step int64, t train.Transition) error {
+	if err := m.prepare(); err != nil {
+		return err
+	}
+	c := m.cfg
+	O, A := m.obsDim, m.actDim
+	p := m.st.RecentPos
+	copy(m.recentObs[p*O:(p+1)*O], t.Obs)
+	copy(m.recentAct[p*A:(p+1)*A], t.Act)
+	m.st.RecentPos = (p + 1) % c.SigmaBatch
+	m.st.RecentN = min(m.st.RecentN+1, c.SigmaBatch)
+	m.st.EpisodeLen++
+	if t.Terminated || t.Truncated {
+		m.st.Episodes++
+		m.st.EpisodeLen = 0
+	}
+	if step%int64(c.SigmaEvery) == 0 {
+		if err := m.updateLambda(); err != nil {
+			return err
+		}
+	}
+	if (step+1)%int64(c.ModelTrainEvery) == 0 {
+		ts, err := m.model.Train(m.online, c.ModelTrainSteps)
+		if err != nil {
+			return fmt.Errorf("bdwm: world-model update at online step %d: %w", step, err)
+		}
+		m.st.ModelLoss = ts.Loss
+	}
+	if (step+1)%int64(c.QualityEvery) == 0 {
+		if err := m.measureQuality(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateLambda computes σ̄_ep over the recent online transitions, grows
+// σ_max during the first SigmaMaxEpisodes episodes and sets λ by Eq. 5.
+// σ_max starts at the first σ̄_ep (the paper's "initial uncertainty
+// estimate"). With a fixed λ, or with one member (σ_ep undefined, Eq. 5
+// has no meaning), λ stays at Config.Lambda.
+func (m *Method) updateLambda() error {
+	n := m.st.RecentN
+	if n == 0 {
+		return nil
+	}
+	O, A := m.obsDim, m.actDim
+	if err := m.model.Predict(&m.pred, m.recentObs[:n*O], m.recentAct[:n*A], worldmodel.PredictOptions{}, m.sSigma); err != nil {
+		return fmt.Errorf("bdwm: σ̄_ep: %w", err)
+	}
+	var s float64
+	for _, v := range m.pred.SigmaEp {
+		s += float64(v)
+	}
+	m.st.SigmaBar = s / float64(n)
+	if !m.st.HaveSigma || m.st.Episodes < int64(m.cfg.SigmaMaxEpisodes) {
+		m.st.SigmaMax = max(m.st.SigmaMax, m.st.SigmaBar)
+	}
+	m.st.HaveSigma = true
+	if m.cfg.FixedLambda || !m.st.EpistemicDefined {
+		m.st.Lambda = m.cfg.Lambda
+	} else {
+		m.st.Lambda = Lambda(m.st.SigmaBar, m.st.SigmaMax, m.cfg.LambdaMin)
+	}
+	return nil
+}
+
+// metrics returns the method's current measurements under the run-layout
+// names (the latest values, so every logged update carries them).
+func (m *Method) metrics(phase train.Phase) []agent.Metric {
+	st := &m.st
+	defined := 0.0
+	if st.EpistemicDefined {
+		defined = 1
+	}
+	ms := []agent.Metric{
+		{Name: "uncertainty/eta", Value: float64(st.Eta)},
+		{Name: "uncertainty/epistemic_defined", Value: defined},
+		{Name: "uncertainty/reject_rate", Value: st.Rollout.RejectRate()},
+		{Name: "uncertainty/imag_sigma_ep", Value: st.Rollout.MeanSigmaEp()},
+		{Name: "imag/size", Value: float64(m.imag.Len())},
+		{Name: "imag/accepted", Value: float64(st.Rollout.Accepted)},
+		{Name: "imag/total_reject_rate", Value: st.RolloutTotal.RejectRate()},
+		{Name: "model/fit_loss", Value: st.FitLoss},
+	}
+	if st.Rollout.Steps > 0 && !m.cfg.EpistemicOnly && m.cfg.Model.Samples >= 2 {
+		ms = append(ms, agent.Metric{Name: "uncertainty/imag_sigma_al", Value: st.Rollout.SigmaAl / float64(st.Rollout.Steps)})
+	}
+	if st.HaveQuality {
+		q := st.Quality
+		ms = append(ms,
+			agent.Metric{Name: "model/one_step_mse", Value: q.OneStepMSE},
+			agent.Metric{Name: "uncertainty/spearman", Value: q.Spearman},
+			agent.Metric{Name: "uncertainty/auroc", Value: q.AUROC},
+			agent.Metric{Name: "uncertainty/sigma_ep_id", Value: q.SigmaEp},
+			agent.Metric{Name: "uncertainty/sigma_ep_ood", Value: q.SigmaEpOOD},
+			agent.Metric{Name: "uncertainty/sigma_al_id", Value: q.SigmaAl})
+	}
+	if phase == train.Offline {
+		return append(ms, agent.Metric{Name: "train/real_ratio", Value: m.cfg.RealRatio})
+	}
+	return append(ms,
+		agent.Metric{Name: "train/lambda", Value: st.Lambda},
+		agent.Metric{Name: "train/w_bc", Value: st.WBC},
+		agent.Metric{Name: "uncertainty/sigma_ep", Value: st.SigmaBar},
+		agent.Metric{Name: "uncertainty/sigma_max", Value: st.SigmaMax},
+		agent.Metric{Name: "model/loss", Value: st.ModelLoss},
+		agent.Metric{Name: "train/online_episodes", Value: float64(st.Episodes)})
+}
