@@ -343,6 +343,23 @@ func (m *Method) measureQuality() error {
 // D_imag (Algorithm 1, line 5).
 func (m *Method) imagine(src replay.Sampler) error {
 	c := m.cfg
+	rc := m.rolloutConfig()
+	starts := m.runner.Starts(src, c.RolloutBatch, m.obsDim, m.actDim, m.sStarts)
+	st, err := m.runner.Run(m.imag, starts, m.model, m.agent, rc, m.sImagine)
+	if err != nil {
+		return fmt.Errorf("bdwm: imagination: %w", err)
+	}
+	m.st.Rollout = st
+	m.st.RolloutTotal.Add(st)
+	return nil
+}
+
+// rolloutConfig is the rollout configuration the switches give: the
+// filter at η (off with NoFilter), the rejection behaviour, MOPO's
+// penalty, and the sampled (or, with EpistemicOnly, member-mean)
+// transitions.
+func (m *Method) rolloutConfig() rollout.Config {
+	c := m.cfg
 	rc := rollout.Config{
 		Horizon:       c.Horizon,
 		Filter:        rollout.Epistemic,
@@ -357,14 +374,7 @@ func (m *Method) imagine(src replay.Sampler) error {
 	if c.NoFilter {
 		rc.Filter = rollout.None
 	}
-	starts := m.runner.Starts(src, c.RolloutBatch, m.obsDim, m.actDim, m.sStarts)
-	st, err := m.runner.Run(m.imag, starts, m.model, m.agent, rc, m.sImagine)
-	if err != nil {
-		return fmt.Errorf("bdwm: imagination: %w", err)
-	}
-	m.st.Rollout = st
-	m.st.RolloutTotal.Add(st)
-	return nil
+	return rc
 }
 
 // beforeUpdate: imagination rounds on schedule, then (online) λ into the

@@ -1,0 +1,270 @@
+package bdwm
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/dwm-rl/dwm/agent"
+	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/rng"
+	"github.com/dwm-rl/dwm/rollout"
+	"github.com/dwm-rl/dwm/train"
+	"github.com/dwm-rl/dwm/worldmodel"
+)
+
+// fakeAgent acts at random and records the BC calls.
+type fakeAgent struct {
+	s       *rng.Stream
+	frozen  int
+	weights []float32
+}
+
+func (f *fakeAgent) ActBatch(_, act []float32, _ bool) error {
+	f.s.FillUniform(act, -1, 1)
+	return nil
+}
+func (f *fakeAgent) FreezeBCReference()    { f.frozen++ }
+func (f *fakeAgent) SetBCWeight(w float32) { f.weights = append(f.weights, w) }
+
+// actOnly has no BC term.
+type actOnly struct{ s *rng.Stream }
+
+func (a actOnly) ActBatch(_, act []float32, _ bool) error {
+	a.s.FillUniform(act, -1, 1)
+	return nil
+}
+
+// toyData: 2-D states, 1-D actions from a narrow behaviour policy,
+// deterministic smooth dynamics.
+func toyData(n int) *dataset.Dataset {
+	s := rng.New(3)
+	d := dataset.New(2, 1, n)
+	for i := 0; i < n; i++ {
+		x, y := 2*s.Float64()-1, 2*s.Float64()-1
+		a := 0.5*x + 0.05*s.NormFloat64()
+		d.Append([]float32{float32(x), float32(y)}, []float32{float32(a)}, float32(-x*x),
+			[]float32{float32(x + 0.1*a), float32(0.9 * y)}, false, i%100 == 99)
+	}
+	return d
+}
+
+func tinyConfig() Config {
+	return Config{
+		Model: worldmodel.Config{Members: 3, Samples: 3, LatentDim: 8, EncoderHidden: []int{32}, Width: 32, Blocks: 1,
+			TimeDim: 8, DiffusionSteps: 10, SampleSteps: 5, BatchSize: 32, LR: 2e-3, Termination: worldmodel.Never},
+		ModelSteps: 60, EtaSamples: 200, Horizon: 3, RolloutBatch: 40, RolloutEvery: 10, SigmaBatch: 16, SigmaEvery: 5,
+		BCSteps: 20, BCWeight: 2, ModelTrainEvery: 10, ModelTrainSteps: 2, QualityEvery: 50, QualitySamples: 50,
+	}
+}
+
+func newTiny(t *testing.T, cfg Config, ag Learner) *Method {
+	t.Helper()
+	m, err := New(cfg, Parts{Agent: ag, Data: toyData(600), OnlineCapacity: 200, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func metric(ms []agent.Metric, name string) (float64, bool) {
+	for _, x := range ms {
+		if x.Name == name {
+			return x.Value, true
+		}
+	}
+	return 0, false
+}
+
+// drive runs the hooks as the loop would: offline updates, the switch,
+// then online steps with transitions near the data.
+func drive(t *testing.T, m *Method, offline, online int) []agent.Metric {
+	t.Helper()
+	h := m.Hooks()
+	var ms []agent.Metric
+	var err error
+	for i := 0; i < offline; i++ {
+		if ms, err = h.BeforeUpdate(train.Offline, int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.OnSwitch(); err != nil {
+		t.Fatal(err)
+	}
+	s := rng.New(8)
+	for i := 0; i < online; i++ {
+		x, y := float32(2*s.Float64()-1), float32(2*s.Float64()-1)
+		a := float32(2*s.Float64() - 1)
+		tr := train.Transition{Obs: []float32{x, y}, Act: []float32{a}, Next: []float32{x + 0.1*a, 0.9 * y}, Reward: -x * x,
+			Truncated: i%50 == 49}
+		m.online.Add(tr.Obs, tr.Act, tr.Reward, tr.Next, false)
+		if err := h.AfterEnvStep(int64(i), tr); err != nil {
+			t.Fatal(err)
+		}
+		if ms, err = h.BeforeUpdate(train.Online, int64(i)); err != nil {
+			t.Fatal(err)
+		}
+		if lam, _ := metric(ms, "train/lambda"); lam != m.onMix.Ratio {
+			t.Fatalf("online step %d: logged λ %v, sampler ratio %v", i, lam, m.onMix.Ratio)
+		}
+	}
+	return ms
+}
+
+func TestFullMethodHooks(t *testing.T) {
+	ag := &fakeAgent{s: rng.New(1)}
+	cfg := tinyConfig()
+	m := newTiny(t, cfg, ag)
+	ms := drive(t, m, 30, 60)
+	if ag.frozen != 1 {
+		t.Errorf("π_offline frozen %d times, want 1", ag.frozen)
+	}
+	// w_BC follows Eq. 6 at every online step (the first value is set at the switch).
+	d := m.cfg
+	if len(ag.weights) != 61 || ag.weights[0] != float32(d.BCWeight) {
+		t.Fatalf("BC weights %v", ag.weights)
+	}
+	for i, w := range ag.weights[1:] {
+		if want := float32(BCWeightAt(int64(i), d.BCWeight, d.BCSteps)); w != want {
+			t.Errorf("online step %d: w_BC %v, want %v", i, w, want)
+		}
+	}
+	if m.st.Eta <= 0 || !m.st.EpistemicDefined {
+		t.Errorf("η = %v, epistemic defined %v", m.st.Eta, m.st.EpistemicDefined)
+	}
+	if rc := m.rolloutConfig(); rc.Filter != rollout.Epistemic || rc.Eta != m.st.Eta || rc.Predict.MeanNext || !rc.Predict.Aleatoric {
+		t.Errorf("rollout config %+v", rc)
+	}
+	lam, _ := metric(ms, "train/lambda")
+	bar, _ := metric(ms, "uncertainty/sigma_ep")
+	smax, _ := metric(ms, "uncertainty/sigma_max")
+	if want := Lambda(bar, smax, d.LambdaMin); lam != want || bar <= 0 || smax < bar && m.st.Episodes < int64(d.SigmaMaxEpisodes) {
+		t.Errorf("λ %v (Eq. 5: %v), σ̄ %v, σ_max %v", lam, want, bar, smax)
+	}
+	if m.st.RolloutTotal.Rejected == 0 {
+		t.Log("note: no transition rejected in the tiny run")
+	}
+}
+
+// TestAblationSwitches: each Table II switch changes exactly its part.
+func TestAblationSwitches(t *testing.T) {
+	t.Run("no filter", func(t *testing.T) {
+		cfg := tinyConfig()
+		cfg.NoFilter = true
+		m := newTiny(t, cfg, &fakeAgent{s: rng.New(1)})
+		drive(t, m, 30, 0)
+		if m.rolloutConfig().Filter != rollout.None || m.st.RolloutTotal.Rejected != 0 {
+			t.Errorf("filter %v, rejected %d", m.rolloutConfig().Filter, m.st.RolloutTotal.Rejected)
+		}
+	})
+	t.Run("fixed lambda", func(t *testing.T) {
+		cfg := tinyConfig()
+		cfg.FixedLambda = true
+		m := newTiny(t, cfg, &fakeAgent{s: rng.New(1)})
+		ms := drive(t, m, 10, 30)
+		if lam, _ := metric(ms, "train/lambda"); lam != 0.5 || m.onMix.Ratio != 0.5 {
+			t.Errorf("λ %v, sampler %v", lam, m.onMix.Ratio)
+		}
+	})
+	t.Run("no BC", func(t *testing.T) {
+		cfg := tinyConfig()
+		cfg.NoBC = true
+		ag := &fakeAgent{s: rng.New(1)}
+		m := newTiny(t, cfg, ag)
+		ms := drive(t, m, 10, 20)
+		if ag.frozen != 0 || len(ag.weights) != 0 {
+			t.Errorf("BC used: frozen %d, weights %v", ag.frozen, ag.weights)
+		}
+		if w, _ := metric(ms, "train/w_bc"); w != 0 {
+			t.Errorf("w_BC %v", w)
+		}
+		// A learner without the BC term is accepted only with no_bc.
+		if _, err := New(cfg, Parts{Agent: actOnly{rng.New(1)}, Data: toyData(100), Seed: 1}); err != nil {
+			t.Error(err)
+		}
+		cfg.NoBC = false
+		if _, err := New(cfg, Parts{Agent: actOnly{rng.New(1)}, Data: toyData(100), Seed: 1}); err == nil || !strings.Contains(err.Error(), "no_bc") {
+			t.Errorf("learner without BC: %v", err)
+		}
+	})
+	t.Run("epistemic only", func(t *testing.T) {
+		cfg := tinyConfig()
+		cfg.EpistemicOnly = true
+		m := newTiny(t, cfg, &fakeAgent{s: rng.New(1)})
+		ms := drive(t, m, 10, 0)
+		rc := m.rolloutConfig()
+		if !rc.Predict.MeanNext || rc.Predict.Aleatoric || rc.Filter != rollout.Epistemic {
+			t.Errorf("rollout config %+v", rc)
+		}
+		if _, ok := metric(ms, "uncertainty/imag_sigma_al"); ok {
+			t.Error("σ_al reported with epistemic_only")
+		}
+	})
+	t.Run("K=1", func(t *testing.T) {
+		cfg := tinyConfig()
+		cfg.Model.Members = 1
+		m := newTiny(t, cfg, &fakeAgent{s: rng.New(1)})
+		ms := drive(t, m, 30, 30)
+		def, _ := metric(ms, "uncertainty/epistemic_defined")
+		bar, _ := metric(ms, "uncertainty/sigma_ep")
+		lam, _ := metric(ms, "train/lambda")
+		auroc, _ := metric(ms, "uncertainty/auroc")
+		if def != 0 || m.st.Eta != 0 || bar != 0 || lam != cfg.WithDefaults().Lambda || m.st.RolloutTotal.Rejected != 0 || !math.IsNaN(auroc) {
+			t.Errorf("K = 1: defined %v, η %v, σ̄ %v, λ %v, rejected %d, AUROC %v", def, m.st.Eta, bar, lam, m.st.RolloutTotal.Rejected, auroc)
+		}
+		if m.st.RolloutTotal.Accepted == 0 {
+			t.Error("K = 1 imagined nothing")
+		}
+	})
+	t.Run("absorb", func(t *testing.T) {
+		cfg := tinyConfig()
+		cfg.OnReject = rollout.Absorb
+		m := newTiny(t, cfg, &fakeAgent{s: rng.New(1)})
+		drive(t, m, 30, 0)
+		st := m.st.RolloutTotal
+		if st.Absorbed != st.Rejected {
+			t.Errorf("absorbed %d of %d rejected", st.Absorbed, st.Rejected)
+		}
+	})
+}
+
+// TestBaselineVariants: MOPO imagines with the Gaussian ensemble and its
+// reward penalty, without filter or BC; DIAMOND with one diffusion member.
+func TestBaselineVariants(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Variant = MOPO
+	cfg.Model = worldmodel.Config{Members: 4, Elites: 2, GaussianHidden: []int{32}, BatchSize: 32, LR: 2e-3, Samples: 3}
+	ag := &fakeAgent{s: rng.New(1)}
+	m := newTiny(t, cfg, ag)
+	drive(t, m, 20, 20)
+	rc := m.rolloutConfig()
+	if m.model.Config().Kind != worldmodel.Gaussian || rc.Filter != rollout.None || rc.RewardPenalty != 1 || len(ag.weights) != 0 || m.onMix.Ratio != 0.5 {
+		t.Errorf("MOPO: kind %s, rollout %+v, BC weights %v, λ %v", m.model.Config().Kind, rc, ag.weights, m.onMix.Ratio)
+	}
+	if m.st.RolloutTotal.Penalty <= 0 {
+		t.Error("MOPO: no penalty measured")
+	}
+	cfg = tinyConfig()
+	cfg.Variant = DIAMOND
+	cfg.Model.Members = 0
+	m = newTiny(t, cfg, &fakeAgent{s: rng.New(1)})
+	drive(t, m, 20, 20)
+	if m.model.Members() != 1 || m.rolloutConfig().Filter != rollout.None || m.onMix.Ratio != 0.5 || m.offMix.Ratio != 0.5 {
+		t.Errorf("DIAMOND: members %d, filter %v, λ %v, real ratio %v", m.model.Members(), m.rolloutConfig().Filter, m.onMix.Ratio, m.offMix.Ratio)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	ag := &fakeAgent{s: rng.New(1)}
+	if _, err := New(tinyConfig(), Parts{Agent: ag, Data: toyData(1), Seed: 1}); err == nil || !strings.Contains(err.Error(), "normalizers need at least") {
+		t.Errorf("1 transition: %v", err)
+	}
+	if _, err := New(tinyConfig(), Parts{Agent: ag, Seed: 1}); err == nil {
+		t.Error("no dataset accepted")
+	}
+	bad := tinyConfig()
+	bad.EtaPercentile = 100
+	if _, err := New(bad, Parts{Agent: ag, Data: toyData(100), Seed: 1}); err == nil || !strings.Contains(err.Error(), "eta_percentile") {
+		t.Errorf("percentile 100: %v", err)
+	}
+}
