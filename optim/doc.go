@@ -8,7 +8,10 @@
 // bias-corrected, ε outside the square root. AdamW (Loshchilov & Hutter 2019)
 // as torch.optim.AdamW: first w ← w·(1 - lr·weightDecay) (decoupled decay),
 // then the Adam step on the raw gradient. Each parameter is updated in one
-// fused pass over (w, g, m, v).
+// fused pass over (w, g, m, v): AVX-512 or AVX2 code chosen at run time in
+// the cgo build, portable Go otherwise (tag purego or CGO_ENABLED=0). Large
+// parameter sets are updated in 32768-value chunks on blas.Threads()
+// goroutines.
 //
 // Optimiser state (step count and the m and v arrays by parameter name) is
 // exported by State and restored by SetState for checkpoints.
