@@ -204,7 +204,7 @@ func TestEndToEndPendulum(t *testing.T) {
 	last := lastWith(a.log, "train/lambda").m
 	t.Logf("final: λ %.3f, w_BC %.3f, σ̄_ep %.4g, σ_max %.4g, η %.4g, reject rate %.3f, imagined %v, one-step MSE %.4f, Spearman %.3f, AUROC %.3f",
 		last["train/lambda"], last["train/w_bc"], last["uncertainty/sigma_ep"], last["uncertainty/sigma_max"], last["uncertainty/eta"],
-		last["uncertainty/reject_rate"], last["imag/size"], last["model/one_step_mse"], last["uncertainty/spearman"], last["uncertainty/auroc"])
+		last["uncertainty/reject_rate"], last["model/imag_size"], last["model/one_step_mse"], last["uncertainty/spearman"], last["uncertainty/auroc"])
 	if a.method.ImaginationBuffer().Len() == 0 {
 		t.Error("no imagined transitions")
 	}
@@ -276,7 +276,7 @@ func TestResumeMatches(t *testing.T) {
 		t.Error("resumed run ends with different parameters")
 	}
 	fl, rl := lastWith(full.log, "train/lambda"), lastWith(res.log, "train/lambda")
-	for _, k := range []string{"train/lambda", "uncertainty/sigma_ep", "imag/size", "model/one_step_mse", "uncertainty/reject_rate"} {
+	for _, k := range []string{"train/lambda", "uncertainty/sigma_ep", "model/imag_size", "model/one_step_mse", "uncertainty/reject_rate"} {
 		if fl.m[k] != rl.m[k] {
 			t.Errorf("final %s: %v uninterrupted, %v resumed", k, fl.m[k], rl.m[k])
 		}

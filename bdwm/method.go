@@ -36,6 +36,9 @@ type Parts struct {
 	Agent Learner
 	// Data is D_off.
 	Data *dataset.Dataset
+	// Offline, if set, is a replay buffer already holding Data (in
+	// order), used as D_off instead of a copy; BDWM never adds to it.
+	Offline *replay.Buffer
 	// OnlineCapacity is D_on's size (the online steps, typically).
 	OnlineCapacity int
 	// Seed is the run seed; BDWM derives its streams from it.
@@ -145,8 +148,17 @@ func New(cfg Config, p Parts) (*Method, error) {
 		}
 	}
 	var err error
-	if m.offline, err = replay.FromDataset(p.Data, 0, nil); err != nil {
-		return nil, fmt.Errorf("bdwm: %w", err)
+	switch {
+	case p.Offline != nil:
+		if o, a := p.Offline.Dims(); o != m.obsDim || a != m.actDim || p.Offline.Len() != p.Data.Len() {
+			return nil, fmt.Errorf("bdwm: the offline buffer (%d transitions of widths %d, %d) does not hold the dataset (%d of %d, %d)",
+				p.Offline.Len(), o, a, p.Data.Len(), m.obsDim, m.actDim)
+		}
+		m.offline = p.Offline
+	default:
+		if m.offline, err = replay.FromDataset(p.Data, 0, nil); err != nil {
+			return nil, fmt.Errorf("bdwm: %w", err)
+		}
 	}
 	if m.imag, err = replay.New(cfg.ImagCapacity, m.obsDim, m.actDim, false); err != nil {
 		return nil, fmt.Errorf("bdwm: imagination buffer: %w", err)
@@ -512,9 +524,9 @@ func (m *Method) metrics(phase train.Phase) []agent.Metric {
 		{Name: "uncertainty/epistemic_defined", Value: defined},
 		{Name: "uncertainty/reject_rate", Value: st.Rollout.RejectRate()},
 		{Name: "uncertainty/imag_sigma_ep", Value: st.Rollout.MeanSigmaEp()},
-		{Name: "imag/size", Value: float64(m.imag.Len())},
-		{Name: "imag/accepted", Value: float64(st.Rollout.Accepted)},
-		{Name: "imag/total_reject_rate", Value: st.RolloutTotal.RejectRate()},
+		{Name: "model/imag_size", Value: float64(m.imag.Len())},
+		{Name: "model/imag_accepted", Value: float64(st.Rollout.Accepted)},
+		{Name: "uncertainty/total_reject_rate", Value: st.RolloutTotal.RejectRate()},
 		{Name: "model/fit_loss", Value: st.FitLoss},
 	}
 	if st.Rollout.Steps > 0 && !m.cfg.EpistemicOnly && m.cfg.Model.Samples >= 2 {

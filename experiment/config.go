@@ -15,12 +15,15 @@ import (
 	"github.com/dwm-rl/dwm/agent/iql"
 	"github.com/dwm-rl/dwm/agent/sac"
 	"github.com/dwm-rl/dwm/agent/td3bc"
+	"github.com/dwm-rl/dwm/bdwm"
 	"github.com/dwm-rl/dwm/config"
 	"github.com/dwm-rl/dwm/train"
 )
 
 // Algos lists the algorithm names Run accepts.
-func Algos() []string { return []string{"sac", "td3bc", "iql", "awac", "cql", "calql"} }
+func Algos() []string {
+	return []string{"sac", "td3bc", "iql", "awac", "cql", "calql", "bdwm", "mopo", "diamond"}
+}
 
 // Config is everything that defines a run.
 type Config struct {
@@ -55,6 +58,10 @@ type Config struct {
 	CQL cql.Config `yaml:"cql"`
 	// CalQL holds Cal-QL's hyperparameters (used when Algo is "calql").
 	CalQL calql.Config `yaml:"calql"`
+	// BDWM configures BDWM and its model-based baselines (used when Algo
+	// is "bdwm", "mopo" or "diamond", which also take SAC's
+	// hyperparameters for the base learner).
+	BDWM bdwm.Config `yaml:"bdwm"`
 }
 
 // BufferConfig configures the replay buffers.
@@ -85,6 +92,9 @@ func (c Config) WithDefaults() Config {
 		c.RunsDir = "runs"
 	}
 	c.Train = c.Train.WithDefaults()
+	if isBDWM(c.Algo) {
+		c.BDWM.Variant = bdwm.Variant(c.Algo) // the algorithm names the variant
+	}
 	if c.Buffer.Mix == "" {
 		c.Buffer.Mix = "append"
 	}
@@ -145,6 +155,10 @@ func (c Config) Validate() error {
 		}
 	case "calql":
 		if err := c.CalQL.Validate(); err != nil {
+			return err
+		}
+	case "bdwm", "mopo", "diamond":
+		if err := validateBDWM(c); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,7 @@ package experiment
 // 0 for an algorithm without one here, which turns that check off.
 func (c Config) discount() float64 {
 	switch c.Algo {
-	case "sac":
+	case "sac", "bdwm", "mopo", "diamond":
 		return float64(c.SAC.Gamma)
 	case "td3bc":
 		return float64(c.TD3BC.Gamma)

@@ -109,7 +109,7 @@ func LoadDataset(ref string) (*dataset.Dataset, error) {
 // newAgent is the one switch from algorithm names to constructors.
 func newAgent(c Config, obsDim, actDim int) (train.Agent, error) {
 	switch c.Algo {
-	case "sac":
+	case "sac", "bdwm", "mopo", "diamond": // BDWM's base learner is SAC
 		return sac.New(obsDim, actDim, c.SAC, c.Seed)
 	case "td3bc":
 		return td3bc.New(obsDim, actDim, c.TD3BC, c.Seed)
@@ -179,11 +179,13 @@ func build(c Config, dir string, opts Options) (*run, error) {
 	loop := &train.Loop{Config: c.Train, Seed: c.Seed, Agent: ag, Env: e, Eval: ev,
 		Discount: c.discount(), Warnings: opts.Out}
 	var offline *replay.Buffer
+	var data *dataset.Dataset
 	if c.Dataset != "" {
 		d, err := LoadDataset(c.Dataset)
 		if err != nil {
 			return nil, err
 		}
+		data = d
 		if err := d.ValidateSpaces(s.Obs, s.Act); err != nil {
 			return nil, fmt.Errorf("dataset %s does not match env %s: %w", c.Dataset, c.Env, err)
 		}
@@ -222,6 +224,11 @@ func build(c Config, dir string, opts Options) (*run, error) {
 				return nil, err
 			}
 			loop.OnlineBuffer, loop.OnlineSampler = on, on
+		}
+	}
+	if isBDWM(c.Algo) {
+		if err := wireBDWM(c, loop, data, offline, opts); err != nil {
+			return nil, err
 		}
 	}
 	if c.Algo == "calql" && loop.OnlineBuffer != nil {
@@ -283,6 +290,9 @@ func Resolve(c Config) (Config, error) {
 	switch c.Algo {
 	case "sac":
 		c.SAC = c.SAC.WithDefaults(actDim)
+	case "bdwm", "mopo", "diamond":
+		c.SAC = c.SAC.WithDefaults(actDim)
+		c.BDWM = resolveBDWM(c)
 	case "td3bc":
 		c.TD3BC = c.TD3BC.WithDefaults()
 	case "iql":
