@@ -414,19 +414,32 @@ func Status(ctx context.Context, sw *Sweep, opts Options) (*StatusReport, error)
 
 // Watch polls Status every opts.PollInterval, writing the summary line to w
 // whenever it changes, until no run is queued or running in Slurm (or ctx is
-// done). It returns the last report, and an error if some run is not done
-// then.
+// done). Up to five failed polls in a row (a busy controller) are retried.
+// It returns the last report, and an error if some run is not done then.
 func Watch(ctx context.Context, w io.Writer, sw *Sweep, opts Options) (*StatusReport, error) {
 	o, err := opts.resolve(sw)
 	if err != nil {
 		return nil, err
 	}
 	last := ""
+	failures := 0
 	for {
 		rep, err := Status(ctx, sw, opts)
 		if err != nil {
-			return nil, err
+			// squeue can time out on a busy controller: tolerate a few
+			// failed polls in a row.
+			if failures++; failures > 5 || ctx.Err() != nil {
+				return nil, err
+			}
+			fmt.Fprintf(w, "%s poll failed (%d in a row, will retry): %v\n", time.Now().Format(time.TimeOnly), failures, err)
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(o.PollInterval):
+			}
+			continue
 		}
+		failures = 0
 		if line := rep.Line(); line != last {
 			fmt.Fprintf(w, "%s %s\n", time.Now().Format(time.TimeOnly), line)
 			last = line

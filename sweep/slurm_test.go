@@ -53,7 +53,7 @@ func TestSlurmJobArray(t *testing.T) {
 	sw := newSweep(t, dir, "slurm", []string{"iql", "calql"}, 2)
 	store := filepath.Join(dir, "runs.db")
 	opts := sweep.Options{Store: store, Binary: self(t), Env: append(fakeEnv(), cluster.Env()...), PollInterval: 200 * time.Millisecond}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
 
 	// First submission: run 2 fails (as a crashed task would).

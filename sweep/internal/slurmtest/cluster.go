@@ -315,7 +315,16 @@ func (c *Cluster) Stop() error {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		if out, err := c.Command("scontrol", "shutdown").CombinedOutput(); err != nil {
+		// A loaded machine can make the controller slow to answer: retry.
+		var out []byte
+		var err error
+		for try := 0; try < 5; try++ {
+			if out, err = c.Command("scontrol", "shutdown").CombinedOutput(); err == nil {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("scontrol shutdown: %w: %s", err, out))
 		}
 	}
@@ -323,8 +332,8 @@ func (c *Cluster) Stop() error {
 		if cmd == nil || cmd.Process == nil {
 			continue
 		}
-		if !c.wait(cmd, 10*time.Second) {
-			errs = append(errs, fmt.Errorf("%s did not stop within 10 s of scontrol shutdown; killed", cmd.Path))
+		if !c.wait(cmd, 30*time.Second) {
+			errs = append(errs, fmt.Errorf("%s did not stop within 30 s of scontrol shutdown; killed", cmd.Path))
 			cmd.Process.Signal(syscall.SIGTERM)
 			if !c.wait(cmd, 3*time.Second) {
 				cmd.Process.Kill()
@@ -334,8 +343,8 @@ func (c *Cluster) Stop() error {
 	}
 	if c.munged != nil && c.munged.Process != nil {
 		c.munged.Process.Signal(syscall.SIGTERM)
-		if !c.wait(c.munged, 5*time.Second) {
-			errs = append(errs, errors.New("munged did not stop within 5 s of SIGTERM; killed"))
+		if !c.wait(c.munged, 15*time.Second) {
+			errs = append(errs, errors.New("munged did not stop within 15 s of SIGTERM; killed"))
 			c.munged.Process.Kill()
 			c.wait(c.munged, 3*time.Second)
 		}
@@ -344,7 +353,7 @@ func (c *Cluster) Stop() error {
 	// steps, job processes: they carry Dir in their command line or
 	// environment), giving orphans a moment to be reaped by init.
 	var left []string
-	for range 30 {
+	for range 100 {
 		left = leftovers(c.Dir)
 		if len(left) == 0 {
 			break
