@@ -1,7 +1,12 @@
 package diffusion
 
 import (
+	"os"
+	"strconv"
+	"syscall"
 	"testing"
+
+	"github.com/dwm-rl/dwm/internal/blas"
 
 	"github.com/dwm-rl/dwm/diffusion/denoiser"
 	"github.com/dwm-rl/dwm/nn"
@@ -20,6 +25,59 @@ const (
 	benchD, benchC         = 18, 64
 	benchSteps             = 10
 )
+
+// cpuSeconds returns the process's user+system CPU time, which unlike wall
+// time is insensitive to other processes competing for the cores.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// benchThreads applies DWM_BENCH_THREADS (if set) to blas.SetThreads for
+// the benchmark and returns a function restoring the previous value; with 1
+// thread the CPU time per operation compares code efficiency with a
+// single-threaded PyTorch (OPENBLAS_NUM_THREADS=1) even on a loaded machine.
+func benchThreads(b *testing.B) func() {
+	v := os.Getenv("DWM_BENCH_THREADS")
+	if v == "" {
+		return func() {}
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("DWM_BENCH_THREADS = %q: want a positive integer", v)
+	}
+	old := blas.Threads()
+	blas.SetThreads(n)
+	return func() { blas.SetThreads(old) }
+}
+
+// run times op with b.Loop and reports per-op CPU milliseconds and, if
+// flops > 0 (the matrix-product FLOPs of one op), GFLOP per CPU second.
+func run(b *testing.B, flops float64, op func()) {
+	defer benchThreads(b)()
+	op()
+	b.ReportAllocs()
+	c0 := cpuSeconds()
+	b.ResetTimer()
+	for b.Loop() {
+		op()
+	}
+	cpu := cpuSeconds() - c0
+	b.ReportMetric(cpu/float64(b.N)*1e3, "cpu-ms/op")
+	if flops > 0 {
+		b.ReportMetric(flops*float64(b.N)/cpu/1e9, "GFLOP/cpu-s")
+	}
+}
+
+// mlpMACs returns the multiply-adds per row of one forward pass of the
+// default 512-wide ResMLP: time MLP, input layer, blocks, output layer.
+func mlpMACs() (temb, in, trunk float64) {
+	const W, E = 512, 64
+	return E*4*E + 4*E*E, (benchD + benchC + 1 + E) * W, 2*2*W*W + W*benchD
+}
 
 func benchModel(b *testing.B) *Model {
 	net, err := denoiser.NewResMLP("bdwm", benchK, benchD, benchC, denoiser.MLPConfig{}, rng.New(1))
@@ -50,12 +108,10 @@ func BenchmarkMLPTrainStep(b *testing.B) {
 		}
 		opt.Step()
 	}
-	step()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		step()
-	}
+	// Forward, weight gradients, and input gradients of every layer except
+	// the time MLP's first (its input is the sinusoid).
+	te, in, tr := mlpMACs()
+	run(b, 2*float64(benchK*256)*(3*(te+in+tr)-64*256), step)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 }
 
@@ -74,11 +130,11 @@ func BenchmarkMLPSample(b *testing.B) {
 	if err := sp.Sample(x, req, s); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		sp.Sample(x, req, s)
-	}
+	// Per row and step: the data columns of the input layer and the trunk
+	// (the condition's share is computed once per call, the time
+	// embedding once per step and member).
+	_, _, tr := mlpMACs()
+	run(b, 2*float64(benchK*benchM*benchB*benchSteps)*(benchD*512+tr), func() { sp.Sample(x, req, s) })
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(benchK*benchM*benchB)/sec, "samples/s")
 	b.ReportMetric(float64(benchB)/sec, "conditions/s")
@@ -128,12 +184,7 @@ func BenchmarkUNetTrainStep(b *testing.B) {
 		}
 		opt.Step()
 	}
-	step()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		step()
-	}
+	run(b, 0, step)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 }
 
@@ -155,11 +206,7 @@ func benchUNetSample(b *testing.B, plans, steps int) {
 	if err := sp.Sample(x, req, s); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		sp.Sample(x, req, s)
-	}
+	run(b, 0, func() { sp.Sample(x, req, s) })
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(plans)/sec, "plans/s")
 	b.ReportMetric(sec*1e3/float64(steps), "ms/step")

@@ -198,7 +198,8 @@ func TestGradResMLP(t *testing.T) {
 
 // TestResMLPStepMatchesForward checks the fused sampling path against the
 // training path: same outputs for a shared time, conditions repeated with
-// period B', across chunks (rows > stepChunk) and members.
+// period B', across chunks (two per member with two threads and K = 1 or
+// 3) and members.
 func TestResMLPStepMatchesForward(t *testing.T) {
 	for _, tc := range mlpCases {
 		t.Run(fmt.Sprintf("k%d/c%d/film=%v", tc.k, tc.cond, tc.film), func(t *testing.T) {
@@ -245,5 +246,21 @@ func TestResMLPStepMatchesForward(t *testing.T) {
 				t.Errorf("Step allocates %v times per call", a)
 			}
 		})
+	}
+}
+
+func TestStepChunks(t *testing.T) {
+	for _, c := range []struct{ n, k, p, want int }{
+		{1280, 3, 2, 2}, // BDWM: 6 equal items on 2 threads
+		{1280, 2, 2, 1}, // one member per thread
+		{1280, 1, 2, 2}, //
+		{1, 1, 2, 1},    // batch 1: one chunk
+		{5000, 1, 2, 4}, // chunks of at most maxStepChunk rows
+		{1000, 3, 4, 4}, // 12 items on 4 threads
+		{100, 5, 1, 1},  // serial
+	} {
+		if got := stepChunks(c.n, c.k, c.p); got != c.want {
+			t.Errorf("stepChunks(%d, %d, %d) = %d, want %d", c.n, c.k, c.p, got, c.want)
+		}
 	}
 }
