@@ -2,11 +2,13 @@ package experiment
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/dwm-rl/dwm/agent/sac"
 	"github.com/dwm-rl/dwm/bdwm"
 	"github.com/dwm-rl/dwm/dataset"
 	"github.com/dwm-rl/dwm/replay"
+	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/train"
 	"github.com/dwm-rl/dwm/worldmodel"
 )
@@ -68,4 +70,83 @@ func wireBDWM(c Config, loop *train.Loop, data *dataset.Dataset, offline *replay
 	loop.OnlineBuffer, loop.OnlineSampler = m.OnlineBuffer(), m.OnlineSampler()
 	loop.Hooks = m.Hooks()
 	return nil
+}
+
+// WorldModelFit describes `dwm worldmodel fit`: a world model fitted on a
+// dataset alone, saved for inspection or for runs (bdwm.model_path).
+type WorldModelFit struct {
+	// Dataset is a dataset file, embedded or made name (LoadDataset).
+	Dataset string
+	// Env is the task id; it chooses the termination rule when Model
+	// leaves it open (worldmodel.TerminationFor). May be empty then the
+	// rule defaults to never terminating.
+	Env string
+	// Model configures the world model (worldmodel defaults for zero
+	// fields).
+	Model worldmodel.Config
+	// Steps is the number of training steps (default 20000, bdwm's
+	// model_steps default).
+	Steps int
+	// Seed seeds initialisation, minibatches and the held-out split.
+	Seed uint64
+	// Out is the model file to write (.safetensors).
+	Out string
+	// QualitySamples caps the held-out transitions of the report (default
+	// 1000).
+	QualitySamples int
+}
+
+// FitWorldModel runs a WorldModelFit: loads the dataset, fits the model
+// (progress lines to w, if not nil), writes it to j.Out and returns the fit
+// report, whose Quality holds the held-out one-step error, Spearman and
+// AUROC.
+func FitWorldModel(j WorldModelFit, w io.Writer) (*worldmodel.FitReport, error) {
+	if j.Out == "" {
+		return nil, fmt.Errorf("worldmodel fit: no output file")
+	}
+	d, err := LoadDataset(j.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	cfg := j.Model
+	if cfg.Termination == "" && j.Env != "" {
+		cfg.Termination = worldmodel.TerminationFor(j.Env)
+	}
+	steps := j.Steps
+	if steps == 0 {
+		steps = 20000
+	}
+	opt := worldmodel.FitOptions{Steps: steps, Seed: j.Seed, Quality: worldmodel.QualityOptions{MaxTransitions: max(j.QualitySamples, 0)}}
+	if opt.Quality.MaxTransitions == 0 {
+		opt.Quality.MaxTransitions = 1000
+	}
+	if w != nil {
+		opt.Progress = func(done int, loss float64) { fmt.Fprintf(w, "step %d/%d: loss %.5g\n", done, steps, loss) }
+	}
+	m, rep, err := worldmodel.Fit(worldmodel.FromDataset(d), cfg, opt)
+	if err != nil {
+		return nil, fmt.Errorf("worldmodel fit on %s: %w", j.Dataset, err)
+	}
+	if err := m.Save(j.Out); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// EvalWorldModel is `dwm worldmodel eval`: the uncertainty-quality report
+// of the model file path on up to maxTransitions transitions of a dataset
+// (its first ones; default 1000), with randomness from seed.
+func EvalWorldModel(path, datasetRef string, maxTransitions int, seed uint64) (worldmodel.Quality, error) {
+	m, err := worldmodel.Load(path, seed)
+	if err != nil {
+		return worldmodel.Quality{}, err
+	}
+	d, err := LoadDataset(datasetRef)
+	if err != nil {
+		return worldmodel.Quality{}, err
+	}
+	if maxTransitions == 0 {
+		maxTransitions = 1000
+	}
+	return m.Evaluate(worldmodel.FromDataset(d), worldmodel.QualityOptions{MaxTransitions: maxTransitions}, rng.Derive(seed, "worldmodel", "eval"))
 }

@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"io"
+	"path/filepath"
 	"testing"
 
 	"github.com/dwm-rl/dwm/worldmodel"
@@ -37,5 +38,28 @@ func TestBDWMRun(t *testing.T) {
 		if _, ok := res.Final(); !ok {
 			t.Errorf("%s: no evaluation", algo)
 		}
+	}
+}
+
+func TestWorldModelFitEval(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "wm.safetensors")
+	rep, err := FitWorldModel(WorldModelFit{Dataset: "pendulum-medium", Env: "pendulum", Steps: 20, Out: out, QualitySamples: 100,
+		Model: worldmodel.Config{Members: 2, Samples: 2, LatentDim: 8, EncoderHidden: []int{16}, Width: 16, Blocks: 1, TimeDim: 8,
+			DiffusionSteps: 10, SampleSteps: 5, BatchSize: 32}}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.HasQuality || rep.Quality.N != 100 {
+		t.Errorf("fit report %+v", rep)
+	}
+	q, err := EvalWorldModel(out, "pendulum-medium", 50, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.N != 50 || !(q.OneStepMSE > 0) {
+		t.Errorf("eval %+v", q)
+	}
+	if _, err := FitWorldModel(WorldModelFit{Dataset: "pendulum-medium", Steps: 1}, nil); err == nil {
+		t.Error("no output file accepted")
 	}
 }
