@@ -180,8 +180,11 @@ type band struct {
 }
 
 // aggregate computes the IQM band of series (one per run) on the union of
-// their steps; steps where no run has a finite value are left out.
-func aggregate(series [][]point, conf float64, resamples int, s *rng.Stream) (band, error) {
+// their steps; steps where no run has a finite value are left out. With
+// more than maxPoints distinct steps (a metric logged every update), the
+// steps are cut into maxPoints equal bins, each run contributes the mean of
+// its finite values in a bin, and the bin sits at its centre.
+func aggregate(series [][]point, conf float64, resamples, maxPoints int, s *rng.Stream) (band, error) {
 	var xs []int64
 	for _, ser := range series {
 		for _, p := range ser {
@@ -191,8 +194,52 @@ func aggregate(series [][]point, conf float64, resamples int, s *rng.Stream) (ba
 	slices.Sort(xs)
 	xs = slices.Compact(xs)
 	var b band
-	idx := make([]int, len(series))
+	add := func(x float64, vals []float64) error {
+		if len(vals) == 0 {
+			return nil
+		}
+		iv, err := stats.StratifiedBootstrapCI([][]float64{vals}, stats.AggregateIQM, resamples, conf, s)
+		if err != nil {
+			return fmt.Errorf("step %v: %w", x, err)
+		}
+		b.xs = append(b.xs, x)
+		b.mid = append(b.mid, iv.Point)
+		b.lo = append(b.lo, iv.Lo)
+		b.hi = append(b.hi, iv.Hi)
+		b.n = append(b.n, len(vals))
+		return nil
+	}
 	vals := make([]float64, 0, len(series))
+	if len(xs) > maxPoints && maxPoints > 0 {
+		lo, hi := float64(xs[0]), float64(xs[len(xs)-1])
+		width := (hi - lo) / float64(maxPoints)
+		sum := make([][]float64, len(series))
+		cnt := make([][]int, len(series))
+		for i, ser := range series {
+			sum[i], cnt[i] = make([]float64, maxPoints), make([]int, maxPoints)
+			for _, p := range ser {
+				if !finite(p.v) {
+					continue
+				}
+				k := min(int((float64(p.x)-lo)/width), maxPoints-1)
+				sum[i][k] += p.v
+				cnt[i][k]++
+			}
+		}
+		for k := range maxPoints {
+			vals = vals[:0]
+			for i := range series {
+				if cnt[i][k] > 0 {
+					vals = append(vals, sum[i][k]/float64(cnt[i][k]))
+				}
+			}
+			if err := add(lo+(float64(k)+0.5)*width, vals); err != nil {
+				return band{}, err
+			}
+		}
+		return b, nil
+	}
+	idx := make([]int, len(series))
 	for _, x := range xs {
 		vals = vals[:0]
 		for i, ser := range series {
@@ -201,26 +248,17 @@ func aggregate(series [][]point, conf float64, resamples int, s *rng.Stream) (ba
 			}
 			// The last value logged at x (an offline and an online point can
 			// share a step only in malformed data; the online one wins).
-			var v float64 = math.NaN()
+			v := math.NaN()
 			for j := idx[i]; j < len(ser) && ser[j].x == x; j++ {
 				v = ser[j].v
 			}
-			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			if finite(v) {
 				vals = append(vals, v)
 			}
 		}
-		if len(vals) == 0 {
-			continue
+		if err := add(float64(x), vals); err != nil {
+			return band{}, err
 		}
-		iv, err := stats.StratifiedBootstrapCI([][]float64{vals}, stats.AggregateIQM, resamples, conf, s)
-		if err != nil {
-			return band{}, fmt.Errorf("step %d: %w", x, err)
-		}
-		b.xs = append(b.xs, float64(x))
-		b.mid = append(b.mid, iv.Point)
-		b.lo = append(b.lo, iv.Lo)
-		b.hi = append(b.hi, iv.Hi)
-		b.n = append(b.n, len(vals))
 	}
 	return b, nil
 }

@@ -107,12 +107,12 @@ func Build(s *track.Store, f track.Filter, outDir string, opts Options) (*Result
 		for i, r := range g.runs {
 			ser[i] = r.main
 		}
-		b, err := aggregate(ser, o.Confidence, o.CurveResamples, rng.Derive(o.Seed, "report", "curve", g.task, g.method))
+		b, err := aggregate(ser, o.Confidence, o.CurveResamples, o.MaxPoints, rng.Derive(o.Seed, "report", "curve", g.task, g.method))
 		if err != nil {
 			return nil, fmt.Errorf("report: %s %s: %w", g.task, g.method, err)
 		}
 		bands[g] = b
-		row, err := summarize(g, b, metric, o)
+		row, err := summarize(g, metric, o)
 		if err != nil {
 			return nil, fmt.Errorf("report: %s %s: %w", g.task, g.method, err)
 		}
@@ -181,7 +181,7 @@ func Build(s *track.Store, f track.Filter, outDir string, opts Options) (*Result
 				if len(ser) == 0 {
 					continue
 				}
-				b, err := aggregate(ser, o.Confidence, o.CurveResamples, rng.Derive(o.Seed, "report", "curve", task, g.method, m))
+				b, err := aggregate(ser, o.Confidence, o.CurveResamples, o.MaxPoints, rng.Derive(o.Seed, "report", "curve", task, g.method, m))
 				if err != nil {
 					return nil, fmt.Errorf("report: %s %s %s: %w", task, g.method, m, err)
 				}

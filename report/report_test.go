@@ -419,3 +419,63 @@ func TestBuildFileBadStore(t *testing.T) {
 		t.Error("BuildFile created a missing store")
 	}
 }
+
+func TestDenseMetricIsBinned(t *testing.T) {
+	// λ logged at every one of 5000 updates becomes 100 bin means; the
+	// evaluation curve (6 points) is untouched.
+	s := openStore(t)
+	for seed := int64(0); seed < 2; seed++ {
+		r, err := s.CreateRun(track.Run{Name: "dense" + string(rune('0'+seed)), Algo: "bdwm", Env: "pen", Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []track.Row
+		for step := int64(0); step < 5000; step++ {
+			phase := track.PhaseOffline
+			if step >= 2500 {
+				phase = track.PhaseOnline
+			}
+			rows = append(rows, track.Row{Step: step, Phase: phase, Name: "train/lambda", Value: float64(step % 50)})
+			if step%1000 == 0 {
+				rows = append(rows, track.Row{Step: step, Phase: phase, Name: MetricReturn, Value: float64(step)})
+			}
+		}
+		if err := s.LogRows(r.ID, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ser := func(name string) [][]point {
+		var out [][]point
+		runs, _ := s.ListRuns(track.Filter{})
+		for _, r := range runs {
+			d, err := loadRun(s, r, MetricReturn, []string{name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, d.extra[name])
+		}
+		return out
+	}
+	b, err := aggregate(ser("train/lambda"), 0.95, 50, 100, rng.New(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.xs) != 100 {
+		t.Fatalf("%d points, want 100 bins", len(b.xs))
+	}
+	// Each bin spans 49.99 steps of the sawtooth 0…49: its mean is near 24.5.
+	for i, m := range b.mid {
+		if math.Abs(m-24.5) > 1 || b.n[i] != 2 {
+			t.Errorf("bin %d at %v: mean %v over %d runs, want ≈24.5 over 2", i, b.xs[i], m, b.n[i])
+		}
+	}
+	res, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 50, CurveResamples: 20, MaxPoints: 100})
+	if err != nil || len(res.Figures) != 2 {
+		t.Fatalf("build: %v, figures %v", err, res)
+	}
+	// The switch comes from the densely logged λ (2500), not the first
+	// online evaluation (3000).
+	if r := findRow(t, res.Rows, "pen", "bdwm"); r.Last.Point != 4000 || len(r.Switches) != 1 || r.Switches[0] != 2500 {
+		t.Errorf("row %+v: want last 4000, switch at 2500", r)
+	}
+}

@@ -97,8 +97,32 @@ func cell(scores [][]float64, o Options, s *rng.Stream) (Cell, error) {
 	return c, nil
 }
 
-// summarize computes the row of g; b is g's aggregated curve.
-func summarize(g *group, b band, metric string, o Options) (Row, error) {
+// iqmCurve returns g's IQM curve on the union of its runs' evaluation
+// steps, over the runs with a finite value at each step.
+func iqmCurve(g *group) ([]int, []float64) {
+	at := map[int64][]float64{}
+	for _, r := range g.runs {
+		for _, p := range r.main {
+			if finite(p.v) {
+				at[p.x] = append(at[p.x], p.v)
+			}
+		}
+	}
+	steps := make([]int64, 0, len(at))
+	for x := range at {
+		steps = append(steps, x)
+	}
+	slices.Sort(steps)
+	xs := make([]int, len(steps))
+	mid := make([]float64, len(steps))
+	for i, x := range steps {
+		xs[i], mid[i] = int(x), stats.IQM(at[x])
+	}
+	return xs, mid
+}
+
+// summarize computes the row of g.
+func summarize(g *group, metric string, o Options) (Row, error) {
 	row := Row{Task: g.task, Method: g.method, Runs: len(g.runs)}
 	lasts := make([]float64, len(g.runs))
 	bests := make([]float64, len(g.runs))
@@ -130,11 +154,8 @@ func summarize(g *group, b band, metric string, o Options) (Row, error) {
 	ref, ok := o.reference(g.task, metric)
 	row.StepsTo = StepsTo{HasReference: ok, Reference: ref, Percent: o.Percent, Seeds: len(g.runs), Step: -1}
 	if ok {
-		xs := make([]int, len(b.xs))
-		for i, x := range b.xs {
-			xs[i] = int(x)
-		}
-		if st, reached := stats.StepsToReach(xs, b.mid, ref, o.Percent, o.Window); reached {
+		xs, mid := iqmCurve(g)
+		if st, reached := stats.StepsToReach(xs, mid, ref, o.Percent, o.Window); reached {
 			row.StepsTo.Step, row.StepsTo.Reached = int64(st), true
 		}
 		for _, r := range g.runs {

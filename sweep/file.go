@@ -3,6 +3,7 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -34,8 +35,10 @@ type File struct {
 }
 
 // Task is what a run trains on: an environment and, for offline or
-// offline-to-online training, a dataset file. A relative Dataset path is
-// relative to the sweep file's directory.
+// offline-to-online training, a dataset: a file, or a name dwm resolves (an
+// embedded or made dataset). Load resolves a relative file path against the
+// sweep file's directory when the file exists there, and passes anything
+// else to dwm as written.
 type Task struct {
 	// Name labels the task in run names; empty means the dataset file's
 	// base name without extension, or the env id without a dataset.
@@ -98,8 +101,11 @@ func Load(path string, methods []string) (*Sweep, error) {
 		f.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	for i, t := range f.Tasks {
-		if t.Dataset != "" && !filepath.IsAbs(t.Dataset) {
-			f.Tasks[i].Dataset = filepath.Join(filepath.Dir(abs), t.Dataset)
+		if t.Dataset == "" || filepath.IsAbs(t.Dataset) {
+			continue
+		}
+		if p := filepath.Join(filepath.Dir(abs), t.Dataset); fileExists(p) {
+			f.Tasks[i].Dataset = p
 		}
 	}
 	sw, err := Expand(f, methods)
@@ -197,6 +203,11 @@ func (f File) Validate(methods []string) error {
 		}
 	}
 	return nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
 }
 
 // hint adds the valid keys to a decoding error about the sweep's types.

@@ -55,6 +55,8 @@ calql = ["agent.alpha=5"]
 
 func TestLoadExpands(t *testing.T) {
 	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "data"), 0o755)
+	writeFileIn(t, filepath.Join(dir, "data"), "hopper-medium-v2.hdf5", "")
 	y, err := Load(writeFileIn(t, dir, "demo.yaml", yamlSweep), known)
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +97,12 @@ func TestLoadExpands(t *testing.T) {
 	}
 	if got := TrainArgs(y.Runs[4], "s.db", "/s", false); !slices.Equal(got[:5], []string{"train", "iql", "--env", "Pendulum_v1", "--seed"}) {
 		t.Errorf("env-only task args %q", got)
+	}
+	// A dataset that is no file next to the sweep file is passed as written
+	// (an embedded or made dataset name).
+	named, err := Load(writeFileIn(t, dir, "named.yaml", "methods: [sac]\ntasks: [{env: pendulum, dataset: pendulum-medium}]\nseeds: [0]\n"), known)
+	if err != nil || named.Runs[0].Task.Dataset != "pendulum-medium" || named.Runs[0].Name != "named__pendulum-medium__sac__0" {
+		t.Errorf("dataset name: %+v, %v", named, err)
 	}
 	// Re-expansion is stable: the same file gives the same names.
 	again, err := Load(y.Path, known)

@@ -54,6 +54,13 @@ func newSweep(t *testing.T, dir, name string, methods []string, seeds int) *swee
 	if err := os.WriteFile(path, []byte(s.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The dataset file next to the sweep file (fakedwm does not read it).
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data", "hopper-medium-v2.hdf5"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	sw, err := sweep.Load(path, fakedwm.Methods)
 	if err != nil {
 		t.Fatal(err)
