@@ -173,23 +173,32 @@ func TestStateNormEqualsStandardisedData(t *testing.T) {
 // unclipped spread is 0.2.
 func TestExploration(t *testing.T) {
 	a := mustNew(t, 2, 1, awac.Config{Hidden: []int{8}}, 1)
-	// Set log σ through the state.
+	obs, mode := []float32{0.1, 0.2}, make([]float32, 1)
+	if err := a.Act(obs, mode, true); err != nil {
+		t.Fatal(err)
+	}
+	// Set log σ = log 0.2 and shift the output bias so that μ(obs) ≈ 0,
+	// far from the clipping bounds, through the state.
 	model, opt, r, err := a.State()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range model {
-		if model[i].Name == "actor/log_std" {
+		switch model[i].Name {
+		case "actor/log_std":
 			model[i].Data[0] = float32(math.Log(0.2))
+		case "actor/l1/b":
+			model[i].Data[0] -= mode[0]
 		}
 	}
 	if err := a.SetState(model, opt, r); err != nil {
 		t.Fatal(err)
 	}
-	obs := []float32{-0.5, 0.3}
-	mode := make([]float32, 1)
 	if err := a.Act(obs, mode, true); err != nil {
 		t.Fatal(err)
+	}
+	if math.Abs(float64(mode[0])) > 1e-5 {
+		t.Fatalf("μ(s) = %v after the bias shift, want 0", mode[0])
 	}
 	const n = 20000
 	var sum, sq float64
@@ -203,7 +212,21 @@ func TestExploration(t *testing.T) {
 		sq += d * d
 	}
 	mean, sd := sum/n, math.Sqrt(sq/n-(sum/n)*(sum/n))
-	if math.Abs(float64(mode[0])) > 0.4 || math.Abs(mean) > 0.01 || math.Abs(sd-0.2) > 0.01 {
+	if math.Abs(mean) > 0.01 || math.Abs(sd-0.2) > 0.01 {
 		t.Fatalf("μ(s) = %v; sample offsets mean %v, std %v, want 0 and 0.2", mode[0], mean, sd)
+	}
+	// A mean far outside [-1, 1] is clipped in both modes.
+	for i := range model {
+		if model[i].Name == "actor/l1/b" {
+			model[i].Data[0] += 5
+		}
+	}
+	if err := a.SetState(model, opt, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, det := range []bool{true, false} {
+		if err := a.Act(obs, x, det); err != nil || x[0] != 1 {
+			t.Fatalf("deterministic=%v: action %v (error %v) for μ(s) ≈ 5, want 1", det, x[0], err)
+		}
 	}
 }

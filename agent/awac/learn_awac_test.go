@@ -2,13 +2,25 @@ package awac_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/dwm-rl/dwm/agent/awac"
 	"github.com/dwm-rl/dwm/train"
 )
 
-var awacRun = o2oRun{data: behaviour{Random: 0.75}, episodes: 50, offline: 10000, online: 10000, evalEpisodes: 20}
+// awacRun is the budget of TestOfflineToOnlinePendulum: a dataset of 50
+// behaviour episodes (10,000 transitions) whose actions are 75% uniform
+// random and 25% the scripted expert's (normalized score about 37), then
+// 2500 offline updates and 5000 online env steps (one update each,
+// online transitions appended to the dataset's buffer as CORL does), and
+// 30 evaluation episodes on the same initial states after each phase.
+var awacRun = o2oRun{data: behaviour{Random: 0.75}, episodes: 50, offline: 2500, online: 5000, evalEpisodes: 30}
+
+// awacCfg is CORL's configuration with 64×64×64 networks instead of
+// 256-wide ones, to keep the test fast. AWAC learns this task quickly:
+// offline it passes 90 after about 3000 updates (evaluated every 500
+// updates on seeds 1-4: 2000 → 41-45, 2500 → 81-92, 3000 → 94-98), so the
+// offline budget stops short of that to leave room for the online phase.
+var awacCfg = awac.Config{Hidden: []int{64, 64, 64}}
 
 func awacFactory(cfg awac.Config) newAgent {
 	return func(t testing.TB, seed uint64) (train.Agent, func([]float32) error) {
@@ -20,12 +32,28 @@ func awacFactory(cfg awac.Config) newAgent {
 	}
 }
 
-var awacCfg = awac.Config{Hidden: []int{64, 64, 64}}
+// TestOfflineToOnlinePendulum: offline AWAC must beat the behaviour data
+// by at least 10 normalized points, and online fine-tuning must add at
+// least 4 more (both measured on the same 30 initial states). Measured with
+// DWM_O2O_SEEDS=1,...,6 on the shared 2-core machine under load 15-20
+// (behaviour → offline → online, wall time):
+//
+//	seed 1:  36.3 →  93.0 → 100.7  (27 s)
+//	seed 2:  36.0 →  90.6 → 100.0  (21 s)
+//	seed 3:  38.0 →  89.1 →  97.8  (22 s)
+//	seed 4:  39.0 →  89.2 →  99.9  (30 s)
+//	seed 5:  37.8 →  87.9 →  98.2  (21 s)
+//	seed 6:  40.4 →  88.0 →  98.2  (36 s)
+//
+// Seed 1 runs by default.
+func TestOfflineToOnlinePendulum(t *testing.T) {
+	checkO2O(t, awacRun, awacFactory(awacCfg), 1)
+}
 
+// TestO2OSeeds runs the learning test for the seeds listed in
+// DWM_O2O_SEEDS (e.g. "1,2,3"); it is skipped otherwise.
+//
+//	DWM_O2O_SEEDS=1,2,3 go test -run TestO2OSeeds -v ./agent/awac/
 func TestO2OSeeds(t *testing.T) {
-	seedsFromEnv(t, func(seed uint64) {
-		a, fit := awacFactory(awacCfg)(t, seed)
-		res := runO2O(t, awacRun, a, fit, seed)
-		t.Logf("seed %d: behaviour %.1f, offline %.1f, online %.1f (%v)", seed, res.behaviour, res.offline, res.online, res.elapsed.Round(time.Millisecond))
-	})
+	seedsFromEnv(t, func(seed uint64) { checkO2O(t, awacRun, awacFactory(awacCfg), seed) })
 }

@@ -24,8 +24,6 @@ import (
 // N(0, Noise²), then clipped to [-1, 1].
 type behaviour struct {
 	Random, Noise float64
-	Scale         float64 // multiplies the expert's action (0: 1)
-	RandomMax     float64 // random actions are uniform in ±RandomMax (0: 1)
 }
 
 // makeEnv returns pendulum with actions in [-1, 1], as the agents see it:
@@ -77,18 +75,11 @@ func collect(t testing.TB, b behaviour, episodes int, seed uint64) (*dataset.Dat
 				t.Fatal(err)
 			}
 			random := s.Float64() < b.Random
-			scale, rmax := b.Scale, b.RandomMax
-			if scale == 0 {
-				scale = 1
-			}
-			if rmax == 0 {
-				rmax = 1
-			}
 			for j := range act {
 				if random {
-					act[j] = float32(rmax * (2*s.Float64() - 1))
+					act[j] = float32(2*s.Float64() - 1)
 				} else {
-					act[j] = min(max(float32(scale)*act[j]/2+float32(b.Noise)*s.NormFloat32(), -1), 1)
+					act[j] = min(max(act[j]/2+float32(b.Noise)*s.NormFloat32(), -1), 1)
 				}
 			}
 			r, err := e.Step(act, next)
@@ -118,8 +109,6 @@ type o2oRun struct {
 	offline      int64
 	online       int64
 	evalEpisodes int
-	mixed        float64 // online fraction of each batch (Cal-QL style); 0: append
-	curve        int64   // if > 0, also log loop evaluations every curve steps
 }
 
 type o2oResult struct {
@@ -127,9 +116,10 @@ type o2oResult struct {
 	elapsed                    time.Duration
 }
 
-// runO2O trains agent a offline on the run's dataset and then online on
-// pendulum in one train.Loop, and evaluates its deterministic policy at the
-// phase switch and at the end on the same evalEpisodes initial states.
+// runO2O collects the run's dataset, fits a's state normaliser to it with
+// fit, trains a offline on it and then online on pendulum in one
+// train.Loop, and evaluates its deterministic policy at the phase switch
+// and at the end on the same evalEpisodes initial states.
 func runO2O(t *testing.T, r o2oRun, a train.Agent, fit func([]float32) error, seed uint64) o2oResult {
 	t.Helper()
 	start := time.Now()
@@ -137,11 +127,9 @@ func runO2O(t *testing.T, r o2oRun, a train.Agent, fit func([]float32) error, se
 	if err := fit(d.Observations); err != nil {
 		t.Fatal(err)
 	}
-	extra := int(r.online)
-	if r.mixed > 0 {
-		extra = 0
-	}
-	offline, err := replay.FromDataset(d, extra, nil)
+	// CORL's IQL and AWAC append online transitions to the dataset's
+	// buffer: room for them is reserved here.
+	offline, err := replay.FromDataset(d, int(r.online), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,33 +159,36 @@ func runO2O(t *testing.T, r o2oRun, a train.Agent, fit func([]float32) error, se
 		Seed: seed, Agent: a, Env: e, OfflineSampler: offline, OnlineBuffer: offline, OnlineSampler: offline,
 		Hooks: train.Hooks{OnSwitch: func() error { offScore = score(); return nil }},
 	}
-	if r.mixed > 0 {
-		on, err := replay.New(int(r.online), d.ObsDim, d.ActDim, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mix, err := replay.NewMixed(on, offline, r.mixed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		loop.OnlineBuffer, loop.OnlineSampler = on, mix
-	}
-	if r.curve > 0 {
-		loop.Eval = ev
-		loop.Config.EvalEvery = r.curve
-		loop.Config.EvalEpisodes = r.evalEpisodes
-	}
 	if err := loop.Run(context.Background()); err != nil {
 		t.Fatal(err)
-	}
-	for _, e := range loop.Evaluations {
-		t.Logf("  %s step %d: %.1f", e.Phase, e.Step, e.Normalized)
 	}
 	return o2oResult{behaviour: behaviourScore, offline: offScore, online: score(), elapsed: time.Since(start)}
 }
 
-// newAgent builds the agent under test for pendulum (obs 3, act 1).
+// newAgent builds the agent under test for pendulum (obs 3, act 1) and
+// returns it with its state-normaliser fitting function.
 type newAgent func(t testing.TB, seed uint64) (train.Agent, func([]float32) error)
+
+// Margins of checkO2O in normalized points.
+const (
+	offlineMargin = 10 // offline over the behaviour data
+	onlineMargin  = 4  // online over offline
+)
+
+// checkO2O runs r for seed and fails t unless the offline policy beats the
+// behaviour data by offlineMargin and online fine-tuning adds onlineMargin.
+func checkO2O(t *testing.T, r o2oRun, f newAgent, seed uint64) {
+	t.Helper()
+	a, fit := f(t, seed)
+	res := runO2O(t, r, a, fit, seed)
+	t.Logf("seed %d: behaviour %.1f, offline %.1f, online %.1f normalized (%v)", seed, res.behaviour, res.offline, res.online, res.elapsed.Round(time.Millisecond))
+	if res.offline < res.behaviour+offlineMargin {
+		t.Errorf("seed %d: offline score %.1f, want ≥ behaviour %.1f + %d", seed, res.offline, res.behaviour, offlineMargin)
+	}
+	if res.online < res.offline+onlineMargin {
+		t.Errorf("seed %d: online score %.1f, want ≥ offline %.1f + %d", seed, res.online, res.offline, onlineMargin)
+	}
+}
 
 // seedsFromEnv runs fn for every seed listed in the environment variable
 // DWM_O2O_SEEDS (e.g. "1,2,3"); the test is skipped when it is unset.
