@@ -13,6 +13,8 @@ Use PyTorch's fastest setting on this machine (see /work/shared/notes/backend.md
 with torch.set_num_threads(1) (set below). Prints one line per workload:
   name<TAB>value<TAB>unit
 Each value is the best of --repeats timing rounds of at least --min-time seconds.
+Training steps also report the process CPU time per step (`<name>_cpu`, all
+threads, ms), which other jobs on the machine inflate much less than wall time.
 """
 import argparse
 import time
@@ -23,14 +25,23 @@ import torch.nn as nn
 torch.set_num_threads(1)
 
 
+LAST_CPU_MS = [0.0]
+
+
 def best_rate(fn, min_time, repeats):
-    """Return the best calls-per-second over `repeats` rounds of >= min_time."""
+    """Return the best calls-per-second over `repeats` rounds of >= min_time.
+
+    LAST_CPU_MS[0] is set to the process CPU time per call (all threads, in
+    ms) of the least CPU-hungry round.
+    """
     fn()
     fn()
     best = 0.0
+    best_cpu = float("inf")
     for _ in range(repeats):
         n = 0
         t0 = time.perf_counter()
+        c0 = time.process_time()
         while True:
             fn()
             n += 1
@@ -38,6 +49,8 @@ def best_rate(fn, min_time, repeats):
             if dt >= min_time:
                 break
         best = max(best, n / dt)
+        best_cpu = min(best_cpu, (time.process_time() - c0) / n * 1e3)
+    LAST_CPU_MS[0] = best_cpu
     return best
 
 
@@ -87,11 +100,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--min-time", type=float, default=1.0)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--only", default="", help="comma-separated workloads: sgemm,critic,denoiser,ensemble,act")
     args = ap.parse_args()
     mt, rep = args.min_time, args.repeats
+    only = set(filter(None, args.only.split(",")))
+    want = lambda name: not only or name in only
     torch.manual_seed(0)
 
-    for m, k, n in [(256, 23, 256), (256, 256, 256), (256, 512, 512)]:
+    for m, k, n in [(256, 23, 256), (256, 256, 256), (256, 512, 512)] if want("sgemm") else []:
         a, b = torch.randn(m, k), torch.randn(k, n)
         c = torch.empty(m, n)
         rate = best_rate(lambda: torch.mm(a, b, out=c), mt, rep)
@@ -102,14 +118,32 @@ def main():
     critic = [23, 256, 256, 1]
     denoiser = [40, 512, 512, 512, 512, 17]
     for name, sizes, act in [("critic_step", critic, nn.ReLU), ("denoiser_step", denoiser, nn.SiLU)]:
+        if not want(name.split("_")[0]):
+            continue
         model = mlp(sizes, act)
         x, y = torch.randn(256, sizes[0]), torch.randn(256, sizes[-1])
         print(f"{name}\t{best_rate(train_step_fn(model, list(model.parameters()), x, y), mt, rep):.2f}\tsteps/s")
+        print(f"{name}_cpu\t{LAST_CPU_MS[0]:.3f}\tcpu-ms/step")
 
+    if want("ensemble"):
+        ensemble(denoiser, mt, rep)
+    if want("act"):
+        actor = mlp(critic, nn.ReLU)
+        x1 = torch.randn(1, critic[0])
+
+        def act():
+            with torch.inference_mode():
+                actor(x1)
+
+        print(f"act_batch1\t{1e6 / best_rate(act, mt, rep):.3f}\tus")
+
+
+def ensemble(denoiser, mt, rep):
     k = 5
     model = ensemble_mlp(k, denoiser, nn.SiLU)
     x, y = torch.randn(k, 256, denoiser[0]), torch.randn(k, 256, denoiser[-1])
     batched = best_rate(train_step_fn(model, list(model.parameters()), x, y), mt, rep)
+    batched_cpu = LAST_CPU_MS[0]
     models = [mlp(denoiser, nn.SiLU) for _ in range(k)]
     xs = [torch.randn(256, denoiser[0]) for _ in range(k)]
     ys = [torch.randn(256, denoiser[-1]) for _ in range(k)]
@@ -125,16 +159,8 @@ def main():
 
     separate = best_rate(sep_step, mt, rep)
     print(f"ensemble_step\t{max(batched, separate):.2f}\tsteps/s")
+    print(f"ensemble_step_cpu\t{batched_cpu if batched >= separate else LAST_CPU_MS[0]:.3f}\tcpu-ms/step")
     print(f"ensemble_step_variant\t{'baddbmm' if batched >= separate else 'separate'}\t-")
-
-    actor = mlp(critic, nn.ReLU)
-    x1 = torch.randn(1, critic[0])
-
-    def act():
-        with torch.inference_mode():
-            actor(x1)
-
-    print(f"act_batch1\t{1e6 / best_rate(act, mt, rep):.3f}\tus")
 
 
 if __name__ == "__main__":
