@@ -355,30 +355,33 @@ type buffers struct {
 	obs, act, next tensor.Mat
 	rew, done, mc  []float32
 	// policy on s (training pass) and on s' (prediction)
+	actorOut                *tensor.Mat // the actor's training output on s (layer-owned)
 	mean, logStd, preLogStd tensor.Mat
 	nextOut, nextMean       tensor.Mat
 	nextLogStd              tensor.Mat
 	// actor step
-	piNoise, piAct, piLogp      tensor.Mat
-	piIn, dqPi, dAction, dLogp  tensor.Mat
-	dMean, dLogStd, dOut        tensor.Mat
-	piDist                      nn.TanhGaussian
-	tgtNoise, tgtAct, tgtLogp   tensor.Mat
-	targetIn, targetQ, y        tensor.Mat
-	tgtDist                     nn.TanhGaussian
-	repMean, repLogStd          tensor.Mat // N-times repeated policy rows
-	curNoise, curAct, curLogp   tensor.Mat // aᵖ ~ π(·|s)
-	nxtNoise, nxtAct, nxtLogp   tensor.Mat // aⁿ ~ π(·|s')
-	randAct                     tensor.Mat // aᴿ ~ U(-1, 1)
-	cqlDist                     nn.TanhGaussian
-	criticIn, dq                tensor.Mat
-	lse                         []float64 // one state's log-sum-exp arguments
-	lseIdx                      []int     // their rows in the member's Q block (-1: bounded by MC)
-	probe                       []float32 // tests: policy-action values as they enter c
+	piNoise, piAct, piLogp     tensor.Mat
+	piIn, dqPi, dAction, dLogp tensor.Mat
+	dMean, dLogStd, dOut       tensor.Mat
+	piDist                     nn.TanhGaussian
+	// critic targets
+	tgtNoise, tgtAct, tgtLogp tensor.Mat
+	targetIn, targetQ, y      tensor.Mat
+	tgtDist                   nn.TanhGaussian
+	// conservative term
+	repMean, repLogStd        tensor.Mat // N-times repeated policy rows
+	curNoise, curAct, curLogp tensor.Mat // aᵖ ~ π(·|s)
+	nxtNoise, nxtAct, nxtLogp tensor.Mat // aⁿ ~ π(·|s')
+	randAct                   tensor.Mat // aᴿ ~ U(-1, 1)
+	cqlDist                   nn.TanhGaussian
+	criticIn, dq              tensor.Mat
+	lse                       []float64 // one state's log-sum-exp arguments
+	lseIdx                    []int     // their rows in the member's Q block (-1: bounded by MC)
+	probe                     []float32 // tests only: policy-action values as they enter c
+	// acting
 	actIn, actOut, actMean      tensor.Mat
 	actLogStd, actNoise, actAct tensor.Mat
 	actDist                     nn.TanhGaussian
-	actorOut                    *tensor.Mat // the actor's training output on s (layer-owned)
 }
 
 // Metric indices into Agent.metrics, in the order Update reports them.
