@@ -7,25 +7,25 @@ import (
 	"sync/atomic"
 )
 
-// threads is the number of goroutines Sgemm may use for one product.
+// threads is the number of goroutines Sgemm may use for one product; 0
+// means runtime.GOMAXPROCS(0).
 var threads atomic.Int32
 
-func init() {
-	threads.Store(int32(runtime.NumCPU()))
-	initBackend()
-}
+func init() { initBackend() }
 
-// SetThreads sets how many goroutines Sgemm may split one product across.
-// Values below 1 are treated as 1. It is safe to call at any time.
-func SetThreads(n int) {
-	if n < 1 {
-		n = 1
-	}
-	threads.Store(int32(n))
-}
+// SetThreads sets how many goroutines Sgemm (and the parallel loops of the
+// packages built on it) may use. n < 1 restores the default, which follows
+// runtime.GOMAXPROCS(0) (so GOMAXPROCS, go test -cpu and container CPU limits
+// apply). It is safe to call at any time.
+func SetThreads(n int) { threads.Store(int32(max(n, 0))) }
 
 // Threads returns the number of goroutines Sgemm may use for one product.
-func Threads() int { return int(threads.Load()) }
+func Threads() int {
+	if n := threads.Load(); n > 0 {
+		return int(n)
+	}
+	return runtime.GOMAXPROCS(0)
+}
 
 // splitThreshold is the smallest m*n*k for which Sgemm splits the work across
 // goroutines. Below it, one thread is faster (measured with BenchmarkSgemm).

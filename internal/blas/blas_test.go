@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -80,7 +81,7 @@ func TestSgemmMatchesNaive(t *testing.T) {
 			}
 		}
 	}
-	SetThreads(2)
+	SetThreads(0)
 }
 
 func TestSgemmSerialConcurrent(t *testing.T) {
@@ -139,8 +140,8 @@ func TestSetThreads(t *testing.T) {
 	old := Threads()
 	defer SetThreads(old)
 	SetThreads(0)
-	if Threads() != 1 {
-		t.Fatalf("Threads()=%d after SetThreads(0), want 1", Threads())
+	if Threads() != runtime.GOMAXPROCS(0) {
+		t.Fatalf("Threads()=%d after SetThreads(0), want GOMAXPROCS %d", Threads(), runtime.GOMAXPROCS(0))
 	}
 	SetThreads(3)
 	if Threads() != 3 {

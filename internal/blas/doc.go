@@ -37,7 +37,8 @@
 //   - Acting (batch 1): one thread. A 1×256×256 product takes about 2.7 µs on
 //     one thread and gains nothing from a second; every product below
 //     splitThreshold (256·64·64 multiply-adds) runs unsplit.
-//   - Training (batch 256): Threads() = runtime.NumCPU() = 2 workers. For
+//   - Training (batch 256): Threads() workers, by default
+//     runtime.GOMAXPROCS(0) (2 here). For
 //     256×512×512 one thread reaches about 100 GFLOPS and two about 150
 //     (wall time, quiet machine); for 256×23×256, 52 µs on one thread and 37 µs
 //     on two.
