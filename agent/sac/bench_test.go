@@ -3,6 +3,8 @@ package sac_test
 import (
 	"testing"
 
+	"github.com/dwm-rl/dwm/internal/blas"
+
 	"github.com/dwm-rl/dwm/agent/agenttest"
 	"github.com/dwm-rl/dwm/agent/sac"
 )
@@ -11,7 +13,19 @@ import (
 // batch 256 with the paper's networks (256×256 ReLU), for Pendulum's
 // dimensions (obs 3, act 1) and Hopper's (obs 11, act 3). The PyTorch
 // reference is bench/pytorch/sac_update.py.
-func BenchmarkSACUpdate(b *testing.B) {
+func BenchmarkSACUpdate(b *testing.B) { benchUpdate(b) }
+
+// BenchmarkSACUpdateSerial is BenchmarkSACUpdate on one thread (matmuls and
+// ensemble members not split), for comparisons by CPU time on a busy
+// machine and for runs that train one seed per core.
+func BenchmarkSACUpdateSerial(b *testing.B) {
+	old := blas.Threads()
+	blas.SetThreads(1)
+	defer blas.SetThreads(old)
+	benchUpdate(b)
+}
+
+func benchUpdate(b *testing.B) {
 	for _, c := range []struct {
 		name           string
 		obsDim, actDim int
