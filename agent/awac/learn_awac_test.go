@@ -47,6 +47,9 @@ func awacFactory(cfg awac.Config) newAgent {
 //
 // Seed 1 runs by default.
 func TestOfflineToOnlinePendulum(t *testing.T) {
+	if testing.Short() {
+		t.Skip("learning test: about 20 s")
+	}
 	checkO2O(t, awacRun, awacFactory(awacCfg), 1)
 }
 

@@ -46,6 +46,9 @@ func iqlFactory(cfg iql.Config) newAgent {
 //
 // Seed 1 runs by default.
 func TestOfflineToOnlinePendulum(t *testing.T) {
+	if testing.Short() {
+		t.Skip("learning test: about 20 s")
+	}
 	checkO2O(t, iqlRun, iqlFactory(iqlCfg), 1)
 }
 

@@ -44,6 +44,9 @@ func td3bcFactory(cfg td3bc.Config) newAgent {
 //
 // Seed 1 runs by default.
 func TestOfflineToOnlinePendulum(t *testing.T) {
+	if testing.Short() {
+		t.Skip("learning test: about 20 s")
+	}
 	checkO2O(t, td3bcRun, td3bcFactory(td3bcCfg), 1)
 }
 

@@ -139,9 +139,12 @@ def main(name, make_update):
     ap = argparse.ArgumentParser()
     ap.add_argument("--min-time", type=float, default=1.0)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--dims", default="pendulum,hopper", help="comma-separated subset of pendulum, hopper")
     args = ap.parse_args()
     torch.manual_seed(0)
     for dname, obs_dim, act_dim in DIMS:
+        if dname not in args.dims.split(","):
+            continue
         bs = batches(obs_dim, act_dim)
         best, variant = 0.0, ""
         for cname, cls in CRITICS:
