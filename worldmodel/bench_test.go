@@ -10,14 +10,16 @@ import (
 // BenchmarkImagine is the imagination workload of bench/pytorch/bdwm_imagine.py:
 // one Predict of B state-action pairs of hopper's widths (11 + 3) with the
 // default diffusion world model — K = 3 per-member encoders
-// (14→256→256→64) and decoders (512-wide residual MLPs, 2 blocks), M = 5
+// (14→256→256→64) and decoders (W-wide residual MLPs, 2 blocks; W = 256 is
+// the default, 512 issue 7's size), M = 5
 // samples per member by 10 DDIM steps, σ_ep and σ_al, one sample chosen and
 // denormalized per input. transitions/s counts the B predicted transitions.
 func BenchmarkImagine(b *testing.B) {
-	for _, B := range []int{256, 1000} {
-		b.Run(fmt.Sprintf("B%d", B), func(b *testing.B) {
+	for _, c := range []struct{ w, B int }{{256, 256}, {256, 1000}, {512, 256}} {
+		B := c.B
+		b.Run(fmt.Sprintf("W%d/B%d", c.w, B), func(b *testing.B) {
 			const O, A = 11, 3
-			m, err := New(O, A, Config{}, 1)
+			m, err := New(O, A, Config{Width: c.w}, 1)
 			if err != nil {
 				b.Fatal(err)
 			}

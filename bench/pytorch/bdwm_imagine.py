@@ -4,7 +4,8 @@ One world-model prediction of B state-action pairs of hopper's widths (11 + 3),
 with the default diffusion world model of package worldmodel:
 
   per-member encoders  z_k = L(256→64)(SiLU(L(256→256)(SiLU(L(14→256)(x_norm)))))
-  per-member decoders  512-wide residual MLPs (2 blocks) over x = (s'−s, r), D = 12,
+  per-member decoders  W-wide residual MLPs (2 blocks; --width, default 256 as dwm's
+                       default, 512 as issue 7's size) over x = (s'−s, r), D = 12,
                        conditioned on z_k by concatenation [x, z_k, 1, temb(t)],
                        time embedding Linear(64→256)·SiLU·Linear(256→64) of sinusoid_64(1000·t)
   sampling             K = 3 members × M = 5 samples × B inputs, 10 deterministic DDIM steps
@@ -39,7 +40,7 @@ K, M = 3, 5
 O, A = 11, 3
 D, Z = O + 1, 64
 ENC = 256
-WIDTH, BLOCKS, TDIM = 512, 2, 64
+WIDTH, BLOCKS, TDIM = 256, 2, 64
 T, STEPS = 100, 10
 
 
@@ -127,7 +128,10 @@ def main():
     ap.add_argument("--min-time", type=float, default=2.0)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--batch", type=int, nargs="*", default=[256, 1000])
+    ap.add_argument("--width", type=int, default=256)
     args = ap.parse_args()
+    global WIDTH
+    WIDTH = args.width
     torch.manual_seed(0)
     enc, dec = Encoder(), Decoder()
     ab = cosine_alphabar(T)
@@ -192,10 +196,10 @@ def main():
         naive = best_rate(predict_naive, args.min_time, args.repeats)
         pre = best_rate(predict_precompute, args.min_time, args.repeats)
         best = max(naive, pre)
-        print(f"imagine_B{B}\t{B * best:.1f}\ttransitions/s")
-        print(f"imagine_B{B}_variant\t{'naive' if naive >= pre else 'precompute'}\t-")
-        print(f"imagine_B{B}_naive\t{B * naive:.1f}\ttransitions/s")
-        print(f"imagine_B{B}_precompute\t{B * pre:.1f}\ttransitions/s")
+        print(f"imagine_W{WIDTH}_B{B}\t{B * best:.1f}\ttransitions/s")
+        print(f"imagine_W{WIDTH}_B{B}_variant\t{'naive' if naive >= pre else 'precompute'}\t-")
+        print(f"imagine_W{WIDTH}_B{B}_naive\t{B * naive:.1f}\ttransitions/s")
+        print(f"imagine_W{WIDTH}_B{B}_precompute\t{B * pre:.1f}\ttransitions/s")
 
 
 if __name__ == "__main__":
