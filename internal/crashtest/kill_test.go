@@ -1,6 +1,7 @@
 package crashtest
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -46,6 +47,28 @@ func iqlCase() runCase {
 		return append([]string{"iql", "--env", "pendulum", "--dataset", scriptedDataset(t),
 			"--offline-steps", "800", "--online-steps", "800", "--seed", "7",
 			"--set", "iql.hidden=[16,16]"}, small...)
+	}}
+}
+
+// bdwmSmall sizes BDWM's diffusion world model and periods so that every
+// mechanism (model fit, η, imagination, λ, BC decay, model training on
+// online data) runs within a run of a second.
+var bdwmSmall = []string{
+	"--set", "bdwm.model.members=2", "--set", "bdwm.model.samples=2", "--set", "bdwm.model.latent_dim=8",
+	"--set", "bdwm.model.encoder_hidden=[16]", "--set", "bdwm.model.width=16", "--set", "bdwm.model.blocks=1",
+	"--set", "bdwm.model.time_dim=8", "--set", "bdwm.model.diffusion_steps=10", "--set", "bdwm.model.sample_steps=5",
+	"--set", "bdwm.model.batch_size=32", "--set", "bdwm.model_steps=100", "--set", "bdwm.eta_samples=200",
+	"--set", "bdwm.horizon=2", "--set", "bdwm.rollout_batch=32", "--set", "bdwm.rollout_every=100",
+	"--set", "bdwm.sigma_batch=32", "--set", "bdwm.sigma_every=50", "--set", "bdwm.sigma_max_episodes=1",
+	"--set", "bdwm.bc_steps=300", "--set", "bdwm.model_train_every=100", "--set", "bdwm.model_train_steps=3",
+	"--set", "bdwm.quality_every=400", "--set", "bdwm.quality_samples=100", "--set", "sac.hidden=[16,16]",
+}
+
+func bdwmCase() runCase {
+	return runCase{name: "bdwm", total: 1600, args: func(t *testing.T) []string {
+		a := []string{"bdwm", "--env", "pendulum", "--dataset", scriptedDataset(t),
+			"--offline-steps", "800", "--online-steps", "800", "--seed", "7"}
+		return append(append(a, bdwmSmall...), small...)
 	}}
 }
 
@@ -136,6 +159,13 @@ func TestKillResumeIQL(t *testing.T) {
 	killResume(t, iqlCase(), 2, kills())
 }
 
+// The same for BDWM: world model, imagination buffer, λ and w_BC
+// schedules and σ_max resume exactly too.
+func TestKillResumeBDWM(t *testing.T) {
+	t.Parallel()
+	killResume(t, bdwmCase(), 3, kills())
+}
+
 func kills() int {
 	if testing.Short() {
 		return 1
@@ -155,8 +185,9 @@ func TestSignalSavesCheckpoint(t *testing.T) {
 	}{
 		{syscall.SIGINT, sacCase(), 500},
 		{syscall.SIGTERM, iqlCase(), 300}, // in the offline phase
+		{syscall.SIGTERM, bdwmCase(), 1000},
 	} {
-		t.Run(tc.sig.String(), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s-%d", tc.c.name, tc.sig), func(t *testing.T) {
 			args := append([]string{"train"}, tc.c.args(t)...)
 			want, got := t.TempDir(), t.TempDir()
 			ref := start(t, append(args, "--runs", want, "--name", "run", "--quiet")...)
