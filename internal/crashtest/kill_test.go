@@ -50,6 +50,16 @@ func iqlCase() runCase {
 	}}
 }
 
+// calqlCase is Cal-QL offline→online with symmetric sampling (half of each
+// online batch from the dataset) and Monte-Carlo bounds on online episodes.
+func calqlCase() runCase {
+	return runCase{name: "calql", total: 1600, args: func(t *testing.T) []string {
+		return append([]string{"calql", "--env", "pendulum", "--dataset", scriptedDataset(t),
+			"--offline-steps", "800", "--online-steps", "800", "--seed", "7", "--set", "buffer.mix=symmetric",
+			"--set", "calql.cql.hidden=[16,16]", "--set", "calql.cql.actorhidden=[16,16]"}, small...)
+	}}
+}
+
 // bdwmSmall sizes BDWM's diffusion world model and periods so that every
 // mechanism (model fit, η, imagination, λ, BC decay, model training on
 // online data) runs within a run of a second.
@@ -157,6 +167,12 @@ func TestKillResumeSAC(t *testing.T) {
 func TestKillResumeIQL(t *testing.T) {
 	t.Parallel()
 	killResume(t, iqlCase(), 2, kills())
+}
+
+// The same for Cal-QL.
+func TestKillResumeCalQL(t *testing.T) {
+	t.Parallel()
+	killResume(t, calqlCase(), 4, kills())
 }
 
 // The same for BDWM: world model, imagination buffer, λ and w_BC
