@@ -210,7 +210,7 @@ func WriteDir(path string, c *Checkpoint) (err error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-")
+	tmp, err := atomicfile.MkdirTemp(parent, "."+base+".tmp-")
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}

@@ -5,8 +5,11 @@ package atomicfile
 
 import (
 	"bufio"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -16,7 +19,7 @@ import (
 // temporary file remains.
 func Write(path string, fill func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := createTemp(dir, "."+filepath.Base(path)+".tmp-")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -56,4 +59,38 @@ func WriteBytes(path string, b []byte) error {
 		_, err := w.Write(b)
 		return err
 	})
+}
+
+// createTemp creates a new file dir/prefix<random> for writing. Unlike
+// os.CreateTemp (mode 0600), the mode is 0666 less the umask, as for a file
+// made by os.Create: the renamed file gets the permissions any new file of
+// the user gets, so datasets and results stay readable where the umask
+// allows it.
+func createTemp(dir, prefix string) (*os.File, error) {
+	for range 100 {
+		name := filepath.Join(dir, prefix+rand.Text()[:10])
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("create a temporary file in %s: too many name collisions", dir)
+}
+
+// MkdirTemp creates a new directory dir/prefix<random> with mode 0777 less
+// the umask (os.MkdirTemp uses 0700) and returns its path.
+func MkdirTemp(dir, prefix string) (string, error) {
+	for range 100 {
+		name := filepath.Join(dir, prefix+rand.Text()[:10])
+		err := os.Mkdir(name, 0o777)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return name, nil
+	}
+	return "", fmt.Errorf("create a temporary directory in %s: too many name collisions", dir)
 }
