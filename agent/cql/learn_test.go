@@ -208,7 +208,7 @@ func runO2O(t *testing.T, r o2oRun, seed uint64) o2oResult {
 // Offline beats the data in 10 of 10 runs and online raises the score in 9
 // of 10 (Cal-QL seed 5 dips online). With 1500 online steps it rose in only
 // 6 of 10: runs that start online at 90–95 need the longer budget. The
-// tests use seed 1 (margins 40 and 9 points for CQL, 41 and 22 for
+// tests use seed 1 (margins 40 and 9 points for CQL, 40 and 22 for
 // Cal-QL). Each run takes 15–30 s with other jobs on the machine.
 var learnRun = o2oRun{
 	data:     behaviour{Random: 0.7, Noise: 0.3},
