@@ -137,7 +137,7 @@ func OpenWith(path string, opts Options) (*Store, error) {
 	s := &Store{db: db, path: path, opts: opts}
 	if err := s.init(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, fmt.Errorf("open store %s: %w", path, diskError(err))
 	}
 	return s, nil
 }
@@ -254,6 +254,20 @@ func notDatabase(err error) error {
 	return err
 }
 
+// diskError adds a hint to SQLite's I/O and disk-full errors, whose own
+// messages (such as "disk I/O error (4874)" when a full disk leaves no room
+// for the WAL index) do not say that the usual cause is a full disk.
+func diskError(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR:
+			return fmt.Errorf("%w (out of disk space or over a file size limit? or a failing disk)", err)
+		}
+	}
+	return err
+}
+
 func isBusy(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
@@ -285,7 +299,7 @@ func (s *Store) retry(ctx context.Context, f func() error) error {
 // write runs f in one IMMEDIATE transaction, retried while busy.
 func (s *Store) write(f func(tx *sql.Tx) error) error {
 	ctx := context.Background()
-	return s.retry(ctx, func() error {
+	return diskError(s.retry(ctx, func() error {
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
 			return err
@@ -306,7 +320,7 @@ func (s *Store) write(f func(tx *sql.Tx) error) error {
 			return err
 		}
 		return nil
-	})
+	}))
 }
 
 // timeFormat is fixed-width so stored times sort as text.

@@ -64,12 +64,19 @@ type proc struct {
 	err            error
 }
 
+// start starts dwm with args.
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(dwmBin, args...), done: make(chan struct{})}
+	return startProc(t, exec.Command(dwmBin, args...))
+}
+
+// startProc starts cmd, killing it at the end of the test if it still runs.
+func startProc(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start dwm %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("start %s: %v", strings.Join(cmd.Args, " "), err)
 	}
 	go func() {
 		p.err = p.cmd.Wait()
