@@ -13,8 +13,11 @@ Run in PyTorch's fastest setting on this machine (see
 /work/shared/notes/backend.md), e.g.
   OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/pytorch/agents_iql.py
 with torch.set_num_threads(1) (set here). Each script prints one line per
-workload, name<TAB>value<TAB>unit, each value the best of --repeats timing
-rounds of at least --min-time seconds, and the winning variant.
+workload, name<TAB>value<TAB>unit: updates/s, the best of --repeats timing
+rounds of at least --min-time seconds; the process CPU milliseconds per
+update of that variant (least over its rounds; CPU time is much less
+sensitive than wall time to other processes on the shared cores); and the
+winning variant.
 """
 import argparse
 import time
@@ -29,13 +32,14 @@ BATCH = 256
 
 
 def best_rate(fn, min_time, repeats):
-    """Return the best calls-per-second over `repeats` rounds of >= min_time."""
+    """Return the best calls-per-second over `repeats` rounds of >= min_time,
+    and the least process CPU milliseconds per call over those rounds."""
     fn()
     fn()
-    best = 0.0
+    best, best_cpu = 0.0, float("inf")
     for _ in range(repeats):
         n = 0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         while True:
             fn()
             n += 1
@@ -43,7 +47,8 @@ def best_rate(fn, min_time, repeats):
             if dt >= min_time:
                 break
         best = max(best, n / dt)
-    return best
+        best_cpu = min(best_cpu, (time.process_time() - c0) / n * 1e3)
+    return best, best_cpu
 
 
 def mlp(sizes, out_act=None):
@@ -146,11 +151,12 @@ def main(name, make_update):
         if dname not in args.dims.split(","):
             continue
         bs = batches(obs_dim, act_dim)
-        best, variant = 0.0, ""
+        best, best_cpu, variant = 0.0, 0.0, ""
         for cname, cls in CRITICS:
             for foreach in [False, True]:
-                rate = best_rate(make_update(obs_dim, act_dim, cls, bs, foreach), args.min_time, args.repeats)
+                rate, cpu = best_rate(make_update(obs_dim, act_dim, cls, bs, foreach), args.min_time, args.repeats)
                 if rate > best:
-                    best, variant = rate, f"{cname}{'+foreach' if foreach else ''}"
+                    best, best_cpu, variant = rate, cpu, f"{cname}{'+foreach' if foreach else ''}"
         print(f"{name}_update_{dname}\t{best:.2f}\tupdates/s", flush=True)
+        print(f"{name}_update_{dname}_cpu\t{best_cpu:.3f}\tcpu-ms/update", flush=True)
         print(f"{name}_update_{dname}_variant\t{variant}\t-", flush=True)
