@@ -18,8 +18,8 @@ import (
 // each member has its own W and b.
 type FiLM struct {
 	Width, CondDim, Members int
-	// Lin maps the condition to [γ, β] (2·Width outputs).
-	Lin *dense
+
+	lin *dense // condition → [γ, β] (2·Width outputs)
 
 	h      *tensor.Mat
 	gb     *tensor.Mat
@@ -34,25 +34,25 @@ func NewFiLM(name string, k, width, condDim int, s *rng.Stream) *FiLM {
 	if k < 1 || width < 1 || condDim < 1 {
 		panic(fmt.Sprintf("denoiser.NewFiLM %s: members %d, width %d, condition width %d must be positive", name, k, width, condDim))
 	}
-	return &FiLM{Width: width, CondDim: condDim, Members: k, Lin: newDense(name, k, condDim, 2*width, tensor.Identity, s)}
+	return &FiLM{Width: width, CondDim: condDim, Members: k, lin: newDense(name, k, condDim, 2*width, tensor.Identity, s)}
 }
 
 // Params returns W and b.
-func (f *FiLM) Params() []*nn.Param { return f.Lin.Params() }
+func (f *FiLM) Params() []*nn.Param { return f.lin.Params() }
 
 // SetNoCondGrad makes Backward skip the condition's gradient (returning nil
 // for it).
-func (f *FiLM) SetNoCondGrad(v bool) { f.noCond = v; f.Lin.setNoInputGrad(v) }
+func (f *FiLM) SetNoCondGrad(v bool) { f.noCond = v; f.lin.setNoInputGrad(v) }
 
 // Forward returns h ⊙ (1 + γ(c)) + β(c) in a layer-owned buffer and caches
 // h and c. It panics if the shapes do not fit.
 func (f *FiLM) Forward(h, c *tensor.Mat) *tensor.Mat {
 	if h.Cols != f.Width || c.Cols != f.CondDim || h.Rows != c.Rows {
 		panic(fmt.Sprintf("denoiser.FiLM(%s).Forward: features %s, condition %s, want ·×%d and ·×%d with equal rows",
-			f.Lin.W.Name, h.Shape(), c.Shape(), f.Width, f.CondDim))
+			f.lin.W.Name, h.Shape(), c.Shape(), f.Width, f.CondDim))
 	}
 	f.h = h
-	f.gb = f.Lin.Forward(c)
+	f.gb = f.lin.Forward(c)
 	f.y.Resize(h.Rows, h.Cols)
 	w := f.Width
 	for i := 0; i < h.Rows; i++ {
@@ -69,7 +69,7 @@ func (f *FiLM) Forward(h, c *tensor.Mat) *tensor.Mat {
 // respect to h and c (layer-owned; dc is nil after SetNoCondGrad(true)).
 func (f *FiLM) Backward(dy *tensor.Mat) (dh, dc *tensor.Mat) {
 	if !tensor.SameShape(dy, &f.y) {
-		panic(fmt.Sprintf("denoiser.FiLM(%s).Backward: gradient %s, output was %s", f.Lin.W.Name, dy.Shape(), f.y.Shape()))
+		panic(fmt.Sprintf("denoiser.FiLM(%s).Backward: gradient %s, output was %s", f.lin.W.Name, dy.Shape(), f.y.Shape()))
 	}
 	w := f.Width
 	f.dh.Resize(dy.Rows, w)
@@ -85,7 +85,7 @@ func (f *FiLM) Backward(dy *tensor.Mat) (dh, dc *tensor.Mat) {
 			db[j] = v
 		}
 	}
-	dc = f.Lin.Backward(&f.dgb)
+	dc = f.lin.Backward(&f.dgb)
 	return &f.dh, dc
 }
 

@@ -84,12 +84,12 @@ type ResMLP struct {
 	K, D, C int
 	Cfg     MLPConfig
 
-	Time  *TimeEmbedding
-	In    *dense
-	L1    []*dense
-	L2    []*dense
-	Films []*FiLM
-	Out   *dense
+	temb  *TimeEmbedding
+	inL   *dense
+	l1    []*dense
+	l2    []*dense
+	films []*FiLM
+	outL  *dense
 
 	ci         int // condition columns in the input layer (C+1 or 0)
 	keep       []float32
@@ -127,28 +127,28 @@ func NewResMLP(name string, k, dim, condDim int, cfg MLPConfig, s *rng.Stream) (
 	cfg = cfg.WithDefaults()
 	m := &ResMLP{K: k, D: dim, C: condDim, Cfg: cfg}
 	W, E := cfg.Width, cfg.TimeDim
-	m.Time = NewTimeEmbedding(name+"/time", k, E, cfg.Act, s)
+	m.temb = NewTimeEmbedding(name+"/time", k, E, cfg.Act, s)
 	if condDim > 0 && !cfg.FiLM {
 		m.ci = condDim + 1
 	}
-	m.In = newDense(name+"/in", k, dim+m.ci+E, W, cfg.Act, s)
+	m.inL = newDense(name+"/in", k, dim+m.ci+E, W, cfg.Act, s)
 	for b := 0; b < cfg.Blocks; b++ {
 		act := cfg.Act
 		if cfg.FiLM && condDim > 0 {
 			act = tensor.Identity
-			m.Films = append(m.Films, NewFiLM(fmt.Sprintf("%s/b%d/film", name, b), k, W, condDim+1, s))
+			m.films = append(m.films, NewFiLM(fmt.Sprintf("%s/b%d/film", name, b), k, W, condDim+1, s))
 		}
-		m.L1 = append(m.L1, newDense(fmt.Sprintf("%s/b%d/l1", name, b), k, W, W, act, s))
-		m.L2 = append(m.L2, newDense(fmt.Sprintf("%s/b%d/l2", name, b), k, W, W, tensor.Identity, s))
+		m.l1 = append(m.l1, newDense(fmt.Sprintf("%s/b%d/l1", name, b), k, W, W, act, s))
+		m.l2 = append(m.l2, newDense(fmt.Sprintf("%s/b%d/l2", name, b), k, W, W, tensor.Identity, s))
 	}
-	m.Out = newDense(name+"/out", k, W, dim, tensor.Identity, s)
+	m.outL = newDense(name+"/out", k, W, dim, tensor.Identity, s)
 	m.hs = make([]tensor.Mat, cfg.Blocks)
-	m.filmActs = make([]actMat, len(m.Films))
+	m.filmActs = make([]actMat, len(m.films))
 	for i := range m.filmActs {
 		m.filmActs[i].act = cfg.Act
 	}
 	m.outAct.act = cfg.Act
-	m.prepFilm = make([]tensor.Mat, len(m.Films))
+	m.prepFilm = make([]tensor.Mat, len(m.films))
 	return m, nil
 }
 
@@ -163,15 +163,15 @@ func (m *ResMLP) CondDim() int { return m.C }
 
 // Params returns every parameter.
 func (m *ResMLP) Params() []*nn.Param {
-	ps := append(m.Time.Params(), m.In.Params()...)
-	for b := range m.L1 {
-		ps = append(ps, m.L1[b].Params()...)
-		if m.Films != nil {
-			ps = append(ps, m.Films[b].Params()...)
+	ps := append(m.temb.Params(), m.inL.Params()...)
+	for b := range m.l1 {
+		ps = append(ps, m.l1[b].Params()...)
+		if m.films != nil {
+			ps = append(ps, m.films[b].Params()...)
 		}
-		ps = append(ps, m.L2[b].Params()...)
+		ps = append(ps, m.l2[b].Params()...)
 	}
-	return append(ps, m.Out.Params()...)
+	return append(ps, m.outL.Params()...)
 }
 
 func (m *ResMLP) check(op string, x *tensor.Mat, nt int, cond *tensor.Mat, keep []float32) {
@@ -210,10 +210,10 @@ func (m *ResMLP) Forward(x *tensor.Mat, t []float32, cond *tensor.Mat, keep []fl
 	m.check("Forward", x, len(t), cond, keep)
 	m.keep = keep
 	rows, D, E := x.Rows, m.D, m.Cfg.TimeDim
-	e := m.Time.Forward(t)
+	e := m.temb.Forward(t)
 	in := D + m.ci + E
 	m.inBuf.Resize(rows, in)
-	if m.Films != nil {
+	if m.films != nil {
 		m.cAug.Resize(rows, m.C+1)
 	}
 	for i := 0; i < rows; i++ {
@@ -223,41 +223,41 @@ func (m *ResMLP) Forward(x *tensor.Mat, t []float32, cond *tensor.Mat, keep []fl
 			augCond(r[D:D+m.ci], cond.Row(i), keepAt(keep, i))
 		}
 		copy(r[D+m.ci:], e.Row(i))
-		if m.Films != nil {
+		if m.films != nil {
 			augCond(m.cAug.Row(i), cond.Row(i), keepAt(keep, i))
 		}
 	}
-	h := m.In.Forward(&m.inBuf)
-	for b := range m.L1 {
-		u := m.L1[b].Forward(h)
-		if m.Films != nil {
-			u = m.filmActs[b].forward(m.Films[b].Forward(u, &m.cAug))
+	h := m.inL.Forward(&m.inBuf)
+	for b := range m.l1 {
+		u := m.l1[b].Forward(h)
+		if m.films != nil {
+			u = m.filmActs[b].forward(m.films[b].Forward(u, &m.cAug))
 		}
-		v := m.L2[b].Forward(u)
+		v := m.l2[b].Forward(u)
 		tensor.Add(&m.hs[b], h, v)
 		h = &m.hs[b]
 	}
-	return m.Out.Forward(m.outAct.forward(h))
+	return m.outL.Forward(m.outAct.forward(h))
 }
 
 // Backward implements diffusion.Denoiser.
 func (m *ResMLP) Backward(dy *tensor.Mat) *tensor.Mat {
-	dh := m.outAct.backward(m.Out.Backward(dy))
+	dh := m.outAct.backward(m.outL.Backward(dy))
 	m.dh.CopyFrom(dh)
-	if m.Films != nil {
+	if m.films != nil {
 		m.dcAug.Resize(dy.Rows, m.C+1)
 		m.dcAug.Zero()
 	}
-	for b := len(m.L1) - 1; b >= 0; b-- {
-		du := m.L2[b].Backward(&m.dh)
-		if m.Films != nil {
+	for b := len(m.l1) - 1; b >= 0; b-- {
+		du := m.l2[b].Backward(&m.dh)
+		if m.films != nil {
 			var dc *tensor.Mat
-			du, dc = m.Films[b].Backward(m.filmActs[b].backward(du))
+			du, dc = m.films[b].Backward(m.filmActs[b].backward(du))
 			tensor.Add(&m.dcAug, &m.dcAug, dc)
 		}
-		tensor.Add(&m.dh, &m.dh, m.L1[b].Backward(du))
+		tensor.Add(&m.dh, &m.dh, m.l1[b].Backward(du))
 	}
-	din := m.In.Backward(&m.dh)
+	din := m.inL.Backward(&m.dh)
 	rows, D, E := dy.Rows, m.D, m.Cfg.TimeDim
 	m.demb.Resize(rows, E)
 	if m.C > 0 {
@@ -271,7 +271,7 @@ func (m *ResMLP) Backward(dy *tensor.Mat) *tensor.Mat {
 		}
 		// Gradient of [c⊙k, k] with respect to c: the first C columns times k.
 		src := r[D : D+m.C]
-		if m.Films != nil {
+		if m.films != nil {
 			src = m.dcAug.Row(i)[:m.C]
 		}
 		dc := m.dcnd.Row(i)
@@ -280,7 +280,7 @@ func (m *ResMLP) Backward(dy *tensor.Mat) *tensor.Mat {
 			dc[j] = v * k
 		}
 	}
-	m.Time.Backward(&m.demb)
+	m.temb.Backward(&m.demb)
 	if m.C == 0 {
 		return nil
 	}

@@ -63,23 +63,23 @@ func (m *ResMLP) SetCond(cond *tensor.Mat, keep []float32) {
 	D := m.D
 	for k := 0; k < K; k++ {
 		dst := m.prepIn.Data[k*m.nIn*W : (k+1)*m.nIn*W]
-		bias := m.In.b(k)
+		bias := m.inL.b(k)
 		for i := 0; i < m.nIn; i++ {
 			copy(dst[i*W:(i+1)*W], bias)
 		}
 		if m.ci > 0 {
-			wc := m.In.w(k)[D*W : (D+m.ci)*W]
+			wc := m.inL.w(k)[D*W : (D+m.ci)*W]
 			blas.Sgemm(false, false, nc, W, m.ci, 1, m.cAugS.Data, m.ci, wc, W, 1, dst, W)
 		}
 	}
-	if m.Films != nil {
+	if m.films != nil {
 		ct := &m.tiled
 		ct.Resize(K*nc, m.C+1)
 		for k := 0; k < K; k++ {
 			copy(ct.Data[k*nc*(m.C+1):], m.cAugS.Data[:nc*(m.C+1)])
 		}
-		for b, f := range m.Films {
-			f.Lin.Predict(&m.prepFilm[b], ct)
+		for b, f := range m.films {
+			f.lin.Predict(&m.prepFilm[b], ct)
 		}
 	}
 }
@@ -94,10 +94,10 @@ func (m *ResMLP) Step(dst, x *tensor.Mat, t float32) {
 	}
 	K, W, D, E := m.K, m.Cfg.Width, m.D, m.Cfg.TimeDim
 	// Time embedding's share of the input layer, one row per member.
-	m.Time.Embed(&m.tEmb, t)
+	m.temb.Embed(&m.tEmb, t)
 	m.tB.Resize(K, W)
 	for k := 0; k < K; k++ {
-		wt := m.In.w(k)[(D+m.ci)*W : (D+m.ci+E)*W]
+		wt := m.inL.w(k)[(D+m.ci)*W : (D+m.ci+E)*W]
 		blas.SgemmSerial(false, false, 1, W, E, 1, m.tEmb.Data[k*E:], E, wt, W, 0, m.tB.Data[k*W:], W)
 	}
 	dst.Resize(x.Rows, D)
@@ -139,7 +139,7 @@ func (s *mlpStep) Run(i int) {
 	W, D, act := m.Cfg.Width, m.D, m.Cfg.Act
 	row0 := k*s.n + lo
 	h := sc.h.Resize(r, W)
-	blas.SgemmSerial(false, false, r, W, D, 1, s.x.Data[row0*D:], D, m.In.w(k)[:D*W], W, 0, h.Data, W)
+	blas.SgemmSerial(false, false, r, W, D, 1, s.x.Data[row0*D:], D, m.inL.w(k)[:D*W], W, 0, h.Data, W)
 	tb := m.tB.Data[k*W : (k+1)*W]
 	pin := m.prepIn.Data[k*m.nIn*W : (k+1)*m.nIn*W]
 	for j := 0; j < r; j++ {
@@ -153,10 +153,10 @@ func (s *mlpStep) Run(i int) {
 	}
 	tensor.ActForward(act, h, h)
 	u := sc.u.Resize(r, W)
-	for b := range m.L1 {
-		l1, l2 := m.L1[b], m.L2[b]
+	for b := range m.l1 {
+		l1, l2 := m.l1[b], m.l2[b]
 		blas.SgemmSerial(false, false, r, W, W, 1, h.Data, W, l1.w(k), W, 0, u.Data, W)
-		if m.Films != nil {
+		if m.films != nil {
 			tensor.BiasAct(tensor.Identity, u, u, l1.b(k))
 			gb := m.prepFilm[b].Data[k*m.nCond*2*W : (k+1)*m.nCond*2*W]
 			modulateRows(u, gb, m.nCond, lo, W)
@@ -170,6 +170,6 @@ func (s *mlpStep) Run(i int) {
 	tensor.ActForward(act, u, h)
 	var out tensor.Mat
 	s.dst.RowViewInto(&out, row0, row0+r)
-	blas.SgemmSerial(false, false, r, D, W, 1, u.Data, W, m.Out.w(k), D, 0, out.Data, D)
-	tensor.BiasAct(tensor.Identity, &out, &out, m.Out.b(k))
+	blas.SgemmSerial(false, false, r, D, W, 1, u.Data, W, m.outL.w(k), D, 0, out.Data, D)
+	tensor.BiasAct(tensor.Identity, &out, &out, m.outL.b(k))
 }

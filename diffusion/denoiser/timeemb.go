@@ -15,7 +15,8 @@ import (
 // blocks of rows.
 type TimeEmbedding struct {
 	Dim, Members int
-	L1, L2       *dense
+
+	l1, l2 *dense
 
 	sin             tensor.Mat // Forward's cached input
 	one, tiled, mid tensor.Mat // Embed's scratch
@@ -28,15 +29,15 @@ func NewTimeEmbedding(name string, k, dim int, act tensor.Activation, s *rng.Str
 		panic(fmt.Sprintf("denoiser.NewTimeEmbedding %s: dim %d must be even and ≥ 4, members %d ≥ 1", name, dim, k))
 	}
 	e := &TimeEmbedding{Dim: dim, Members: k,
-		L1: newDense(name+"/l1", k, dim, 4*dim, act, s),
-		L2: newDense(name+"/l2", k, 4*dim, dim, tensor.Identity, s)}
-	e.L1.setNoInputGrad(true)
+		l1: newDense(name+"/l1", k, dim, 4*dim, act, s),
+		l2: newDense(name+"/l2", k, 4*dim, dim, tensor.Identity, s)}
+	e.l1.setNoInputGrad(true)
 	return e
 }
 
 // Params returns the MLP's parameters.
 func (e *TimeEmbedding) Params() []*nn.Param {
-	return append(e.L1.Params(), e.L2.Params()...)
+	return append(e.l1.Params(), e.l2.Params()...)
 }
 
 // Forward returns the embeddings of t (len(t) rows, K blocks) in an
@@ -47,12 +48,12 @@ func (e *TimeEmbedding) Forward(t []float32) *tensor.Mat {
 		panic(fmt.Sprintf("denoiser.TimeEmbedding.Forward: %d times for %d members", len(t), e.Members))
 	}
 	Sinusoidal(&e.sin, t, e.Dim)
-	return e.L2.Forward(e.L1.Forward(&e.sin))
+	return e.l2.Forward(e.l1.Forward(&e.sin))
 }
 
 // Backward adds the MLP's parameter gradients for the output gradient dy.
 func (e *TimeEmbedding) Backward(dy *tensor.Mat) {
-	e.L1.Backward(e.L2.Backward(dy))
+	e.l1.Backward(e.l2.Backward(dy))
 }
 
 // Embed sets dst (resized to K×Dim) to every member's embedding of the one
@@ -61,9 +62,9 @@ func (e *TimeEmbedding) Embed(dst *tensor.Mat, t float32) {
 	Sinusoidal(&e.one, []float32{t}, e.Dim)
 	if e.Members > 1 {
 		nn.TileRows(&e.tiled, &e.one, e.Members)
-		e.L1.Predict(&e.mid, &e.tiled)
+		e.l1.Predict(&e.mid, &e.tiled)
 	} else {
-		e.L1.Predict(&e.mid, &e.one)
+		e.l1.Predict(&e.mid, &e.one)
 	}
-	e.L2.Predict(dst, &e.mid)
+	e.l2.Predict(dst, &e.mid)
 }

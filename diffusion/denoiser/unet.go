@@ -225,17 +225,17 @@ type TemporalUNet struct {
 	H, C, CondW int
 	Cfg         UNetConfig
 
-	Time       *TimeEmbedding
-	Cond1      *nn.Linear // [c⊙k, k] → 4·Dim (Mish)
-	Cond2      *nn.Linear // 4·Dim → Dim
-	Downs      [][2]*resBlock
-	Down       []*nn.Conv1d // nil at the last level
-	Mid        [2]*resBlock
-	Ups        [][2]*resBlock
-	Up         []*nn.ConvTranspose1d
-	FinalConv  *nn.Conv1d
-	FinalNorm  *nn.GroupNorm
-	FinalOut   *nn.Conv1d
+	temb       *TimeEmbedding
+	cond1      *nn.Linear // [c⊙k, k] → 4·Dim (Mish)
+	cond2      *nn.Linear // 4·Dim → Dim
+	downs      [][2]*resBlock
+	down       []*nn.Conv1d // nil at the last level
+	mid        [2]*resBlock
+	ups        [][2]*resBlock
+	up         []*nn.ConvTranspose1d
+	finalConv  *nn.Conv1d
+	finalNorm  *nn.GroupNorm
+	finalOut   *nn.Conv1d
 	embed      int
 	xcm        tensor.Mat // input, channel-major
 	cAug       tensor.Mat
@@ -280,10 +280,10 @@ func NewTemporalUNet(name string, c, condDim int, cfg UNetConfig, s *rng.Stream)
 	cfg = cfg.WithDefaults()
 	u := &TemporalUNet{H: cfg.Horizon, C: c, CondW: condDim, Cfg: cfg, embed: cfg.Dim}
 	dim := cfg.Dim
-	u.Time = NewTimeEmbedding(name+"/time", 1, dim, tensor.Mish, s)
+	u.temb = NewTimeEmbedding(name+"/time", 1, dim, tensor.Mish, s)
 	if condDim > 0 {
-		u.Cond1 = nn.NewLinear(name+"/cond/l1", condDim+1, 4*dim, tensor.Mish, s)
-		u.Cond2 = nn.NewLinear(name+"/cond/l2", 4*dim, dim, tensor.Identity, s)
+		u.cond1 = nn.NewLinear(name+"/cond/l1", condDim+1, 4*dim, tensor.Mish, s)
+		u.cond2 = nn.NewLinear(name+"/cond/l2", 4*dim, dim, tensor.Identity, s)
 		u.embed = 2 * dim
 	}
 	dims := []int{c}
@@ -293,29 +293,29 @@ func NewTemporalUNet(name string, c, condDim int, cfg UNetConfig, s *rng.Stream)
 	n := len(cfg.Mults)
 	for i := 0; i < n; i++ {
 		in, out := dims[i], dims[i+1]
-		u.Downs = append(u.Downs, [2]*resBlock{
+		u.downs = append(u.downs, [2]*resBlock{
 			newResBlock(fmt.Sprintf("%s/down%d/rb1", name, i), in, out, u.embed, cfg, s),
 			newResBlock(fmt.Sprintf("%s/down%d/rb2", name, i), out, out, u.embed, cfg, s)})
 		var d *nn.Conv1d
 		if i < n-1 {
 			d = nn.NewConv1d(fmt.Sprintf("%s/down%d/down", name, i), out, out, 3, 2, 1, tensor.Identity, s)
 		}
-		u.Down = append(u.Down, d)
+		u.down = append(u.down, d)
 	}
 	mid := dims[n]
-	u.Mid = [2]*resBlock{newResBlock(name+"/mid/rb1", mid, mid, u.embed, cfg, s), newResBlock(name+"/mid/rb2", mid, mid, u.embed, cfg, s)}
+	u.mid = [2]*resBlock{newResBlock(name+"/mid/rb1", mid, mid, u.embed, cfg, s), newResBlock(name+"/mid/rb2", mid, mid, u.embed, cfg, s)}
 	for j := 0; j < n-1; j++ {
 		// Level i = n−1−j, channels (in, out) = (dims[i], dims[i+1]).
 		i := n - 1 - j
 		in, out := dims[i], dims[i+1]
-		u.Ups = append(u.Ups, [2]*resBlock{
+		u.ups = append(u.ups, [2]*resBlock{
 			newResBlock(fmt.Sprintf("%s/up%d/rb1", name, j), 2*out, in, u.embed, cfg, s),
 			newResBlock(fmt.Sprintf("%s/up%d/rb2", name, j), in, in, u.embed, cfg, s)})
-		u.Up = append(u.Up, nn.NewConvTranspose1d(fmt.Sprintf("%s/up%d/up", name, j), in, in, 4, 2, 1, tensor.Identity, s))
+		u.up = append(u.up, nn.NewConvTranspose1d(fmt.Sprintf("%s/up%d/up", name, j), in, in, 4, 2, 1, tensor.Identity, s))
 	}
-	u.FinalConv = nn.NewConv1d(name+"/final/conv", dim, dim, cfg.Kernel, 1, cfg.Kernel/2, tensor.Identity, s)
-	u.FinalNorm = nn.NewGroupNorm(name+"/final/gn", cfg.Groups, dim, tensor.Mish)
-	u.FinalOut = nn.NewConv1d(name+"/final/out", dim, c, 1, 1, 0, tensor.Identity, s)
+	u.finalConv = nn.NewConv1d(name+"/final/conv", dim, dim, cfg.Kernel, 1, cfg.Kernel/2, tensor.Identity, s)
+	u.finalNorm = nn.NewGroupNorm(name+"/final/gn", cfg.Groups, dim, tensor.Mish)
+	u.finalOut = nn.NewConv1d(name+"/final/out", dim, c, 1, 1, 0, tensor.Identity, s)
 	u.membAct.act = tensor.Mish
 	u.skips = make([]*tensor.Mat, n)
 	u.dskip = make([]tensor.Mat, n)
@@ -329,11 +329,11 @@ func NewTemporalUNet(name string, c, condDim int, cfg UNetConfig, s *rng.Stream)
 
 func (u *TemporalUNet) blocks() []*resBlock {
 	var bs []*resBlock
-	for _, d := range u.Downs {
+	for _, d := range u.downs {
 		bs = append(bs, d[0], d[1])
 	}
-	bs = append(bs, u.Mid[0], u.Mid[1])
-	for _, d := range u.Ups {
+	bs = append(bs, u.mid[0], u.mid[1])
+	for _, d := range u.ups {
 		bs = append(bs, d[0], d[1])
 	}
 	return bs
@@ -350,28 +350,28 @@ func (u *TemporalUNet) CondDim() int { return u.CondW }
 
 // Params returns every parameter.
 func (u *TemporalUNet) Params() []*nn.Param {
-	ps := u.Time.Params()
-	if u.Cond1 != nil {
-		ps = append(ps, u.Cond1.Params()...)
-		ps = append(ps, u.Cond2.Params()...)
+	ps := u.temb.Params()
+	if u.cond1 != nil {
+		ps = append(ps, u.cond1.Params()...)
+		ps = append(ps, u.cond2.Params()...)
 	}
-	for i, d := range u.Downs {
+	for i, d := range u.downs {
 		ps = append(ps, d[0].params()...)
 		ps = append(ps, d[1].params()...)
-		if u.Down[i] != nil {
-			ps = append(ps, u.Down[i].Params()...)
+		if u.down[i] != nil {
+			ps = append(ps, u.down[i].Params()...)
 		}
 	}
-	ps = append(ps, u.Mid[0].params()...)
-	ps = append(ps, u.Mid[1].params()...)
-	for j, d := range u.Ups {
+	ps = append(ps, u.mid[0].params()...)
+	ps = append(ps, u.mid[1].params()...)
+	for j, d := range u.ups {
 		ps = append(ps, d[0].params()...)
 		ps = append(ps, d[1].params()...)
-		ps = append(ps, u.Up[j].Params()...)
+		ps = append(ps, u.up[j].Params()...)
 	}
-	ps = append(ps, u.FinalConv.Params()...)
-	ps = append(ps, u.FinalNorm.Params()...)
-	return append(ps, u.FinalOut.Params()...)
+	ps = append(ps, u.finalConv.Params()...)
+	ps = append(ps, u.finalNorm.Params()...)
+	return append(ps, u.finalOut.Params()...)
 }
 
 // timeToChannel sets dst (rows × C·H) to the channel-major form of the
@@ -432,14 +432,14 @@ func (u *TemporalUNet) Forward(x *tensor.Mat, t []float32, cond *tensor.Mat, kee
 	u.check("Forward", x, len(t), cond, keep)
 	u.keep = keep
 	rows, dim := x.Rows, u.Cfg.Dim
-	e := u.Time.Forward(t)
+	e := u.temb.Forward(t)
 	u.emb.Resize(rows, u.embed)
 	if u.CondW > 0 {
 		u.cAug.Resize(rows, u.CondW+1)
 		for i := 0; i < rows; i++ {
 			augCond(u.cAug.Row(i), cond.Row(i), keepAt(keep, i))
 		}
-		ce := u.Cond2.Forward(u.Cond1.Forward(&u.cAug))
+		ce := u.cond2.Forward(u.cond1.Forward(&u.cAug))
 		for i := 0; i < rows; i++ {
 			r := u.emb.Row(i)
 			copy(r[:dim], e.Row(i))
@@ -451,21 +451,21 @@ func (u *TemporalUNet) Forward(x *tensor.Mat, t []float32, cond *tensor.Mat, kee
 	memb := u.membAct.forward(&u.emb)
 	timeToChannel(&u.xcm, x, u.H, u.C)
 	h := &u.xcm
-	for i, d := range u.Downs {
+	for i, d := range u.downs {
 		h = d[1].forward(d[0].forward(h, memb), memb)
 		u.skips[i] = h
-		if u.Down[i] != nil {
-			h = u.Down[i].Forward(h)
+		if u.down[i] != nil {
+			h = u.down[i].Forward(h)
 		}
 	}
-	h = u.Mid[1].forward(u.Mid[0].forward(h, memb), memb)
-	n := len(u.Downs)
-	for j, d := range u.Ups {
+	h = u.mid[1].forward(u.mid[0].forward(h, memb), memb)
+	n := len(u.downs)
+	for j, d := range u.ups {
 		catChannels(&u.cats[j], h, u.skips[n-1-j])
 		h = d[1].forward(d[0].forward(&u.cats[j], memb), memb)
-		h = u.Up[j].Forward(h)
+		h = u.up[j].Forward(h)
 	}
-	o := u.FinalOut.Forward(u.FinalNorm.Forward(u.FinalConv.Forward(h)))
+	o := u.finalOut.Forward(u.finalNorm.Forward(u.finalConv.Forward(h)))
 	channelToTime(&u.out, o, u.H, u.C)
 	return &u.out
 }
@@ -476,11 +476,11 @@ func (u *TemporalUNet) Backward(dy *tensor.Mat) *tensor.Mat {
 	u.dmemb.Resize(rows, u.embed)
 	u.dmemb.Zero()
 	timeToChannel(&u.dout, dy, u.H, u.C)
-	g := u.FinalConv.Backward(u.FinalNorm.Backward(u.FinalOut.Backward(&u.dout)))
-	n := len(u.Downs)
-	for j := len(u.Ups) - 1; j >= 0; j-- {
-		d := u.Ups[j]
-		g = u.Up[j].Backward(g)
+	g := u.finalConv.Backward(u.finalNorm.Backward(u.finalOut.Backward(&u.dout)))
+	n := len(u.downs)
+	for j := len(u.ups) - 1; j >= 0; j-- {
+		d := u.ups[j]
+		g = u.up[j].Backward(g)
 		g = d[0].backward(d[1].backward(g, &u.dmemb), &u.dmemb)
 		// Split the gradient of [h, skip].
 		hc := g.Cols - u.skips[n-1-j].Cols
@@ -495,11 +495,11 @@ func (u *TemporalUNet) Backward(dy *tensor.Mat) *tensor.Mat {
 		}
 		g = dh
 	}
-	g = u.Mid[0].backward(u.Mid[1].backward(g, &u.dmemb), &u.dmemb)
+	g = u.mid[0].backward(u.mid[1].backward(g, &u.dmemb), &u.dmemb)
 	for i := n - 1; i >= 0; i-- {
-		d := u.Downs[i]
-		if u.Down[i] != nil {
-			g = u.Down[i].Backward(g)
+		d := u.downs[i]
+		if u.down[i] != nil {
+			g = u.down[i].Backward(g)
 		}
 		if i >= 1 {
 			// Level i's output is also the skip of up level n−1−i (level 0's
@@ -514,7 +514,7 @@ func (u *TemporalUNet) Backward(dy *tensor.Mat) *tensor.Mat {
 	for i := 0; i < rows; i++ {
 		copy(u.demb.Row(i), demb.Row(i)[:dim])
 	}
-	u.Time.Backward(&u.demb)
+	u.temb.Backward(&u.demb)
 	if u.CondW == 0 {
 		return nil
 	}
@@ -522,7 +522,7 @@ func (u *TemporalUNet) Backward(dy *tensor.Mat) *tensor.Mat {
 	for i := 0; i < rows; i++ {
 		copy(u.dcat.Row(i), demb.Row(i)[dim:])
 	}
-	dc := u.Cond1.Backward(u.Cond2.Backward(&u.dcat))
+	dc := u.cond1.Backward(u.cond2.Backward(&u.dcat))
 	u.dcnd.Resize(rows, u.CondW)
 	for i := 0; i < rows; i++ {
 		k := keepAt(u.keep, i)
@@ -552,8 +552,8 @@ func (u *TemporalUNet) SetCond(cond *tensor.Mat, keep []float32) {
 	for i := 0; i < cond.Rows; i++ {
 		augCond(u.pCAug.Row(i), cond.Row(i), keepAt(keep, i))
 	}
-	u.Cond1.Predict(&u.pMid, &u.pCAug)
-	u.Cond2.Predict(&u.prepCond, &u.pMid)
+	u.cond1.Predict(&u.pMid, &u.pCAug)
+	u.cond2.Predict(&u.prepCond, &u.pMid)
 }
 
 // Step implements diffusion.Denoiser: the embedding and every block's time
@@ -564,7 +564,7 @@ func (u *TemporalUNet) Step(dst, x *tensor.Mat, t float32) {
 		panic("denoiser.TemporalUNet.Step: SetCond was not called")
 	}
 	dim := u.Cfg.Dim
-	u.Time.Embed(&u.pOne, t)
+	u.temb.Embed(&u.pOne, t)
 	u.pEmb.Resize(u.nCond, u.embed)
 	for i := 0; i < u.nCond; i++ {
 		r := u.pEmb.Row(i)
@@ -583,34 +583,34 @@ func (u *TemporalUNet) Step(dst, x *tensor.Mat, t float32) {
 	// Each operation reads only the previous one's output (skips live in
 	// pSkips), so a ring of four buffers suffices.
 	next := func() *tensor.Mat { m := &u.pX[k%len(u.pX)]; k++; return m }
-	for i, d := range u.Downs {
+	for i, d := range u.downs {
 		a := next()
 		d[0].predict(a, h, &d[0].ptb)
 		d[1].predict(&u.pSkips[i], a, &d[1].ptb)
 		h = &u.pSkips[i]
-		if u.Down[i] != nil {
+		if u.down[i] != nil {
 			o := next()
-			u.Down[i].Predict(o, h)
+			u.down[i].Predict(o, h)
 			h = o
 		}
 	}
 	a, o := next(), next()
-	u.Mid[0].predict(a, h, &u.Mid[0].ptb)
-	u.Mid[1].predict(o, a, &u.Mid[1].ptb)
+	u.mid[0].predict(a, h, &u.mid[0].ptb)
+	u.mid[1].predict(o, a, &u.mid[1].ptb)
 	h = o
-	n := len(u.Downs)
-	for j, d := range u.Ups {
+	n := len(u.downs)
+	for j, d := range u.ups {
 		catChannels(&u.pCat, h, &u.pSkips[n-1-j])
 		a, b := next(), next()
 		d[0].predict(a, &u.pCat, &d[0].ptb)
 		d[1].predict(b, a, &d[1].ptb)
 		c := next()
-		u.Up[j].Predict(c, b)
+		u.up[j].Predict(c, b)
 		h = c
 	}
 	a, b := next(), next()
-	u.FinalConv.Predict(a, h)
-	u.FinalNorm.Predict(b, a)
-	u.FinalOut.Predict(&u.pOut, b)
+	u.finalConv.Predict(a, h)
+	u.finalNorm.Predict(b, a)
+	u.finalOut.Predict(&u.pOut, b)
 	channelToTime(dst, &u.pOut, u.H, u.C)
 }
