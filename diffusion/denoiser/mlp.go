@@ -74,7 +74,9 @@ func (c MLPConfig) Validate() error {
 //
 // where k ∈ {0, 1} is the keep flag of classifier-free guidance (the
 // condition and the flag are zero when the condition is dropped). An
-// unconditional ResMLP (C = 0) has no condition inputs.
+// unconditional ResMLP (C = 0) has no condition inputs. Parameters are named
+// name+"/time/l1/w", "/in/w", "/b<i>/l1/w", "/b<i>/film/w", "/b<i>/l2/w",
+// "/out/w" (and "/b"), with shapes [K, in, out] (or [in, out] for K = 1).
 //
 // Step, the sampling path, runs each member's rows in chunks through the
 // whole network on one goroutine each (no synchronisation between layers),

@@ -220,7 +220,10 @@ func (b *resBlock) predict(dst, x, tb *tensor.Mat) {
 // Diffuser itself conditions only by inpainting, which the sampler does
 // (diffusion.Inpaint, diffusion.Config.Known).
 //
-// A TemporalUNet has one member.
+// A TemporalUNet has one member. Parameters are named name+"/time/…",
+// "/cond/l1/…", "/down<i>/rb<1|2>/{conv1,gn1,time,conv2,gn2,res}/…",
+// "/down<i>/down/…", "/mid/rb<1|2>/…", "/up<j>/rb<1|2>/…", "/up<j>/up/…" and
+// "/final/{conv,gn,out}/…", with PyTorch's shapes.
 type TemporalUNet struct {
 	H, C, CondW int
 	Cfg         UNetConfig
