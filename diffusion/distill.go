@@ -61,8 +61,8 @@ func (c DistillConfig) WithDefaults(T int) DistillConfig {
 // Validate reports the first invalid field for distilling teacher.
 func (c DistillConfig) Validate(teacher *Model) error {
 	c = c.WithDefaults(teacher.Sched.T)
-	if teacher.Pred != V {
-		return fmt.Errorf("progressive distillation needs a v-prediction teacher (Salimans & Ho 2022); the teacher predicts %q", teacher.Pred)
+	if teacher.Pred != V && teacher.Pred != X0 {
+		return fmt.Errorf("progressive distillation needs a v- or x0-prediction model (Salimans & Ho 2022: ε-prediction breaks down at few steps); the teacher predicts %q", teacher.Pred)
 	}
 	if _, err := teacher.Sched.StridedSteps(c.TeacherSteps); err != nil {
 		return fmt.Errorf("DistillConfig.TeacherSteps = %d: %w", c.TeacherSteps, err)
@@ -122,8 +122,12 @@ type StageReport struct {
 //	loss = ‖v̂_student(z_t) − ṽ‖²,  ṽ = α_t ε̃ − σ_t x̃,  ε̃ = (z_t − α_t x̃)/σ_t
 //
 // which is the x-space loss weighted by 1 + SNR_t ("SNR+1" weighting, one of
-// the paper's choices). Known elements (Config.Known) are inpainted after
-// each teacher step as the sampler does and excluded from the loss.
+// the paper's choices). Students keep the teacher's parameterisation: a
+// v-prediction student (the paper's recommendation) minimises the v-loss
+// above, an x0-prediction student (Diffuser's parameterisation) the same
+// loss in x-space, (1 + SNR_t)·‖x̂_student − x̃‖² = ‖x̂ − x̃‖²/σ_t². Known
+// elements (Config.Known) are inpainted after each teacher step as the
+// sampler does and excluded from the loss.
 type Distiller struct {
 	cfg      DistillConfig
 	orig     *Model
@@ -141,6 +145,7 @@ type Distiller struct {
 	times    []float32
 	keep     []float32
 	keepZero []float32
+	rowW     []float32
 	outU     tensor.Mat
 }
 
@@ -313,8 +318,13 @@ func (d *Distiller) iter(x0, cond *tensor.Mat, s *rng.Stream) float32 {
 			}
 		}
 	}
-	// Targets ṽ.
+	// Targets ṽ (or x̃ with row weights 1/σ_t² for an x0 student).
 	d.tgt.Resize(rows, D)
+	xStudent := d.student.Pred == X0
+	if cap(d.rowW) < rows {
+		d.rowW = make([]float32, rows)
+	}
+	d.rowW = d.rowW[:rows]
 	for i, t := range d.rowT {
 		tpp := t - 2*stride
 		a, sg := sc.Alpha[t], sc.Sigma[t]
@@ -328,17 +338,26 @@ func (d *Distiller) iter(x0, cond *tensor.Mat, s *rng.Stream) float32 {
 		}
 		fr, fden := float32(r), float32(1/den)
 		fa, fs, fis := float32(a), float32(sg), float32(1/sg)
+		d.rowW[i] = float32(1 / (sg * sg))
 		for j := range tg {
 			xt := (z2[j] - fr*zr[j]) * fden
+			if xStudent {
+				tg[j] = xt
+				continue
+			}
 			e := (zr[j] - fa*xt) * fis
 			tg[j] = fa*e - fs*xt
 		}
+	}
+	var rowW []float32
+	if xStudent {
+		rowW = d.rowW
 	}
 	for i, t := range d.rowT {
 		d.times[i] = sc.Time(t)
 	}
 	out := d.student.Net.Forward(&d.z, d.times, cond, keep)
-	loss := d.student.lossGrad(out, &d.tgt)
+	loss := d.student.lossGradRows(out, &d.tgt, rowW)
 	d.student.Net.Backward(&d.student.grad)
 	return loss
 }

@@ -45,9 +45,9 @@
 //
 // # Progressive distillation
 //
-// Distiller halves a v-prediction model's DDIM step count per stage
-// (Salimans & Ho 2022): each student, initialised from its teacher, learns
-// to match two teacher steps with one. The original teacher is kept.
+// Distiller halves a v- (or x0-) prediction model's DDIM step count per
+// stage (Salimans & Ho 2022): each student, initialised from its teacher,
+// learns to match two teacher steps with one. The original teacher is kept.
 //
 // # Statistics
 //

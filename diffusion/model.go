@@ -218,7 +218,11 @@ func (m *Model) Loss(x0, cond *tensor.Mat, s *rng.Stream) (float32, *tensor.Mat,
 
 // lossGrad sets m.grad to the gradient of the members' weighted mean
 // squared errors and returns their mean.
-func (m *Model) lossGrad(out, tgt *tensor.Mat) float32 {
+func (m *Model) lossGrad(out, tgt *tensor.Mat) float32 { return m.lossGradRows(out, tgt, nil) }
+
+// lossGradRows is lossGrad with each row's squared error also weighted by
+// rowW[i] (nil: 1).
+func (m *Model) lossGradRows(out, tgt *tensor.Mat, rowW []float32) float32 {
 	rows, d := out.Rows, out.Cols
 	k := m.Net.Members()
 	n := rows / k
@@ -228,13 +232,17 @@ func (m *Model) lossGrad(out, tgt *tensor.Mat) float32 {
 	var total float64
 	for i := 0; i < rows; i++ {
 		o, t, g := out.Row(i), tgt.Row(i), m.grad.Row(i)
+		rw := float32(1)
+		if rowW != nil {
+			rw = rowW[i]
+		}
 		var rs float32
 		for j := range g {
 			e := o[j] - t[j]
 			rs += w[j] * e * e
-			g[j] = c * w[j] * e
+			g[j] = c * rw * w[j] * e
 		}
-		total += float64(rs)
+		total += float64(rw * rs)
 	}
 	return float32(total / float64(n*d) / float64(k))
 }

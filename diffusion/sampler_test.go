@@ -427,7 +427,7 @@ func TestConfigErrors(t *testing.T) {
 		{"distill target above teacher", DistillConfig{TeacherSteps: 20, TargetSteps: 40}.Validate(m), "TargetSteps = 40"},
 		{"distill target not a power-of-two fraction", DistillConfig{TeacherSteps: 20, TargetSteps: 3}.Validate(m), "power of two"},
 		{"distill teacher steps", DistillConfig{TeacherSteps: 30}.Validate(m), "TeacherSteps = 30"},
-		{"distill eps teacher", DistillConfig{}.Validate(newOracleModel(t, Cosine, 100, Eps, 2)), "v-prediction teacher"},
+		{"distill eps teacher", DistillConfig{}.Validate(newOracleModel(t, Cosine, 100, Eps, 2)), "v- or x0-prediction model"},
 	}
 	for _, c := range cases {
 		if c.err == nil {
