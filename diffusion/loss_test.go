@@ -131,3 +131,27 @@ func TestUnconditionalGuidanceRejected(t *testing.T) {
 		t.Fatal("a condition given to an unconditional model accepted")
 	}
 }
+
+// TestLossGradRows checks the weighted loss of distillation by hand: two
+// members of one row each, element weights (1, 0) (a known element) and
+// row weights (2, 3).
+func TestLossGradRows(t *testing.T) {
+	net, _ := denoiser.NewResMLP("w", 2, 2, 0, denoiser.MLPConfig{Width: 4, Blocks: 1, TimeDim: 4}, rng.New(1))
+	m, err := New(net, Config{Schedule: ScheduleConfig{Steps: 4}, Known: []int{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := tensor.FromRows([][]float32{{1, 5}, {2, 7}})
+	tgt := tensor.FromRows([][]float32{{0, 0}, {4, 0}})
+	// Member 0: 2·1² over 2 elements = 1; member 1: 3·2² / 2 = 6; mean 3.5.
+	if l := m.lossGradRows(out, tgt, []float32{2, 3}); math.Abs(float64(l)-3.5) > 1e-6 {
+		t.Fatalf("loss %v, want 3.5", l)
+	}
+	// d/dout: member 0: 2·2·1/2 = 2; member 1: 3·2·(−2)/2 = −6; known: 0.
+	want := []float32{2, 0, -6, 0}
+	for i, w := range want {
+		if m.grad.Data[i] != w {
+			t.Fatalf("gradient %v, want %v", m.grad.Data[:4], want)
+		}
+	}
+}
