@@ -71,7 +71,8 @@ func newDiffusionEnsemble(cfg Config, in, d int, s *rng.Stream) (*diffusionEnsem
 	if err != nil {
 		return nil, fmt.Errorf("worldmodel: %w", err)
 	}
-	e.maskCross(e.net.In.W.W)
+	w, _, _ := e.net.InputLayer()
+	e.maskCross(w.W)
 	return e, nil
 }
 
@@ -82,8 +83,7 @@ func (e *diffusionEnsemble) maskCross(w []float32) {
 	if e.shared {
 		return
 	}
-	rows := e.net.In.In
-	width := e.net.In.Out
+	_, rows, width := e.net.InputLayer()
 	for k := 0; k < e.k; k++ {
 		mw := w[k*rows*width : (k+1)*rows*width]
 		for j := 0; j < e.k; j++ {
@@ -137,7 +137,8 @@ func (e *diffusionEnsemble) lossGrad(in, x *tensor.Mat, s *rng.Stream) (float32,
 		}
 		e.enc.Backward(&e.dz)
 	}
-	e.maskCross(e.net.In.W.G)
+	w, _, _ := e.net.InputLayer()
+	e.maskCross(w.G)
 	return loss, nil
 }
 

@@ -288,3 +288,11 @@ func (m *ResMLP) Backward(dy *tensor.Mat) *tensor.Mat {
 	}
 	return &m.dcnd
 }
+
+// InputLayer returns the input layer's weights ([K, In, Width], rows
+// ordered [x | time embedding | condition]), its input width and its output
+// width, for callers that constrain which inputs a member may read (the
+// world model's per-member encoders mask other members' latents).
+func (m *ResMLP) InputLayer() (w *nn.Param, in, out int) {
+	return m.inL.W, m.inL.In, m.inL.Out
+}
