@@ -86,14 +86,14 @@ func TestMembersIndependent(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := m.diff
-	in, width := e.net.In.In, e.net.In.Out
+	inW, in, width := e.net.InputLayer()
 	for k := 0; k < e.k; k++ {
 		for j := 0; j < e.k; j++ {
 			if j == k {
 				continue
 			}
 			lo := k*in*width + (e.d+j*e.z)*width
-			for i, v := range e.net.In.W.W[lo : lo+e.z*width] {
+			for i, v := range inW.W[lo : lo+e.z*width] {
 				if v != 0 {
 					t.Fatalf("member %d weight on member %d's latent [%d] = %v", k, j, i, v)
 				}
