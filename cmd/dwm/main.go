@@ -19,7 +19,9 @@ Usage:
   dwm train --resume RUN
   dwm eval --run RUN [--episodes 10] [--seed S]
   dwm envs
-  dwm runs list|show RUN|rm RUN|export [--csv|--jsonl]
+  dwm runs list|show RUN|rm RUN|export [--csv|--jsonl] [--filter F]
+  dwm report [--filter F] [--out DIR]
+  dwm sweep run|slurm|status FILE
   dwm dataset make <env>-<kind> [--size N] [--seed S]   (kinds: random expert medium medium-replay medium-expert scripted)
   dwm dataset inspect FILE|NAME
   dwm dataset convert IN OUT
@@ -40,6 +42,8 @@ func commands() map[string]command {
 		"runs":    cmdRuns,
 		"demo":    cmdDemo,
 		"dataset": cmdDataset,
+		"report":  cmdReport,
+		"sweep":   cmdSweep,
 	}
 }
 

@@ -6,84 +6,100 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
 
+	"github.com/dwm-rl/dwm/report"
 	"github.com/dwm-rl/dwm/track"
 )
+
+func storePathOf(store, runsDir string) string {
+	if store != "" {
+		return store
+	}
+	return filepath.Join(runsDir, "dwm.db")
+}
+
+func openStore(store, runsDir string) (*track.Store, error) {
+	p := storePathOf(store, runsDir)
+	if _, err := os.Stat(p); err != nil {
+		return nil, fmt.Errorf("no run store at %s (train a run first, or pass --store)", p)
+	}
+	return track.Open(p)
+}
 
 func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("runs", stderr)
 	runsDir := fs.String("runs", "runs", "runs directory")
 	storePath := fs.String("store", "", "run store (default <runs>/dwm.db)")
-	csv := fs.Bool("csv", false, "export as CSV (export)")
+	filter := fs.String("filter", "", "run filter, e.g. 'sweep1__*,algo=iql,status=done'")
+	csv := fs.Bool("csv", false, "export as CSV (export; the default)")
 	jsonl := fs.Bool("jsonl", false, "export as JSON lines (export)")
+	dry := fs.Bool("dry-run", false, "rm: list what would be removed")
+	all := fs.Bool("all", false, "rm: allow removing every run")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return fmt.Errorf("want list, show RUN, rm RUN or export")
+		return fmt.Errorf("want list, show RUN, rm RUN|--filter F, or export [--csv|--jsonl]")
 	}
-	p := *storePath
-	if p == "" {
-		p = filepath.Join(*runsDir, "dwm.db")
-	}
-	if _, err := os.Stat(p); err != nil {
-		return fmt.Errorf("no run store at %s (train a run first, or pass --store)", p)
-	}
-	s, err := track.Open(p)
+	s, err := openStore(*storePath, *runsDir)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	f, err := report.ParseFilter(*filter)
+	if err != nil {
+		return err
+	}
 	switch pos[0] {
 	case "list":
-		runs, err := s.ListRuns(track.Filter{})
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tALGO\tENV\tSEED\tSTATUS\tUPDATED")
-		for _, r := range runs {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Name, r.Algo, r.Env, r.Seed, r.Status, r.Updated.Format("2006-01-02 15:04"))
-		}
-		return tw.Flush()
-	case "show", "rm":
+		return report.ListRuns(stdout, s, f)
+	case "show":
 		if len(pos) != 2 {
-			return fmt.Errorf("%s wants one run name", pos[0])
+			return fmt.Errorf("show wants one run name or id")
 		}
-		r, err := s.RunByName(pos[1])
-		if err != nil {
-			return err
-		}
-		if pos[0] == "rm" {
-			if err := s.DeleteRun(r.ID); err != nil {
+		return report.ShowRun(stdout, s, pos[1])
+	case "rm":
+		if len(pos) == 2 {
+			if f, err = report.ParseFilter("name=" + pos[1]); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "removed run %s from the store (its directory %s is kept)\n", r.Name, r.Dir)
-			return nil
 		}
-		fmt.Fprintf(stdout, "run %s (id %d)\nalgo %s, env %s, seed %d, status %s\ndir %s\ncommit %s, host %s\nconfig %s\n",
-			r.Name, r.ID, r.Algo, r.Env, r.Seed, r.Status, r.Dir, r.Provenance.GitCommit, r.Provenance.Host, r.Config)
-		names, err := s.MetricNames(r.ID)
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			pts, err := s.Metrics(r.ID, n)
-			if err != nil || len(pts) == 0 {
-				continue
-			}
-			last := pts[len(pts)-1]
-			fmt.Fprintf(stdout, "  %-28s %d points, last %.4g at step %d\n", n, len(pts), last.Value, last.Step)
-		}
-		return nil
+		_, err := report.RemoveRuns(stdout, s, f, report.RemoveOptions{DryRun: *dry, All: *all})
+		return err
 	case "export":
-		if *jsonl {
-			return s.ExportJSONL(stdout, track.Filter{})
+		if *jsonl && *csv {
+			return fmt.Errorf("export: choose one of --csv and --jsonl")
 		}
-		_ = csv
-		return s.ExportCSV(stdout, track.Filter{})
+		if *jsonl {
+			return s.ExportJSONL(stdout, f)
+		}
+		return s.ExportCSV(stdout, f)
 	}
 	return fmt.Errorf("unknown runs verb %q: want list, show, rm or export", pos[0])
+}
+
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", stderr)
+	runsDir := fs.String("runs", "runs", "runs directory")
+	storePath := fs.String("store", "", "run store (default <runs>/dwm.db)")
+	filter := fs.String("filter", "", "run filter, e.g. 'sweep1__*,status=done'")
+	out := fs.String("out", "report", "output directory")
+	metric := fs.String("metric", "", "learning-curve metric (default eval/normalized_return, else eval/return)")
+	percent := fs.Float64("percent", 0, "X in steps-to-X% of the reference (default 90)")
+	ref := fs.Float64("reference", 0, "reference score for steps-to-X% (default 100 on normalized scores)")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	f, err := report.ParseFilter(*filter)
+	if err != nil {
+		return err
+	}
+	res, err := report.BuildFile(storePathOf(*storePath, *runsDir), f, *out,
+		report.Options{Metric: *metric, Percent: *percent, Reference: *ref})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "report of %d runs: %s, %s and %d figures\n", len(res.Runs), res.HTML, res.Markdown, len(res.Figures))
+	return nil
 }
