@@ -75,6 +75,10 @@ func loadRun(s *track.Store, r track.Run, metric string, extras []string) (*runD
 		if onMin <= offMax { // per-phase counters: online restarts its count
 			shift = offMax + 1
 			d.switchX = offMax + 1
+		} else if n, ok := offlineSteps(r); ok && n >= offMax && n+1 < onMin {
+			// The first online step logged may be an evaluation interval
+			// after the switch; the config says where it is.
+			d.switchX = n + 1
 		}
 	}
 	conv := func(pts []track.Point) []point {
@@ -138,6 +142,20 @@ func taskOf(r track.Run) string {
 		}
 	}
 	return r.Env
+}
+
+// offlineSteps returns train.offline_steps from a run's resolved config
+// (dwm's global step counter puts the first online step right after it).
+func offlineSteps(r track.Run) (int64, bool) {
+	var c struct {
+		Train struct {
+			OfflineSteps *int64 `json:"offline_steps"`
+		} `json:"train"`
+	}
+	if json.Unmarshal(r.Config, &c) != nil || c.Train.OfflineSteps == nil || *c.Train.OfflineSteps <= 0 {
+		return 0, false
+	}
+	return *c.Train.OfflineSteps, true
 }
 
 // groupRuns groups runs by task then method, sorted by name, runs by seed.

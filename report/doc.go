@@ -33,9 +33,12 @@
 // A run's offline→online switch is read from the phase column of its
 // metrics: the first step logged in phase "online" among the metrics the
 // report reads. dwm's loops count steps globally, so online steps follow the
-// offline ones. If a run's online steps instead restart from zero (they
-// overlap the offline steps), online step s is placed at L+1+s, L being the
-// last offline step logged, and the switch is at L+1.
+// offline ones; as the first online row is often an evaluation some steps
+// after the switch, a run whose resolved config gives train.offline_steps N
+// (with every offline row at or before N) switches at N+1, the first online
+// step. If a run's online steps instead restart from zero (they overlap the
+// offline steps), online step s is placed at L+1+s, L being the last offline
+// step logged, and the switch is at L+1.
 //
 // # Runs verbs
 //

@@ -94,14 +94,20 @@ func (p *page) legend() []string {
 	if p.DipSteps > 0 {
 		dip = fmt.Sprintf("the first %d online steps", p.DipSteps)
 	}
-	return []string{
+	l := []string{
 		fmt.Sprintf("Last: each seed's final evaluation of %s; IQM across seeds with a stratified-bootstrap %s CI [low, high]; \"k/n finite\": only k of n runs have a finite value.", p.Metric, p.conf()),
 		fmt.Sprintf("Best: each seed's best evaluation (maximum over its evaluations, so optimistically biased); IQM and %s CI across seeds.", p.conf()),
 		fmt.Sprintf("Steps to %s%%%s: first step at which the IQM curve reaches %s%% of the reference; in brackets, how many seeds reach it on their own.",
 			fmtParam(p.Percent), p.refHeader, fmtParam(p.Percent)),
 		fmt.Sprintf("Dip: last offline evaluation minus the worst evaluation in %s after the switch (positive = a drop); IQM and %s CI across seeds.", dip, p.conf()),
-		fmt.Sprintf("%s rows pool every run of every task (bootstrap stratified by task).", AllTasks),
 	}
+	for _, r := range p.Rows {
+		if r.Task == AllTasks {
+			l = append(l, fmt.Sprintf("%s rows pool every run of every task (bootstrap stratified by task).", AllTasks))
+			break
+		}
+	}
+	return l
 }
 
 func (p *page) header() []string {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -477,5 +478,33 @@ func TestDenseMetricIsBinned(t *testing.T) {
 	// online evaluation (3000).
 	if r := findRow(t, res.Rows, "pen", "bdwm"); r.Last.Point != 4000 || len(r.Switches) != 1 || r.Switches[0] != 2500 {
 		t.Errorf("row %+v: want last 4000, switch at 2500", r)
+	}
+}
+
+func TestSwitchFromConfig(t *testing.T) {
+	// Evaluations every 1000 steps, offline_steps 5000: the first online row
+	// is at 6000, the switch at 5001.
+	s := openStore(t)
+	for seed, cfg := range []string{`{"train":{"offline_steps":5000}}`, `{"train":{"offline_steps":5000}}`, `{}`} {
+		r, err := s.CreateRun(track.Run{Name: "c" + string(rune('0'+seed)), Algo: "iql", Env: "e", Seed: int64(seed), Config: []byte(cfg)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []track.Row
+		for step := int64(0); step <= onlineEnd; step += evalEvery {
+			rows = append(rows, track.Row{Step: step, Phase: phaseOf(step), Name: MetricReturn, Value: 1})
+		}
+		if err := s.LogRows(r.ID, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 10, CurveResamples: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two runs know their switch; the one without a config falls back on its
+	// first online row.
+	if sw := findRow(t, res.Rows, "e", "iql").Switches; !slices.Equal(sw, []int64{5001, 6000}) {
+		t.Errorf("switches %v, want [5001 6000]", sw)
 	}
 }

@@ -58,9 +58,12 @@ func isDone(s *track.Store, name string) (bool, error) {
 	return r.Status == track.StatusDone, nil
 }
 
-// openStore opens the store at path for a sweep, creating it if needed so
-// that concurrent runs do not race to create it.
+// openStore opens the store at path for a sweep, creating it (and its
+// directory) if needed, so that concurrent runs do not race to create it.
 func openStore(sw *Sweep, path string) (*track.Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+	}
 	s, err := track.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)

@@ -115,7 +115,7 @@ func checkLanded(t *testing.T, storePath string, sw *sweep.Sweep) {
 func TestRunLocal(t *testing.T) {
 	dir := t.TempDir()
 	sw := newSweep(t, dir, "local", []string{"iql", "calql"}, 3)
-	store := filepath.Join(dir, "runs.db")
+	store := filepath.Join(dir, "runs", "dwm.db") // a directory that does not exist yet
 	logf := filepath.Join(dir, "invocations")
 	var out bytes.Buffer
 	sum, err := sweep.RunLocal(context.Background(), sw, sweep.Options{
@@ -137,7 +137,7 @@ func TestRunLocal(t *testing.T) {
 		}
 	}
 	// Each run has its log, holding the command line and the run's output.
-	log, err := os.ReadFile(filepath.Join(dir, "sweeps", "local", "logs", "local__hopper-medium-v2__iql__1.log"))
+	log, err := os.ReadFile(filepath.Join(dir, "runs", "sweeps", "local", "logs", "local__hopper-medium-v2__iql__1.log"))
 	if err != nil || !strings.Contains(string(log), "train iql --env hopper --dataset "+filepath.Join(dir, "data", "hopper-medium-v2.hdf5")+" --seed 1 --set train.steps=8") ||
 		!strings.Contains(string(log), "online 4/4") {
 		t.Errorf("run log: %v\n%s", err, log)
