@@ -46,6 +46,8 @@ var cliSeeds = [][]string{
 	{"dataset"}, {"dataset", "inspect", "pendulum-medium"}, {"dataset", "make", "pendulum-bogus"},
 	{"dataset", "make", "pendulum-scripted"}, {"dataset", "convert", "a.npz", "b.hdf5"},
 	{"demo", "--quiet"},
+	{"report", "--filter", "status=bogus"}, {"report", "--out", "r", "--metric", "eval/x"},
+	{"sweep"}, {"sweep", "run", "s.yaml"}, {"sweep", "status", "--file", "s.yaml", "--watch"}, {"sweep", "task", "--index", "3"},
 }
 
 var (
@@ -57,6 +59,8 @@ var (
 		"eval":    {"--runs", "runs"},
 		"runs":    {"--runs", "runs"},
 		"demo":    {"--runs", "runs", "--quiet"},
+		"report":  {"--runs", "runs"},
+		"sweep":   {"--runs", "runs"},
 		"dataset": {"--cache", "cache", "--size", "10", "--expert-steps", "10"},
 	}
 )
