@@ -27,7 +27,8 @@ Each with torch.optim.Adam's default and foreach implementations.
 
 Use PyTorch's fastest setting on this machine (see /work/shared/notes/backend.md):
   OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/pytorch/agents_cql.py
-with torch.set_num_threads(1) (set below). Prints one line per workload:
+with torch.set_num_threads(1) (set below). Prints each variant's rate and CPU
+time, then for each algorithm the best variant's:
   name<TAB>value<TAB>unit
 Each value is the best of --repeats timing rounds of at least --min-time seconds.
 """
@@ -249,6 +250,8 @@ def main():
             for foreach in (False, True):
                 fn = make_update(obs_dim, act_dim, batches, impl, algo == "calql", foreach)
                 rate, cpu = best_rate(fn, args.min_time, args.repeats)
+                name = f"{impl}{'+foreach' if foreach else ''}"
+                print(f"{algo}_update_hopper[{name}]\t{rate:.2f}\tupdates/s\t{cpu * 1e3:.1f}\tcpu-ms/update")
                 if rate > best:
                     best, best_cpu, variant = rate, cpu, f"{impl}{'+foreach' if foreach else ''}"
         print(f"{algo}_update_hopper\t{best:.2f}\tupdates/s")
