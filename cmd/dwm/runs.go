@@ -84,7 +84,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	runsDir := fs.String("runs", "runs", "runs directory")
 	storePath := fs.String("store", "", "run store (default <runs>/dwm.db)")
 	filter := fs.String("filter", "", "run filter, e.g. 'sweep1__*,status=done'")
-	out := fs.String("out", "report", "output directory")
+	out := fs.String("out", "reports", "output directory")
 	metric := fs.String("metric", "", "learning-curve metric (default eval/normalized_return, else eval/return)")
 	percent := fs.Float64("percent", 0, "X in steps-to-X% of the reference (default 90)")
 	ref := fs.Float64("reference", 0, "reference score for steps-to-X% (default 100 on normalized scores)")

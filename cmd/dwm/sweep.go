@@ -50,6 +50,10 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		if sub == nil {
+			fmt.Fprintf(stdout, "sweep %s: nothing to submit (every run is done or already queued)\n", path)
+			return nil
+		}
 		fmt.Fprintf(stdout, "submitted Slurm job array %s with %d tasks; follow with: dwm sweep status %s --watch\n", sub.JobID, len(sub.Indices), path)
 		return nil
 	case "status":
@@ -62,8 +66,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "sweep %s: %v\n", path, st.Counts())
-		return nil
+		return st.Write(stdout)
 	case "task":
 		if *index < 0 {
 			return fmt.Errorf("sweep task: --index is required")
