@@ -5,7 +5,7 @@ export CGO_ENABLED=1
 
 # Packages with goroutines: vector envs, parallel MuJoCo envs, the store, batched evaluation, parallel
 # ensemble members, the training loop.
-RACE_PKGS ?= ./env ./env/mujoco ./track ./eval ./nn ./train
+RACE_PKGS ?= ./env ./env/mujoco ./track ./eval ./nn ./train ./internal/blas ./tensor ./optim ./diffusion/denoiser ./datagen ./sweep
 FUZZTIME_CI ?= 4s
 
 .PHONY: deps demo test test-short bench fuzz vet fmt build
