@@ -28,3 +28,13 @@
 //     (Decision Diffuser uses 2e-4 for a far longer schedule; we use the
 //     larger rate so a few thousand steps suffice).
 package dawm
+
+// # State–reward diffusion
+//
+// WorldModel (see its doc for the layout) is a temporal U-Net diffusion model
+// of sequences (s_{t+h}, r_{t+h}), h = 0…H−1, standardised, with s_t
+// inpainted and [a_t, RTG_t] as the condition, dropped in training for
+// classifier-free guidance (Ho & Salimans 2022; Decision Diffuser's return
+// conditioning). NewWorldModel rejects a dataset without rewards (no reward
+// column, or all rewards zero) and a horizon longer than every episode, with
+// errors naming the values. Defaults and their sources are on Config.
