@@ -280,12 +280,12 @@ func (c SampleConfig) withDefaults() SampleConfig {
 // Sampler draws state–reward sequences from a WorldModel with reusable
 // buffers. It is not safe for concurrent use.
 type Sampler struct {
-	w        *WorldModel
-	cfg      SampleConfig
-	s        *diffusion.Sampler
-	cond     *tensor.Mat
-	inpaint  diffusion.Inpaint
-	out      *tensor.Mat
+	w       *WorldModel
+	cfg     SampleConfig
+	s       *diffusion.Sampler
+	cond    *tensor.Mat
+	inpaint diffusion.Inpaint
+	out     *tensor.Mat
 }
 
 // NewSampler returns a sampler for w or the configuration error.
