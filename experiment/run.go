@@ -189,6 +189,13 @@ func build(c Config, dir string, opts Options) (*run, error) {
 		if err := d.ValidateSpaces(s.Obs, s.Act); err != nil {
 			return nil, fmt.Errorf("dataset %s does not match env %s: %w", c.Dataset, c.Env, err)
 		}
+		// Agents that normalize states (CORL's TD3+BC, IQL, AWAC) fit the
+		// normalizer on the offline data; a resumed run restores it.
+		if f, ok := ag.(interface{ FitStateNorm([]float32) error }); ok {
+			if err := f.FitStateNorm(d.Observations); err != nil {
+				return nil, fmt.Errorf("dataset %s: %w", c.Dataset, err)
+			}
+		}
 		extra := 0
 		if c.Buffer.Mix == "append" {
 			extra = int(c.Train.OnlineSteps)
