@@ -1,0 +1,318 @@
+package dual
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/diffusion"
+	"github.com/dwm-rl/dwm/diffusion/denoiser"
+	"github.com/dwm-rl/dwm/nn"
+	"github.com/dwm-rl/dwm/optim"
+	"github.com/dwm-rl/dwm/rng"
+	"github.com/dwm-rl/dwm/tensor"
+)
+
+// PlannerConfig describes the Diffuser-style trajectory planner (Eq. 2–4).
+// Zero fields take the defaults listed on each field.
+type PlannerConfig struct {
+	// Horizon is the number of (state, action) rows H of a planned
+	// trajectory (default 8; Diffuser uses 32 for locomotion). It must be
+	// ≥ 2 (the planner's transition model reads row 1) and divisible by the
+	// U-Net's total downsampling 2^(len(UNet.Mults)−1).
+	Horizon int
+	// DiffusionSteps is T (default 20, Diffuser's locomotion setting).
+	DiffusionSteps int
+	// SampleSteps is the number of DDIM steps used to plan (default
+	// DiffusionSteps). It must divide DiffusionSteps.
+	SampleSteps int
+	// UNet is the temporal U-Net (Horizon is filled in from Horizon;
+	// default Dim 16, Mults 1, 2, Groups 4: a small planner for 2 cores).
+	UNet denoiser.UNetConfig
+	// Batch is the number of trajectory segments per update (default 32,
+	// Diffuser).
+	Batch int
+	// LR is Adam's learning rate (default 2e-4, Diffuser).
+	LR float32
+	// EMADecay is the decay of the parameter average used for planning
+	// (default 0.995, Diffuser).
+	EMADecay float32
+	// ActionWeight weights the first action's squared error in the loss
+	// (default 10, Diffuser's action_weight).
+	ActionWeight float32
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c PlannerConfig) WithDefaults() PlannerConfig {
+	if c.Horizon == 0 {
+		c.Horizon = 8
+	}
+	if c.DiffusionSteps == 0 {
+		c.DiffusionSteps = 20 // Diffuser (Janner et al. 2022), locomotion
+	}
+	if c.SampleSteps == 0 {
+		c.SampleSteps = c.DiffusionSteps
+	}
+	if c.UNet.Dim == 0 {
+		c.UNet.Dim = 16
+	}
+	if c.UNet.Mults == nil {
+		c.UNet.Mults = []int{1, 2}
+	}
+	if c.UNet.Groups == 0 {
+		c.UNet.Groups = 4
+	}
+	c.UNet.Horizon = c.Horizon
+	if c.Batch == 0 {
+		c.Batch = 32 // Diffuser
+	}
+	if c.LR == 0 {
+		c.LR = 2e-4 // Diffuser
+	}
+	if c.EMADecay == 0 {
+		c.EMADecay = 0.995 // Diffuser
+	}
+	if c.ActionWeight == 0 {
+		c.ActionWeight = 10 // Diffuser's action_weight
+	}
+	return c
+}
+
+// Validate reports the first invalid field (after defaults).
+func (c PlannerConfig) Validate() error {
+	c = c.WithDefaults()
+	switch {
+	case c.Horizon < 2:
+		return fmt.Errorf("PlannerConfig.Horizon = %d: must be ≥ 2 (the transition model reads the second row)", c.Horizon)
+	case c.DiffusionSteps < 1:
+		return fmt.Errorf("PlannerConfig.DiffusionSteps = %d: must be ≥ 1", c.DiffusionSteps)
+	case c.SampleSteps < 1 || c.SampleSteps > c.DiffusionSteps || c.DiffusionSteps%c.SampleSteps != 0:
+		return fmt.Errorf("PlannerConfig.SampleSteps = %d: must divide DiffusionSteps = %d", c.SampleSteps, c.DiffusionSteps)
+	case c.Batch < 1:
+		return fmt.Errorf("PlannerConfig.Batch = %d: must be ≥ 1", c.Batch)
+	case !(c.LR > 0) || math.IsInf(float64(c.LR), 0):
+		return fmt.Errorf("PlannerConfig.LR = %v: must be finite and > 0", c.LR)
+	case !(c.EMADecay > 0 && c.EMADecay < 1):
+		return fmt.Errorf("PlannerConfig.EMADecay = %v: must be in (0, 1)", c.EMADecay)
+	case !(c.ActionWeight > 0) || math.IsInf(float64(c.ActionWeight), 0):
+		return fmt.Errorf("PlannerConfig.ActionWeight = %v: must be finite and > 0", c.ActionWeight)
+	}
+	if err := c.UNet.Validate(); err != nil {
+		return fmt.Errorf("PlannerConfig.UNet: %w", err)
+	}
+	return nil
+}
+
+// Planner is a diffusion model over normalised trajectories
+// τ = [(s_0, a_0), …, (s_{H−1}, a_{H−1})] (Eq. 2), trained with the simple
+// loss of Eq. 3 on segments of the dataset's episodes, and sampled with s_0
+// fixed by inpainting. Act extracts the policy of Eq. 4 (the first action)
+// and the transition model ŝ_1 (the second state). A Planner is not safe
+// for concurrent use.
+type Planner struct {
+	cfg            PlannerConfig
+	obsDim, actDim int
+	ch             int // channels per row: obsDim + actDim
+	d              *dataset.Dataset
+	starts         []int // dataset rows where a full segment of H steps begins
+	mean, std      []float32
+
+	net     *denoiser.TemporalUNet
+	model   *diffusion.Model
+	opt     *optim.Adam
+	ema     *optim.EMA
+	plan    *denoiser.TemporalUNet // EMA copy used for sampling
+	pmodel  *diffusion.Model
+	sampler *diffusion.Sampler
+	stale   bool // plan needs the EMA weights copied in
+
+	x0, known, out *tensor.Mat
+	inp            diffusion.Inpaint
+}
+
+// NewPlanner returns an untrained planner for the dataset d, or the
+// configuration error. Observations and actions are normalised to zero mean
+// and unit variance per dimension (statistics of d).
+func NewPlanner(d *dataset.Dataset, cfg PlannerConfig, s *rng.Stream) (*Planner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.WithDefaults()
+	if d == nil || d.Len() == 0 {
+		return nil, fmt.Errorf("dual planner: empty dataset")
+	}
+	p := &Planner{cfg: cfg, obsDim: d.ObsDim, actDim: d.ActDim, ch: d.ObsDim + d.ActDim, d: d}
+	for _, e := range d.Episodes() {
+		for i := e.Start; i+cfg.Horizon <= e.End; i++ {
+			p.starts = append(p.starts, i)
+		}
+	}
+	if len(p.starts) == 0 {
+		return nil, fmt.Errorf("dual planner: no episode of the dataset has Horizon = %d steps", cfg.Horizon)
+	}
+	p.mean, p.std = normStats(d)
+	var err error
+	if p.net, err = denoiser.NewTemporalUNet("planner", p.ch, 0, cfg.UNet, s.Child("init")); err != nil {
+		return nil, fmt.Errorf("dual planner: %w", err)
+	}
+	if p.plan, err = denoiser.NewTemporalUNet("planner", p.ch, 0, cfg.UNet, s.Child("init")); err != nil {
+		return nil, fmt.Errorf("dual planner: %w", err)
+	}
+	dim := cfg.Horizon * p.ch
+	known := make([]int, p.obsDim)
+	for i := range known {
+		known[i] = i
+	}
+	w := make([]float32, dim)
+	for i := range w {
+		w[i] = 1
+	}
+	for j := 0; j < p.actDim; j++ {
+		w[p.obsDim+j] = cfg.ActionWeight
+	}
+	mc := diffusion.Config{Schedule: diffusion.ScheduleConfig{Steps: cfg.DiffusionSteps, Kind: diffusion.Cosine},
+		Prediction: diffusion.X0, Known: known, Weights: w}
+	if p.model, err = diffusion.New(p.net, mc); err != nil {
+		return nil, fmt.Errorf("dual planner: %w", err)
+	}
+	if p.pmodel, err = diffusion.New(p.plan, mc); err != nil {
+		return nil, fmt.Errorf("dual planner: %w", err)
+	}
+	if p.sampler, err = p.pmodel.NewSampler(diffusion.SamplerConfig{Steps: cfg.SampleSteps}); err != nil {
+		return nil, fmt.Errorf("dual planner: %w", err)
+	}
+	p.opt = optim.NewAdam(p.net.Params(), optim.AdamConfig{LR: cfg.LR})
+	p.ema = optim.NewEMA(p.net.Params(), cfg.EMADecay, true)
+	p.x0 = tensor.New(cfg.Batch, dim)
+	p.inp.Index = known
+	return p, nil
+}
+
+// normStats returns per-channel mean and standard deviation (floored at
+// 1e-3) of observations then actions.
+func normStats(d *dataset.Dataset) (mean, std []float32) {
+	ch := d.ObsDim + d.ActDim
+	mean, std = make([]float32, ch), make([]float32, ch)
+	n := d.Len()
+	for c := 0; c < ch; c++ {
+		var m, v float64
+		for i := 0; i < n; i++ {
+			x := float64(value(d, i, c))
+			m += x
+			v += x * x
+		}
+		m /= float64(n)
+		v = v/float64(n) - m*m
+		mean[c] = float32(m)
+		std[c] = float32(math.Sqrt(max(v, 1e-6)))
+	}
+	return mean, std
+}
+
+func value(d *dataset.Dataset, i, c int) float32 {
+	if c < d.ObsDim {
+		return d.Obs(i)[c]
+	}
+	return d.Act(i)[c-d.ObsDim]
+}
+
+// Config returns the configuration with defaults applied.
+func (p *Planner) Config() PlannerConfig { return p.cfg }
+
+// Model returns the diffusion model used for planning (the EMA weights).
+func (p *Planner) Model() *diffusion.Model { p.sync(); return p.pmodel }
+
+// Segment fills x0 (rows × H·(obsDim+actDim)) with normalised trajectory
+// segments drawn uniformly from the dataset's episodes (the DataFunc of a
+// diffusion.Distiller).
+func (p *Planner) Segment(x0, _ *tensor.Mat, s *rng.Stream) {
+	H := p.cfg.Horizon
+	for r := 0; r < x0.Rows; r++ {
+		row := x0.Row(r)
+		st := p.starts[s.IntN(len(p.starts))]
+		for h := 0; h < H; h++ {
+			o, a := p.d.Obs(st+h), p.d.Act(st+h)
+			base := h * p.ch
+			for c := 0; c < p.obsDim; c++ {
+				row[base+c] = (o[c] - p.mean[c]) / p.std[c]
+			}
+			for c := 0; c < p.actDim; c++ {
+				k := p.obsDim + c
+				row[base+k] = (a[c] - p.mean[k]) / p.std[k]
+			}
+		}
+	}
+}
+
+// TrainStep does one Adam update of Eq. 3 on a batch of segments and
+// returns the loss.
+func (p *Planner) TrainStep(s *rng.Stream) (float32, error) {
+	p.Segment(p.x0, nil, s)
+	nn.ZeroGrad(p.net.Params())
+	loss, _, err := p.model.Loss(p.x0, nil, s)
+	if err != nil {
+		return 0, fmt.Errorf("dual planner: %w", err)
+	}
+	p.opt.Step()
+	p.ema.Update()
+	p.stale = true
+	return loss, nil
+}
+
+func (p *Planner) sync() {
+	if p.stale {
+		p.ema.CopyTo(p.plan.Params())
+		p.stale = false
+	}
+}
+
+// Act plans from B observations (obs is B × obsDim) and writes the first
+// action of each sampled trajectory (Eq. 4) into act (B × actDim) and, if
+// next is non-nil, the planned next state ŝ_1 (B × obsDim), the planner's
+// transition model. Both are in the dataset's units.
+func (p *Planner) Act(act, next, obs *tensor.Mat, s *rng.Stream) error {
+	return p.actWith(p.sampler, act, next, obs, s)
+}
+
+func (p *Planner) actWith(sm *diffusion.Sampler, act, next, obs *tensor.Mat, s *rng.Stream) error {
+	b := obs.Rows
+	if obs.Cols != p.obsDim {
+		return fmt.Errorf("dual planner: observations have %d columns, want %d", obs.Cols, p.obsDim)
+	}
+	if act.Rows != b || act.Cols != p.actDim {
+		return fmt.Errorf("dual planner: action matrix is %d×%d, want %d×%d", act.Rows, act.Cols, b, p.actDim)
+	}
+	if next != nil && (next.Rows != b || next.Cols != p.obsDim) {
+		return fmt.Errorf("dual planner: next-state matrix is %d×%d, want %d×%d", next.Rows, next.Cols, b, p.obsDim)
+	}
+	p.sync()
+	if p.known == nil || p.known.Rows != b {
+		p.known = tensor.New(b, p.obsDim)
+		p.out = tensor.New(b, p.cfg.Horizon*p.ch)
+	}
+	for i := 0; i < b; i++ {
+		o, k := obs.Row(i), p.known.Row(i)
+		for c := range k {
+			k[c] = (o[c] - p.mean[c]) / p.std[c]
+		}
+	}
+	p.inp.Values = p.known
+	if err := sm.Sample(p.out, diffusion.Request{B: b, M: 1, Inpaint: &p.inp}, s); err != nil {
+		return fmt.Errorf("dual planner: %w", err)
+	}
+	for i := 0; i < b; i++ {
+		row := p.out.Row(i)
+		a := act.Row(i)
+		for c := range a {
+			k := p.obsDim + c
+			a[c] = row[k]*p.std[k] + p.mean[k]
+		}
+		if next != nil {
+			n := next.Row(i)
+			for c := range n {
+				n[c] = row[p.ch+c]*p.std[c] + p.mean[c]
+			}
+		}
+	}
+	return nil
+}
