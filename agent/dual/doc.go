@@ -35,4 +35,11 @@
 // Progressive distillation (Salimans & Ho 2022, Algorithm 2): a student
 // initialised from its teacher learns in one DDIM step from t to t−2/N the
 // result of two teacher steps (diffusion.Distiller); N halves per stage.
+// With x_0-students the per-stage loss is
+//
+//	L(η) = E_{t, ε} (1 + SNR_t) ‖x̂_η(z_t, t) − x̃‖²,
+//	x̃ = (z_{t''} − (σ_{t''}/σ_t) z_t) / (α_{t''} − (σ_{t''}/σ_t) α_t)
+//
+// where z_{t''} is two teacher DDIM steps from z_t (Planner.Distill;
+// Planner.ActDistilled plans with the student, Act with the kept teacher).
 package dual

@@ -126,6 +126,9 @@ type Planner struct {
 	sampler *diffusion.Sampler
 	stale   bool // plan needs the EMA weights copied in
 
+	student        *diffusion.Model // distilled planner (nil before Distill)
+	studentSampler *diffusion.Sampler
+
 	x0, known, out *tensor.Mat
 	inp            diffusion.Inpaint
 }

@@ -2,6 +2,7 @@ package dual
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,7 +92,7 @@ func episodeReturn(t *testing.T, seed uint64, act func(obs, a []float32)) float6
 // closer to the true next state than the current state is; in a short
 // Pendulum evaluation the planner beats uniform random actions.
 func TestPlannerMatchesData(t *testing.T) {
-	p := trainedPlanner(t, plannerIters)
+	p := sharedPlanner(t)
 	d := p.d
 	s := rng.New(9)
 	const n = 512
@@ -177,3 +178,18 @@ const (
 	plannerIters = 2000
 	planMargin   = 30
 )
+
+var (
+	sharedOnce sync.Once
+	shared     *Planner
+)
+
+// sharedPlanner trains the planner the tests share once (read-only use).
+func sharedPlanner(t *testing.T) *Planner {
+	t.Helper()
+	sharedOnce.Do(func() { shared = trainedPlanner(t, plannerIters) })
+	if shared == nil {
+		t.Fatal("shared planner failed to train")
+	}
+	return shared
+}
