@@ -40,6 +40,6 @@
 //	L(η) = E_{t, ε} (1 + SNR_t) ‖x̂_η(z_t, t) − x̃‖²,
 //	x̃ = (z_{t''} − (σ_{t''}/σ_t) z_t) / (α_{t''} − (σ_{t''}/σ_t) α_t)
 //
-// where z_{t''} is two teacher DDIM steps from z_t (Planner.Distill;
+// where z_{t”} is two teacher DDIM steps from z_t (Planner.Distill;
 // Planner.ActDistilled plans with the student, Act with the kept teacher).
 package dual
