@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/dwm-rl/dwm/checkpoint"
 	"github.com/dwm-rl/dwm/dataset"
 	"github.com/dwm-rl/dwm/experiment"
 	"github.com/dwm-rl/dwm/replay"
@@ -18,6 +22,7 @@ import (
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/sweep"
 	"github.com/dwm-rl/dwm/track"
+	"github.com/dwm-rl/dwm/worldmodel"
 )
 
 // Fuzz targets for the readers of user input that have none beside their
@@ -274,4 +279,78 @@ func FuzzRunFilter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		report.ParseFilter(s)
 	})
+}
+
+// FuzzWorldModelFile loads arbitrary world-model files (bdwm.model_path,
+// `dwm worldmodel fit` output). A model file carries its configuration, and
+// Load builds the model from it before checking the tensors against it; a
+// file asking for a huge model allocates it first. So that the fuzzer does
+// not exhaust memory, files whose metadata asks for more than 32 members,
+// samples, blocks or dimensions, or hidden widths above 256, are skipped
+// (worldmodelTooLarge).
+func FuzzWorldModelFile(f *testing.F) {
+	dir := f.TempDir()
+	for i, kind := range []worldmodel.Kind{worldmodel.Diffusion, worldmodel.Gaussian} {
+		cfg := worldmodel.Config{Kind: kind, Members: 2, Elites: 1, Samples: 2, LatentDim: 4, EncoderHidden: []int{8}, Width: 8, Blocks: 1,
+			TimeDim: 4, DiffusionSteps: 4, SampleSteps: 2, GaussianHidden: []int{8}, TerminalHidden: []int{8}, Termination: worldmodel.Never}
+		m, err := worldmodel.New(3, 1, cfg, 1)
+		if err != nil {
+			f.Fatal(err)
+		}
+		obs, next := []float32{0, 1, 2, 1, 0, 2}, []float32{1, 1, 2, 0, 0, 1}
+		if err := m.FitNormalizers(obs, []float32{-1, 1}, next, []float32{0, 1}); err != nil {
+			f.Fatal(err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("seed%d.safetensors", i))
+		if err := m.Save(p); err != nil {
+			f.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "m.safetensors")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if worldmodelTooLarge(p) {
+			t.Skip()
+		}
+		worldmodel.Load(p, 1)
+	})
+}
+
+// worldmodelTooLarge reports whether a model file's metadata asks for a
+// model too large to build many times a second.
+func worldmodelTooLarge(p string) bool {
+	_, md, err := checkpoint.ReadSafetensors(p)
+	if err != nil {
+		return false
+	}
+	var meta struct {
+		ObsDim int `json:"obs_dim"`
+		ActDim int `json:"act_dim"`
+		Config struct {
+			Members, Elites, Samples, LatentDim, Width, Blocks, TimeDim, DiffusionSteps, SampleSteps int
+			EncoderHidden, GaussianHidden, TerminalHidden                                            []int
+		} `json:"config"`
+	}
+	if json.Unmarshal([]byte(md["dwm"]), &meta) != nil {
+		return false
+	}
+	c := meta.Config
+	for _, v := range []int{meta.ObsDim, meta.ActDim, c.Members, c.Elites, c.Samples, c.LatentDim, c.Width, c.Blocks, c.TimeDim, c.DiffusionSteps, c.SampleSteps} {
+		if v > 32 {
+			return true
+		}
+	}
+	for _, h := range [][]int{c.EncoderHidden, c.GaussianHidden, c.TerminalHidden} {
+		if len(h) > 4 || slices.ContainsFunc(h, func(w int) bool { return w > 256 }) {
+			return true
+		}
+	}
+	return false
 }
