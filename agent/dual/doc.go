@@ -38,8 +38,19 @@
 // With x_0-students the per-stage loss is
 //
 //	L(η) = E_{t, ε} (1 + SNR_t) ‖x̂_η(z_t, t) − x̃‖²,
-//	x̃ = (z_{t''} − (σ_{t''}/σ_t) z_t) / (α_{t''} − (σ_{t''}/σ_t) α_t)
+//	x̃ = (z_{t−2} − (σ_{t−2}/σ_t) z_t) / (α_{t−2} − (σ_{t−2}/σ_t) α_t)
 //
-// where z_{t”} is two teacher DDIM steps from z_t (Planner.Distill;
+// where z_{t−2} is two teacher DDIM steps from z_t (Planner.Distill;
 // Planner.ActDistilled plans with the student, Act with the kept teacher).
+//
+// Eq. 5 (actor: advantage-weighted MAP, AWR/IQL weights, uniform prior over
+// the action box [l, h]): with π_W(a | s) = N(μ_W(s), diag σ_W(s)²),
+// μ_W(s) = μ_plan(s) + W_μ φ̃(s), log σ_W(s) = W_σ φ̃(s) (Actor),
+//
+//	L(W) = −(1/B) Σ_i exp(β·A(s_i, a_i)) log π_W(a_i | s_i) − log p(a),   p(a) = Π_j 1/(h_j − l_j)
+//
+// with the weight clipped at 100 as IQL does (AdvantageWeights). The
+// uniform prior is constant in W: it shifts the loss by Σ_j log(h_j − l_j)
+// (LogBoxVolume) and adds nothing to the gradient. Actor.Loss documents the
+// gradient, checked by finite differences.
 package dual
