@@ -33,8 +33,8 @@
 // (Planner.Act).
 //
 // Progressive distillation (Salimans & Ho 2022, Algorithm 2): a student
-// initialised from its teacher learns in one DDIM step from t to t−2/N the
-// result of two teacher steps (diffusion.Distiller); N halves per stage.
+// initialised from its teacher learns to match two teacher DDIM steps
+// (t → t−1 → t−2 on the teacher's grid of N steps) with one (diffusion.Distiller); N halves per stage.
 // With x_0-students the per-stage loss is
 //
 //	L(η) = E_{t, ε} (1 + SNR_t) ‖x̂_η(z_t, t) − x̃‖²,
@@ -53,4 +53,30 @@
 // uniform prior is constant in W: it shifts the loss by Σ_j log(h_j − l_j)
 // (LogBoxVolume) and adds nothing to the gradient. Actor.Loss documents the
 // gradient, checked by finite differences.
+//
+// Eq. 6 (last-layer Laplace under the actor loss, not the diffusion ELBO:
+// Remark 3.3): the "last layer" is the actor head W (both the mean
+// correction W_μ and the log-σ rows W_σ; the planner and the features φ are
+// fixed). With the loss summed (not averaged) over the data D,
+//
+//	p(W | D) ≈ N(Ŵ, Λ⁻¹),   Λ = ∇²_W Σ_i w_i (−log π_W(a_i | s_i))|_Ŵ + λ I
+//
+// Because μ and log σ are linear in W, ∇²_W = Σ_i w_i (H_i ⊗ φ̃_i φ̃_iᵀ)
+// exactly, with H_i the 2 × 2 curvature in (μ_j, ℓ_j) per action dimension
+// j (block-diagonal over j). Exact: H = e^{−2ℓ} [[1, 2r], [2r, 2r²]],
+// indefinite when r ≠ 0; GGN (default): H = diag(e^{−2ℓ}, 2), the Gaussian's
+// Fisher. λ is the prior precision (required, > 0). A non-positive-definite
+// block is damped by the smallest δ = 10^k λ (k = −6, −5, …) that makes it
+// factorisable, and δ is reported (Laplace.Damping, Laplace.Damped).
+//
+// Eq. 7 (Monte-Carlo sub-policies and their aggregate): W^k ∼ N(Ŵ, Λ⁻¹),
+// k = 1…N (Laplace.Sample), π^k = N(μ^k(s), σ^k(s)²), and the agent samples
+// from the moment-matched ensemble (Aggregate)
+//
+//	μ̄(s) = (1/N) Σ_k μ^k(s),   σ̄²(s) = (1/N) Σ_k σ^k(s)² + (1/N) Σ_k (μ^k(s) − μ̄(s))²
+//
+// Eq. 8 (shift awareness, not yet implemented here): with ŝ' the planner's
+// next state (Planner.Act) and s' the observed one,
+//
+//	a ∼ N(μ̄(s), σ̄²(s) + κ ‖ŝ'(s, a) − s'‖²),   κ = 0.5 by default
 package dual
