@@ -38,3 +38,18 @@ package dawm
 // conditioning). NewWorldModel rejects a dataset without rewards (no reward
 // column, or all rewards zero) and a horizon longer than every episode, with
 // errors naming the values. Defaults and their sources are on Config.
+
+// # Generation
+//
+// Generate samples M sequences per dataset row and emits the first
+// Transitions steps of the first sample as transitions (s, g(s, s'), r, s'),
+// each with its uncertainty (mean standard deviation over the M samples of
+// the standardised next state and reward) in the Infos column
+// "uncertainty"; Filter keeps transitions under an uncertainty threshold
+// and/or inside a state range (StateRange). The result is a dataset.Dataset,
+// so dataset.WriteNPZ writes it with D4RL's keys plus infos/uncertainty.
+//
+// Sampling uses DDIM with x_0 clipped to ±5 standardised units. With ε
+// prediction and a briefly trained U-Net the samples exploded (uncertainty
+// ≈ 400σ without clipping, 1.7σ with); the tests train with x_0 prediction
+// (Diffuser's parameterisation), which gave 0.005σ.

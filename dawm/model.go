@@ -265,6 +265,11 @@ type SampleConfig struct {
 	// Samples is the number M of sequences per conditioning row (default 4:
 	// the spread over them is the per-transition uncertainty).
 	Samples int
+	// ClipX0 clips the predicted clean sequence, in standardised units, to
+	// [−ClipX0, ClipX0] at every step (default 5, our choice: Diffuser clips
+	// its [−1, 1]-normalised data at 1; standardised data lie within ±5σ
+	// almost surely). A negative value disables clipping.
+	ClipX0 float64
 }
 
 func (c SampleConfig) withDefaults() SampleConfig {
@@ -273,6 +278,9 @@ func (c SampleConfig) withDefaults() SampleConfig {
 	}
 	if c.Samples == 0 {
 		c.Samples = 4
+	}
+	if c.ClipX0 == 0 {
+		c.ClipX0 = 5
 	}
 	return c
 }
@@ -294,7 +302,7 @@ func (w *WorldModel) NewSampler(cfg SampleConfig) (*Sampler, error) {
 	if cfg.Samples < 1 {
 		return nil, fmt.Errorf("dawm: SampleConfig.Samples = %d, want >= 1", cfg.Samples)
 	}
-	s, err := w.Model.NewSampler(diffusion.SamplerConfig{Steps: cfg.Steps, Guidance: cfg.Guidance})
+	s, err := w.Model.NewSampler(diffusion.SamplerConfig{Steps: cfg.Steps, Guidance: cfg.Guidance, ClipX0: max(cfg.ClipX0, 0)})
 	if err != nil {
 		return nil, fmt.Errorf("dawm: sampler: %w", err)
 	}

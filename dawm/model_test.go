@@ -6,6 +6,7 @@ import (
 
 	"github.com/dwm-rl/dwm/dataset"
 	"github.com/dwm-rl/dwm/datasets"
+	"github.com/dwm-rl/dwm/diffusion"
 	"github.com/dwm-rl/dwm/diffusion/denoiser"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/tensor"
@@ -13,7 +14,7 @@ import (
 
 // smallConfig is a U-Net small enough for unit tests.
 func smallConfig() Config {
-	return Config{Horizon: 4, UNet: denoiser.UNetConfig{Dim: 16, Mults: []int{1, 2}, Groups: 4}, Batch: 64, LR: 1e-3}
+	return Config{Horizon: 4, UNet: denoiser.UNetConfig{Dim: 16, Mults: []int{1, 2}, Groups: 4}, Batch: 64, LR: 1e-3, Diffusion: diffusion.Config{Prediction: diffusion.X0}}
 }
 
 func episodes(n, length int, reward float32) *dataset.Dataset {
