@@ -56,6 +56,10 @@ func TestMain(m *testing.M) {
 	}())
 }
 
+// patience bounds every wait for a dwm process: the runs take seconds, but
+// a loaded machine can stretch that a lot.
+const patience = 5 * time.Minute
+
 // proc is a running dwm process.
 type proc struct {
 	cmd            *exec.Cmd
@@ -103,16 +107,16 @@ func (p *proc) exited() bool {
 	}
 }
 
-// wait waits for the process (at most a minute) and returns its error.
+// wait waits for the process (at most patience) and returns its error.
 func (p *proc) wait(t *testing.T) error {
 	t.Helper()
 	select {
 	case <-p.done:
 		return p.err
-	case <-time.After(time.Minute):
+	case <-time.After(patience):
 		p.cmd.Process.Kill()
 		<-p.done
-		t.Fatalf("dwm %s did not finish within a minute; stderr:\n%s", strings.Join(p.cmd.Args[1:], " "), p.stderr.String())
+		t.Fatalf("dwm %s did not finish within %v; stderr:\n%s", strings.Join(p.cmd.Args[1:], " "), patience, p.stderr.String())
 		return nil
 	}
 }
@@ -150,7 +154,7 @@ func progress(s *track.Store, name string) int64 {
 // process is still running.
 func waitProgress(t *testing.T, s *track.Store, name string, step int64, p *proc) (int64, bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(patience)
 	for time.Now().Before(deadline) {
 		if p.exited() {
 			return progress(s, name), false
@@ -160,7 +164,7 @@ func waitProgress(t *testing.T, s *track.Store, name string, step int64, p *proc
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("run %s made no progress to step %d within a minute; stderr:\n%s", name, step, p.stderr.String())
+	t.Fatalf("run %s made no progress to step %d within %v; stderr:\n%s", name, step, patience, p.stderr.String())
 	return 0, false
 }
 
