@@ -3,6 +3,7 @@ package denoiser
 import (
 	"fmt"
 
+	"github.com/dwm-rl/dwm/internal/blas"
 	"github.com/dwm-rl/dwm/nn"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/tensor"
@@ -125,13 +126,13 @@ func (b *resBlock) params() []*nn.Param {
 }
 
 // addRowBias sets dst = a + tb broadcast over positions: row r of a
-// (channel-major, C channels of length L) gets tb row r mod tb.Rows added
-// to every position of channel c.
-func addRowBias(dst, a, tb *tensor.Mat, L int) {
+// (channel-major, C channels of length L) gets tb row (off+r) mod tb.Rows
+// added to every position of channel c.
+func addRowBias(dst, a, tb *tensor.Mat, L, off int) {
 	dst.Resize(a.Rows, a.Cols)
 	for r := 0; r < a.Rows; r++ {
 		src, d := a.Row(r), dst.Row(r)
-		bias := tb.Row(r % tb.Rows)
+		bias := tb.Row((off + r) % tb.Rows)
 		for c, v := range bias {
 			s, o := src[c*L:(c+1)*L], d[c*L:(c+1)*L]
 			for j := range s {
@@ -148,7 +149,7 @@ func (b *resBlock) forward(x, memb *tensor.Mat) *tensor.Mat {
 	L := x.Cols / b.in
 	a := b.gn1.Forward(b.conv1.Forward(x))
 	tb := b.temb.Forward(memb)
-	addRowBias(&b.a2, a, tb, L)
+	addRowBias(&b.a2, a, tb, L, 0)
 	y1 := b.gn2.Forward(b.conv2.Forward(&b.a2))
 	r := x
 	if b.res != nil {
@@ -185,12 +186,13 @@ func (b *resBlock) backward(dy, dmemb *tensor.Mat) *tensor.Mat {
 }
 
 // predict sets dst to the block's output for x with time biases tb
-// (row r of x uses row r mod tb.Rows) without touching the training cache.
-func (b *resBlock) predict(dst, x, tb *tensor.Mat) {
+// (row r of x uses row (off+r) mod tb.Rows) without touching the training
+// cache.
+func (b *resBlock) predict(dst, x, tb *tensor.Mat, off int) {
 	L := x.Cols / b.in
 	b.conv1.Predict(&b.pa, x)
 	b.gn1.Predict(&b.pb, &b.pa)
-	addRowBias(&b.pa, &b.pb, tb, L)
+	addRowBias(&b.pa, &b.pb, tb, L, off)
 	b.conv2.Predict(&b.pb, &b.pa)
 	b.gn2.Predict(dst, &b.pb)
 	if b.res != nil {
@@ -262,6 +264,10 @@ type TemporalUNet struct {
 	pMemb      tensor.Mat
 	pX         []tensor.Mat
 	all        []*resBlock
+	reps       []*TemporalUNet // Step's replicas (parallel parts)
+	repSynced  bool
+	plist      []*nn.Param // Params(), cached for syncReplicas
+	task       unetStep
 	pSkips     []tensor.Mat
 	pCat       tensor.Mat
 	pIn, pOut  tensor.Mat
@@ -539,6 +545,7 @@ func (u *TemporalUNet) Backward(dy *tensor.Mat) *tensor.Mat {
 
 // SetCond implements diffusion.Denoiser: it embeds the B' conditions once.
 func (u *TemporalUNet) SetCond(cond *tensor.Mat, keep []float32) {
+	u.repSynced = false
 	u.nCond = 1
 	if u.CondW == 0 {
 		return
@@ -559,13 +566,92 @@ func (u *TemporalUNet) SetCond(cond *tensor.Mat, keep []float32) {
 	u.cond2.Predict(&u.prepCond, &u.pMid)
 }
 
+// minRowsPerPart is the smallest number of rows Step gives one goroutine.
+const minRowsPerPart = 8
+
 // Step implements diffusion.Denoiser: the embedding and every block's time
-// bias are computed once per step for the B' conditions.
+// bias are computed once per step for the B' conditions. With
+// blas.Threads() = P ≥ 2 and at least 2·minRowsPerPart rows, the rows are
+// split into up to P parts run concurrently, each through a whole network:
+// the U-Net itself and P−1 replicas (created on first use, each holding a
+// copy of the parameters, refreshed after every SetCond). Parameters must
+// therefore not change between SetCond and the Steps that follow it.
 func (u *TemporalUNet) Step(dst, x *tensor.Mat, t float32) {
 	u.check("Step", x, -1, nil, nil)
 	if u.nCond == 0 {
 		panic("denoiser.TemporalUNet.Step: SetCond was not called")
 	}
+	u.prepStep(t)
+	dst.Resize(x.Rows, x.Cols)
+	p := blas.Threads()
+	parts := min(p, x.Rows/minRowsPerPart)
+	if parts < 2 {
+		u.stepRows(dst, x, 0)
+		return
+	}
+	u.syncReplicas(parts - 1)
+	for _, r := range u.reps[:parts-1] {
+		for i, b := range u.all {
+			r.all[i].ptb.CopyFrom(&b.ptb)
+		}
+	}
+	u.task = unetStep{u: u, x: x, dst: dst, parts: parts}
+	blas.ParallelFor(parts, p, &u.task)
+	u.task = unetStep{}
+}
+
+// unetStep is one parallel Step as a blas.Task: item i runs rows
+// [i·R/parts, (i+1)·R/parts) on the U-Net (i = 0) or replica i−1.
+type unetStep struct {
+	u      *TemporalUNet
+	x, dst *tensor.Mat
+	parts  int
+}
+
+// Run evaluates part i.
+func (s *unetStep) Run(i int) {
+	R := s.x.Rows
+	lo, hi := i*R/s.parts, (i+1)*R/s.parts
+	net := s.u
+	if i > 0 {
+		net = s.u.reps[i-1]
+	}
+	var xv, dv tensor.Mat
+	s.x.RowViewInto(&xv, lo, hi)
+	s.dst.RowViewInto(&dv, lo, hi)
+	net.stepRows(&dv, &xv, lo)
+}
+
+// syncReplicas makes sure n replicas exist and hold the current parameters.
+func (u *TemporalUNet) syncReplicas(n int) {
+	for len(u.reps) < n {
+		r, err := NewTemporalUNet("replica", u.C, u.CondW, u.Cfg, rng.New(0))
+		if err != nil {
+			panic("denoiser.TemporalUNet: replica: " + err.Error())
+		}
+		u.reps = append(u.reps, r)
+		u.repSynced = false
+	}
+	if u.repSynced {
+		return
+	}
+	if u.plist == nil {
+		u.plist = u.Params()
+	}
+	for _, r := range u.reps {
+		if r.plist == nil {
+			r.plist = r.Params()
+		}
+		for j, p := range r.plist {
+			copy(p.W, u.plist[j].W)
+		}
+	}
+	u.repSynced = true
+}
+
+// prepStep computes the embedding of time t for the prepared conditions and
+// every block's time bias.
+func (u *TemporalUNet) prepStep(t float32) {
 	dim := u.Cfg.Dim
 	u.temb.Embed(&u.pOne, t)
 	u.pEmb.Resize(u.nCond, u.embed)
@@ -580,6 +666,11 @@ func (u *TemporalUNet) Step(dst, x *tensor.Mat, t float32) {
 	for _, b := range u.all {
 		b.temb.Predict(&b.ptb, &u.pMemb)
 	}
+}
+
+// stepRows runs the network on rows of x whose first row is row off of the
+// Step's batch (for the condition index), with the time biases in place.
+func (u *TemporalUNet) stepRows(dst, x *tensor.Mat, off int) {
 	timeToChannel(&u.pIn, x, u.H, u.C)
 	h := &u.pIn
 	k := 0
@@ -588,8 +679,8 @@ func (u *TemporalUNet) Step(dst, x *tensor.Mat, t float32) {
 	next := func() *tensor.Mat { m := &u.pX[k%len(u.pX)]; k++; return m }
 	for i, d := range u.downs {
 		a := next()
-		d[0].predict(a, h, &d[0].ptb)
-		d[1].predict(&u.pSkips[i], a, &d[1].ptb)
+		d[0].predict(a, h, &d[0].ptb, off)
+		d[1].predict(&u.pSkips[i], a, &d[1].ptb, off)
 		h = &u.pSkips[i]
 		if u.down[i] != nil {
 			o := next()
@@ -598,15 +689,15 @@ func (u *TemporalUNet) Step(dst, x *tensor.Mat, t float32) {
 		}
 	}
 	a, o := next(), next()
-	u.mid[0].predict(a, h, &u.mid[0].ptb)
-	u.mid[1].predict(o, a, &u.mid[1].ptb)
+	u.mid[0].predict(a, h, &u.mid[0].ptb, off)
+	u.mid[1].predict(o, a, &u.mid[1].ptb, off)
 	h = o
 	n := len(u.downs)
 	for j, d := range u.ups {
 		catChannels(&u.pCat, h, &u.pSkips[n-1-j])
 		a, b := next(), next()
-		d[0].predict(a, &u.pCat, &d[0].ptb)
-		d[1].predict(b, a, &d[1].ptb)
+		d[0].predict(a, &u.pCat, &d[0].ptb, off)
+		d[1].predict(b, a, &d[1].ptb, off)
 		c := next()
 		u.up[j].Predict(c, b)
 		h = c

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/dwm-rl/dwm/internal/blas"
 	"github.com/dwm-rl/dwm/nn"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/tensor"
@@ -39,7 +40,7 @@ func TestGradResBlock(t *testing.T) {
 			tb := tensor.New(0, 0)
 			b.temb.Predict(tb, memb)
 			got := tensor.New(0, 0)
-			b.predict(got, x, tb)
+			b.predict(got, x, tb, 0)
 			for i := range want.Data[:want.Len()] {
 				if math.Abs(float64(got.Data[i]-want.Data[i])) > 1e-5 {
 					t.Fatalf("predict[%d] = %v, forward %v", i, got.Data[i], want.Data[i])
@@ -102,7 +103,9 @@ func TestTemporalUNetStepMatchesForward(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			const nc, reps = 3, 4
+			// 20 rows: two parallel parts of 10 (with two threads), so the
+			// second part starts at condition 10 mod 4 = 2.
+			const nc, reps = 4, 5
 			rows := nc * reps
 			x := randMat(s, rows, u.Dim(), 1)
 			tm := float32(0.3)
@@ -114,7 +117,7 @@ func TestTemporalUNetStepMatchesForward(t *testing.T) {
 			var keepC, keep []float32
 			if cond > 0 {
 				conds = randMat(s, nc, cond, 1)
-				keepC = []float32{1, 0, 1}
+				keepC = []float32{1, 0, 1, 1}
 				c = tensor.New(rows, cond)
 				keep = make([]float32, rows)
 				for i := 0; i < rows; i++ {
@@ -134,7 +137,47 @@ func TestTemporalUNetStepMatchesForward(t *testing.T) {
 			if a := testing.AllocsPerRun(5, func() { u.Step(got, x, tm) }); a > 0 {
 				t.Errorf("Step allocates %v times per call", a)
 			}
+			// After a parameter change, SetCond refreshes the replicas.
+			for _, p := range u.Params() {
+				for i := range p.W {
+					p.W[i] *= 1.01
+				}
+			}
+			want = u.Forward(x, times, c, keep).Clone()
+			u.SetCond(conds, keepC)
+			u.Step(got, x, tm)
+			for i := range want.Data[:want.Len()] {
+				if d := math.Abs(float64(got.Data[i] - want.Data[i])); d > 1e-4*(1+math.Abs(float64(want.Data[i]))) {
+					t.Fatalf("after a parameter change: Step[%d] = %v, Forward %v", i, got.Data[i], want.Data[i])
+				}
+			}
 		})
+	}
+}
+
+// TestTemporalUNetStepSerialEqualsParallel: the parallel Step (replicas)
+// gives the same numbers as one thread.
+func TestTemporalUNetStepSerialEqualsParallel(t *testing.T) {
+	s := rng.New(8)
+	u, err := NewTemporalUNet("unet", 3, 2, UNetConfig{Horizon: 16, Dim: 8, Mults: []int{1, 2}, Groups: 4}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, conds := randMat(s, 40, u.Dim(), 1), randMat(s, 3, 2, 1)
+	run := func(threads int) *tensor.Mat {
+		old := blas.Threads()
+		blas.SetThreads(threads)
+		defer blas.SetThreads(old)
+		u.SetCond(conds, nil)
+		out := tensor.New(0, 0)
+		u.Step(out, x, 0.6)
+		return out
+	}
+	a, b := run(1), run(2)
+	for i := range a.Data[:a.Len()] {
+		if math.Abs(float64(a.Data[i]-b.Data[i])) > 1e-5 {
+			t.Fatalf("output %d: 1 thread %v, 2 threads %v", i, a.Data[i], b.Data[i])
+		}
 	}
 }
 
