@@ -75,8 +75,13 @@
 //
 //	μ̄(s) = (1/N) Σ_k μ^k(s),   σ̄²(s) = (1/N) Σ_k σ^k(s)² + (1/N) Σ_k (μ^k(s) − μ̄(s))²
 //
-// Eq. 8 (shift awareness, not yet implemented here): with ŝ' the planner's
-// next state (Planner.Act) and s' the observed one,
+// Eq. 8 (shift awareness): with ŝ' the next state the planner predicted at
+// the previous step (Planner.Act's next, the transition model read from the
+// sampled trajectory's second row) and s' the state actually observed,
 //
-//	a ∼ N(μ̄(s), σ̄²(s) + κ ‖ŝ'(s, a) − s'‖²),   κ = 0.5 by default
+//	a ∼ N(μ̄(s), σ̄²(s) + κ ‖ŝ' − s'‖²),   κ = 0.5 by default
+//
+// (ShiftAware, SampleActions; κ ∈ {0, 0.1, 0.25, 0.5, 0.75, 1} in the
+// paper's Appendix B.2 ablation, κ = 0 being "w/o shift-aware"). Actions are
+// clipped to the action box.
 package dual
