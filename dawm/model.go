@@ -24,7 +24,9 @@ type Config struct {
 	// UNet configures the temporal U-Net; its Horizon is set from Horizon
 	// (defaults: Diffuser's locomotion U-Net, see denoiser.UNetConfig).
 	UNet denoiser.UNetConfig
-	// Diffusion configures the noise schedule and loss; Known is set by the
+	// Diffusion configures the noise schedule and loss; Prediction defaults
+	// to x_0 (Diffuser's parameterisation; ε prediction gave exploding
+	// few-step samples in our tests, see the package doc); Known is set by the
 	// model (the current state) and CondDrop defaults to 0.25 (Decision
 	// Diffuser's condition dropout for classifier-free guidance, Ajay et al.
 	// 2023, which DAWM's return conditioning follows). Schedule steps default
@@ -48,6 +50,9 @@ func (c Config) WithDefaults() Config {
 	}
 	c.UNet.Horizon = c.Horizon
 	c.UNet = c.UNet.WithDefaults()
+	if c.Diffusion.Prediction == "" {
+		c.Diffusion.Prediction = diffusion.X0
+	}
 	if c.Diffusion.CondDrop == 0 {
 		c.Diffusion.CondDrop = 0.25
 	}
