@@ -16,7 +16,9 @@ const usage = `dwm — offline-to-online RL with diffusion world models
 
 Usage:
   dwm train <algo> --env ID [--steps N] [--seed S | --seeds 0,1,2] [--config FILE] [--set key=value ...]
+  dwm train bdwm --env ID --dataset D [--no-filter] [--fixed-lambda] [--no-bc] [--epistemic-only] [--members K]
   dwm train --resume RUN
+  dwm worldmodel fit --dataset D [--env ID] [--out F] | eval --model F --dataset D
   dwm eval --run RUN [--episodes 10] [--seed S]
   dwm envs
   dwm runs list|show RUN|rm RUN|export [--csv|--jsonl] [--filter F]
@@ -36,14 +38,15 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func commands() map[string]command {
 	return map[string]command{
-		"train":   cmdTrain,
-		"eval":    cmdEval,
-		"envs":    cmdEnvs,
-		"runs":    cmdRuns,
-		"demo":    cmdDemo,
-		"dataset": cmdDataset,
-		"report":  cmdReport,
-		"sweep":   cmdSweep,
+		"train":      cmdTrain,
+		"eval":       cmdEval,
+		"envs":       cmdEnvs,
+		"runs":       cmdRuns,
+		"demo":       cmdDemo,
+		"dataset":    cmdDataset,
+		"report":     cmdReport,
+		"sweep":      cmdSweep,
+		"worldmodel": cmdWorldModel,
 	}
 }
 

@@ -78,6 +78,12 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	name := fs.String("name", "", "run name (default <env>__<algo>__<seed>__<time>)")
 	resume := fs.String("resume", "", "continue the named run from its latest checkpoint")
 	quiet := fs.Bool("quiet", false, "no progress bars")
+	// BDWM's Table II ablations as flags (each is a --set of the bdwm config).
+	noFilter := fs.Bool("no-filter", false, "bdwm: no uncertainty-filtered imagination buffer")
+	fixedLambda := fs.Bool("fixed-lambda", false, "bdwm: fixed real/imagined mixing λ = 0.5")
+	noBC := fs.Bool("no-bc", false, "bdwm: no behaviour-cloning regulariser")
+	epiOnly := fs.Bool("epistemic-only", false, "bdwm: epistemic uncertainty only (no aleatoric sampling)")
+	members := fs.Int("members", 0, "bdwm: ensemble size K (1: a single diffusion model)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -96,6 +102,17 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if len(pos) != 1 {
 		return fmt.Errorf("want one algorithm (known: %s), got %q", strings.Join(experiment.Algos(), ", "), pos)
+	}
+	for _, f := range []struct {
+		on  bool
+		set string
+	}{{*noFilter, "bdwm.no_filter=true"}, {*fixedLambda, "bdwm.fixed_lambda=true"}, {*noBC, "bdwm.no_bc=true"}, {*epiOnly, "bdwm.epistemic_only=true"}} {
+		if f.on {
+			sets = append(sets, f.set)
+		}
+	}
+	if *members != 0 {
+		sets = append(sets, fmt.Sprintf("bdwm.model.members=%d", *members))
 	}
 	base := experiment.Config{Algo: pos[0], Env: *envID, Dataset: *data, Seed: *seed, RunsDir: *runsDir, Store: *store, Name: *name}
 	c, err := experiment.Load(*cfgFile, sets, base)
