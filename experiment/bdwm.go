@@ -7,6 +7,7 @@ import (
 	"github.com/dwm-rl/dwm/agent/sac"
 	"github.com/dwm-rl/dwm/bdwm"
 	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/nn"
 	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/train"
@@ -69,6 +70,14 @@ func wireBDWM(c Config, loop *train.Loop, data *dataset.Dataset, offline *replay
 	loop.OfflineSampler = m.OfflineSampler()
 	loop.OnlineBuffer, loop.OnlineSampler = m.OnlineBuffer(), m.OnlineSampler()
 	loop.Hooks = m.Hooks()
+	// The world model's parameters are checked for NaN and infinity with
+	// the agent's (it exists once the run has fitted or loaded it).
+	loop.Hooks.Params = func() []*nn.Param {
+		if wm := m.Model(); wm != nil {
+			return nn.Prefixed("worldmodel", wm.Params())
+		}
+		return nil
+	}
 	return nil
 }
 

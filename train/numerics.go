@@ -35,19 +35,24 @@ const QOverBoundMetric = "train/q_over_bound"
 // finite; the parameters and gradients are checked every NumericsEvery
 // steps, or after every update with CheckNumerics; critic values beyond the
 // bound are warned about.
-func (l *Loop) checkUpdate(phase Phase, step int64, m []agent.Metric) error {
-	for _, x := range m {
-		if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
-			where := ""
-			if bad := l.firstNonFinite(); bad != "" {
-				where = "; non-finite " + bad
-			} else if l.params != nil {
-				where = "; every parameter and gradient is finite"
+//
+// m are the agent's update metrics, extra those of Hooks.BeforeUpdate (a
+// world model's losses, for instance).
+func (l *Loop) checkUpdate(phase Phase, step int64, m, extra []agent.Metric) error {
+	for _, ms := range [2][]agent.Metric{m, extra} {
+		for _, x := range ms {
+			if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
+				where := ""
+				if bad := l.firstNonFinite(); bad != "" {
+					where = "; non-finite " + bad
+				} else if l.params != nil || l.Hooks.Params != nil {
+					where = "; every parameter and gradient is finite"
+				}
+				return fmt.Errorf("train: %s step %d: metric %s is %v%s: %w", phase, step, x.Name, x.Value, where, ErrDiverged)
 			}
-			return fmt.Errorf("train: %s step %d: metric %s is %v%s: %w", phase, step, x.Name, x.Value, where, ErrDiverged)
 		}
 	}
-	if l.params != nil && (l.Config.CheckNumerics || step%l.Config.NumericsEvery == 0) {
+	if l.Config.CheckNumerics || step%l.Config.NumericsEvery == 0 {
 		if bad := l.firstNonFinite(); bad != "" {
 			return fmt.Errorf("train: %s step %d: %s: %w", phase, step, bad, ErrDiverged)
 		}
@@ -62,12 +67,18 @@ func (l *Loop) checkUpdate(phase Phase, step int64, m []agent.Metric) error {
 // finite. By the time a periodic check runs, a NaN has usually spread from
 // the network that produced it to the others, hence one per network.
 func (l *Loop) firstNonFinite() string {
-	if l.params == nil || nn.CheckFinite(l.params) == nil {
+	params := l.params
+	if l.Hooks.Params != nil {
+		if hp := l.Hooks.Params(); len(hp) > 0 {
+			params = append(params[:len(params):len(params)], hp...)
+		}
+	}
+	if params == nil || nn.CheckFinite(params) == nil {
 		return ""
 	}
 	var found []string
 	seen := map[string]bool{}
-	for _, p := range l.params {
+	for _, p := range params {
 		net, _, _ := strings.Cut(p.Name, "/")
 		if seen[net] {
 			continue

@@ -197,7 +197,7 @@ func BenchmarkCheckParams(b *testing.B) {
 	l.params = a.Params()
 	l.batch = replay.NewBatch(1, 17, 6, false)
 	for b.Loop() {
-		if err := l.checkUpdate(Online, 1, nil); err != nil {
+		if err := l.checkUpdate(Online, 1, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -211,5 +211,38 @@ func BenchmarkUpdate(b *testing.B) {
 	batch := replay.NewBatch(256, 17, 6, false)
 	for b.Loop() {
 		a.Update(batch)
+	}
+}
+
+// A hook's parameters (a world model's) and metrics are checked too, and
+// named under the hook's prefix.
+func TestHookParamsChecked(t *testing.T) {
+	wm := nn.NewParam("worldmodel/dec/l1/w", 2, 2)
+	for _, c := range []struct {
+		name   string
+		metric float64
+		want   string
+	}{
+		{"parameter", 0, "online step 300: parameter worldmodel/dec/l1/w (network worldmodel, layer dec/l1) value [1] = +Inf"},
+		{"metric", math.NaN(), "online step 250: metric model/loss is NaN; non-finite parameter worldmodel/dec/l1/w"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wm.W[1] = 0
+			l := newLoop(t, "", 600)
+			l.Hooks.Params = func() []*nn.Param { return []*nn.Param{wm} }
+			l.Hooks.BeforeUpdate = func(_ Phase, step int64) ([]agent.Metric, error) {
+				if step == 250 {
+					wm.W[1] = float32(math.Inf(1))
+					if c.metric != 0 {
+						return []agent.Metric{{Name: "model/loss", Value: c.metric}}, nil
+					}
+				}
+				return nil, nil
+			}
+			err := l.Run(context.Background())
+			if !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("run returned %v, want an error saying %q", err, c.want)
+			}
+		})
 	}
 }

@@ -72,6 +72,10 @@ type Hooks struct {
 	// State and SetState add the method's own tensors and JSON to checkpoints.
 	State    func() ([]checkpoint.Tensor, json.RawMessage, error)
 	SetState func([]checkpoint.Tensor, json.RawMessage) error
+	// Params returns the method's own trainable parameters (a world
+	// model's), checked for NaN and infinity with the agent's (see
+	// Config.CheckNumerics); nil or an empty result checks none.
+	Params func() []*nn.Param
 }
 
 // Transition is one online step as the loop saw it.
@@ -331,7 +335,7 @@ func (l *Loop) update(phase Phase, step int64, sampler replay.Sampler) ([]agent.
 	}
 	sampler.SampleRows(l.sample, l.batch, 0, l.batch.Len())
 	m := l.Agent.Update(l.batch)
-	if err := l.checkUpdate(phase, step, m); err != nil {
+	if err := l.checkUpdate(phase, step, m, extra); err != nil {
 		return nil, err
 	}
 	if extra != nil {
