@@ -30,8 +30,9 @@
 //
 // # Numeric guards
 //
-// Every update's metrics (losses, Q values) must be finite; the agent's
-// parameters and gradients (agents implementing Parameterized) are checked
+// Every update's metrics (losses, Q values, and the hooks' metrics) must be
+// finite; the agent's parameters and gradients (agents implementing
+// Parameterized) and the hooks' (Hooks.Params: a world model's) are checked
 // every Config.NumericsEvery steps, or after every update with
 // Config.CheckNumerics. A NaN or infinity stops the run with an error
 // wrapping ErrDiverged that names the phase, the step, and the parameter,
