@@ -53,3 +53,10 @@ package dawm
 // prediction and a briefly trained U-Net the samples exploded (uncertainty
 // ≈ 400σ without clipping, 1.7σ with); the tests train with x_0 prediction
 // (Diffuser's parameterisation), which gave 0.005σ.
+
+// # Learners
+//
+// TrainLearner trains TD3+BC or IQL (their packages' CORL defaults) on
+// batches mixing real and generated transitions at RealRatio (default 0.5,
+// our choice) with replay.Mixed; the state normaliser is fitted on real
+// states only.
