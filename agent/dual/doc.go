@@ -84,4 +84,17 @@
 // (ShiftAware, SampleActions; κ ∈ {0, 0.1, 0.25, 0.5, 0.75, 1} in the
 // paper's Appendix B.2 ablation, κ = 0 being "w/o shift-aware"). Actions are
 // clipped to the action box.
+//
+// # Status
+//
+// Built: Planner (training, Eq. 4 extraction, transition model), Distill,
+// Actor with Eq. 5's loss and ActorOptimizer, Laplace (Eq. 6–7), Aggregate,
+// ShiftAware and SampleActions (Eq. 8). Not yet: the train-loop agent that
+// ties them to an IQL critic (advantages A = Q − V for the weights), a
+// learned feature layer (the actor's φ is the planner's normalised state),
+// the "dual" algorithm in experiment/, Cal-QL and SO2 critics, baselines
+// and ablation switches, and `dwm bench dual`.
+//
+// BenchmarkPlannerAct (batch 1, Horizon 4, Dim 16, 2 shared cores):
+// 10-step teacher 2.3–2.7 ms per action, 5-step student 0.34–1.06 ms.
 package dual
