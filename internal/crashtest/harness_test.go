@@ -2,6 +2,7 @@ package crashtest
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math"
@@ -11,12 +12,15 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dwm-rl/dwm/checkpoint"
 	"github.com/dwm-rl/dwm/track"
+
+	_ "modernc.org/sqlite"
 )
 
 // dwmBin is the dwm binary built by TestMain; workDir is a directory shared
@@ -129,24 +133,41 @@ func (p *proc) signal(t *testing.T, s syscall.Signal) {
 }
 
 // progress returns the largest step at which run name has logged any
-// metric in the store at path (-1 if none yet).
+// metric in the store s (-1 if none yet). It asks SQLite directly, in one
+// query, so that polling keeps up with a run on a loaded machine.
 func progress(s *track.Store, name string) int64 {
-	r, err := s.RunByName(name)
-	if err != nil {
+	db := readers.get(s.Path())
+	if db == nil {
 		return -1
 	}
-	names, err := s.MetricNames(r.ID)
-	if err != nil {
+	var last sql.NullInt64
+	err := db.QueryRow(`SELECT max(m.step) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.name = ?`, name).Scan(&last)
+	if err != nil || !last.Valid {
 		return -1
 	}
-	last := int64(-1)
-	for _, n := range names {
-		pts, err := s.Metrics(r.ID, n)
-		if err == nil && len(pts) > 0 {
-			last = max(last, pts[len(pts)-1].Step)
-		}
+	return last.Int64
+}
+
+// readers holds one read-only connection per store file.
+var readers = readerCache{dbs: map[string]*sql.DB{}}
+
+type readerCache struct {
+	mu  sync.Mutex
+	dbs map[string]*sql.DB
+}
+
+func (c *readerCache) get(path string) *sql.DB {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if db, ok := c.dbs[path]; ok {
+		return db
 	}
-	return last
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		return nil
+	}
+	c.dbs[path] = db
+	return db
 }
 
 // waitProgress polls the store until run name has logged a metric at step

@@ -206,12 +206,24 @@ func TestSignalSavesCheckpoint(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s-%d", tc.c.name, tc.sig), func(t *testing.T) {
 			args := append([]string{"train"}, tc.c.args(t)...)
-			want, got := t.TempDir(), t.TempDir()
+			want := t.TempDir()
 			ref := start(t, append(args, "--runs", want, "--name", "run", "--quiet")...)
-			s := openStore(t, got)
-			p := start(t, append(args, "--runs", got, "--name", "run", "--quiet")...)
-			if _, running := waitProgress(t, s, "run", tc.step, p); !running {
-				t.Fatalf("run ended before the signal: %s", p.stderr.String())
+			var (
+				got string
+				s   *track.Store
+				p   *proc
+			)
+			for try := 1; ; try++ {
+				got = t.TempDir()
+				s = openStore(t, got)
+				p = start(t, append(args, "--runs", got, "--name", "run", "--quiet")...)
+				if _, running := waitProgress(t, s, "run", tc.step, p); running {
+					break
+				}
+				if try == 3 {
+					t.Fatalf("run ended before the signal three times: %s", p.stderr.String())
+				}
+				t.Logf("run ended before the signal (a loaded machine starved the test); again")
 			}
 			p.signal(t, tc.sig)
 			mustSucceed(t, p, "interrupted run")
@@ -250,19 +262,30 @@ func TestKillAtStart(t *testing.T) {
 	t.Parallel()
 	c := sacCase()
 	args := append([]string{"train"}, c.args(t)...)
-	want, got := t.TempDir(), t.TempDir()
+	want := t.TempDir()
 	ref := start(t, append(args, "--runs", want, "--name", "run", "--quiet")...)
-	p := start(t, append(args, "--runs", got, "--name", "run", "--quiet")...)
-	cfg := filepath.Join(got, "run", "config.yaml")
-	for !p.exited() {
-		if _, err := os.Stat(cfg); err == nil {
+	var (
+		got string
+		p   *proc
+	)
+	for try := 1; ; try++ {
+		got = t.TempDir()
+		p = start(t, append(args, "--runs", got, "--name", "run", "--quiet")...)
+		cfg := filepath.Join(got, "run", "config.yaml")
+		for !p.exited() {
+			if _, err := os.Stat(cfg); err == nil {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		p.signal(t, syscall.SIGKILL)
+		if p.wait(t) != nil {
 			break
 		}
-		time.Sleep(time.Millisecond)
-	}
-	p.signal(t, syscall.SIGKILL)
-	if p.wait(t) == nil {
-		t.Fatal("the run finished before it could be killed")
+		if try == 3 {
+			t.Fatal("the run finished before it could be killed, three times")
+		}
+		t.Logf("the run finished before it could be killed (a loaded machine starved the test); again")
 	}
 	_, err := openStore(t, got).RunByName("run")
 	t.Logf("killed at start: recorded in the store: %v", err == nil)
