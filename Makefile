@@ -4,7 +4,8 @@ GOFLAGS ?=
 export CGO_ENABLED=1
 
 # Packages with goroutines: vector envs, parallel MuJoCo envs, the store, batched evaluation, parallel
-# ensemble members, the training loop.
+# BLAS/kernels and ensemble members, the optimizer's parallel chunks, the denoisers' parallel sampling,
+# dataset generation, sweeps, the training loop.
 RACE_PKGS ?= ./env ./env/mujoco ./track ./eval ./nn ./train ./internal/blas ./tensor ./optim ./diffusion/denoiser ./datagen ./sweep
 FUZZTIME_CI ?= 4s
 
