@@ -3,6 +3,8 @@ package awac_test
 import (
 	"testing"
 
+	"github.com/dwm-rl/dwm/agent/agenttest"
+
 	"github.com/dwm-rl/dwm/agent/awac"
 	"github.com/dwm-rl/dwm/train"
 )
@@ -13,7 +15,7 @@ import (
 // 2500 offline updates and 5000 online env steps (one update each,
 // online transitions appended to the dataset's buffer as CORL does), and
 // 30 evaluation episodes on the same initial states after each phase.
-var awacRun = o2oRun{data: behaviour{Random: 0.75}, episodes: 50, offline: 2500, online: 5000, evalEpisodes: 30}
+var awacRun = agenttest.O2ORun{Data: agenttest.Behaviour{Random: 0.75}, Episodes: 50, Offline: 2500, Online: 5000, EvalEpisodes: 30}
 
 // awacCfg is CORL's configuration with 64×64×64 networks instead of
 // 256-wide ones, to keep the test fast. AWAC learns this task quickly:
@@ -22,7 +24,7 @@ var awacRun = o2oRun{data: behaviour{Random: 0.75}, episodes: 50, offline: 2500,
 // offline budget stops short of that to leave room for the online phase.
 var awacCfg = awac.Config{Hidden: []int{64, 64, 64}}
 
-func awacFactory(cfg awac.Config) newAgent {
+func awacFactory(cfg awac.Config) agenttest.NewAgent {
 	return func(t testing.TB, seed uint64) (train.Agent, func([]float32) error) {
 		a, err := awac.New(3, 1, cfg, seed)
 		if err != nil {
@@ -50,7 +52,7 @@ func TestOfflineToOnlinePendulum(t *testing.T) {
 	if testing.Short() {
 		t.Skip("learning test: about 20 s")
 	}
-	checkO2O(t, awacRun, awacFactory(awacCfg), 1)
+	agenttest.CheckO2O(t, awacRun, awacFactory(awacCfg), 1)
 }
 
 // TestO2OSeeds runs the learning test for the seeds listed in
@@ -58,5 +60,5 @@ func TestOfflineToOnlinePendulum(t *testing.T) {
 //
 //	DWM_O2O_SEEDS=1,2,3 go test -run TestO2OSeeds -v ./agent/awac/
 func TestO2OSeeds(t *testing.T) {
-	seedsFromEnv(t, func(seed uint64) { checkO2O(t, awacRun, awacFactory(awacCfg), seed) })
+	agenttest.SeedsFromEnv(t, func(seed uint64) { agenttest.CheckO2O(t, awacRun, awacFactory(awacCfg), seed) })
 }

@@ -3,6 +3,8 @@ package iql_test
 import (
 	"testing"
 
+	"github.com/dwm-rl/dwm/agent/agenttest"
+
 	"github.com/dwm-rl/dwm/agent/iql"
 	"github.com/dwm-rl/dwm/train"
 )
@@ -13,7 +15,7 @@ import (
 // 10000 offline updates and 6000 online env steps (one update each,
 // online transitions appended to the dataset's buffer as CORL does), and
 // 30 evaluation episodes on the same initial states after each phase.
-var iqlRun = o2oRun{data: behaviour{Random: 0.75}, episodes: 50, offline: 10000, online: 6000, evalEpisodes: 30}
+var iqlRun = agenttest.O2ORun{Data: agenttest.Behaviour{Random: 0.75}, Episodes: 50, Offline: 10000, Online: 6000, EvalEpisodes: 30}
 
 // iqlCfg is CORL's configuration with 64×64 networks instead of
 // 256-wide ones, to keep the test fast;
@@ -21,7 +23,7 @@ var iqlRun = o2oRun{data: behaviour{Random: 0.75}, episodes: 50, offline: 10000,
 // offline_iterations).
 var iqlCfg = iql.Config{Hidden: []int{64, 64}, ScheduleSteps: 10000}
 
-func iqlFactory(cfg iql.Config) newAgent {
+func iqlFactory(cfg iql.Config) agenttest.NewAgent {
 	return func(t testing.TB, seed uint64) (train.Agent, func([]float32) error) {
 		a, err := iql.New(3, 1, cfg, seed)
 		if err != nil {
@@ -49,7 +51,7 @@ func TestOfflineToOnlinePendulum(t *testing.T) {
 	if testing.Short() {
 		t.Skip("learning test: about 20 s")
 	}
-	checkO2O(t, iqlRun, iqlFactory(iqlCfg), 1)
+	agenttest.CheckO2O(t, iqlRun, iqlFactory(iqlCfg), 1)
 }
 
 // TestO2OSeeds runs the learning test for the seeds listed in
@@ -57,5 +59,5 @@ func TestOfflineToOnlinePendulum(t *testing.T) {
 //
 //	DWM_O2O_SEEDS=1,2,3 go test -run TestO2OSeeds -v ./agent/iql/
 func TestO2OSeeds(t *testing.T) {
-	seedsFromEnv(t, func(seed uint64) { checkO2O(t, iqlRun, iqlFactory(iqlCfg), seed) })
+	agenttest.SeedsFromEnv(t, func(seed uint64) { agenttest.CheckO2O(t, iqlRun, iqlFactory(iqlCfg), seed) })
 }

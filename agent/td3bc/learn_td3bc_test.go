@@ -3,6 +3,8 @@ package td3bc_test
 import (
 	"testing"
 
+	"github.com/dwm-rl/dwm/agent/agenttest"
+
 	"github.com/dwm-rl/dwm/agent/td3bc"
 	"github.com/dwm-rl/dwm/train"
 )
@@ -13,13 +15,13 @@ import (
 // 8000 offline updates and 6000 online env steps (one update each,
 // online transitions appended to the dataset's buffer as CORL does), and
 // 30 evaluation episodes on the same initial states after each phase.
-var td3bcRun = o2oRun{data: behaviour{Random: 0.75}, episodes: 50, offline: 8000, online: 6000, evalEpisodes: 30}
+var td3bcRun = agenttest.O2ORun{Data: agenttest.Behaviour{Random: 0.75}, Episodes: 50, Offline: 8000, Online: 6000, EvalEpisodes: 30}
 
 // td3bcCfg is CORL's configuration with 64×64 networks instead of
 // 256-wide ones, to keep the test fast.
 var td3bcCfg = td3bc.Config{Hidden: []int{64, 64}}
 
-func td3bcFactory(cfg td3bc.Config) newAgent {
+func td3bcFactory(cfg td3bc.Config) agenttest.NewAgent {
 	return func(t testing.TB, seed uint64) (train.Agent, func([]float32) error) {
 		a, err := td3bc.New(3, 1, cfg, seed)
 		if err != nil {
@@ -47,7 +49,7 @@ func TestOfflineToOnlinePendulum(t *testing.T) {
 	if testing.Short() {
 		t.Skip("learning test: about 20 s")
 	}
-	checkO2O(t, td3bcRun, td3bcFactory(td3bcCfg), 1)
+	agenttest.CheckO2O(t, td3bcRun, td3bcFactory(td3bcCfg), 1)
 }
 
 // TestO2OSeeds runs the learning test for the seeds listed in
@@ -55,5 +57,5 @@ func TestOfflineToOnlinePendulum(t *testing.T) {
 //
 //	DWM_O2O_SEEDS=1,2,3 go test -run TestO2OSeeds -v ./agent/td3bc/
 func TestO2OSeeds(t *testing.T) {
-	seedsFromEnv(t, func(seed uint64) { checkO2O(t, td3bcRun, td3bcFactory(td3bcCfg), seed) })
+	agenttest.SeedsFromEnv(t, func(seed uint64) { agenttest.CheckO2O(t, td3bcRun, td3bcFactory(td3bcCfg), seed) })
 }

@@ -1,4 +1,4 @@
-package awac_test
+package agenttest
 
 import (
 	"context"
@@ -17,12 +17,12 @@ import (
 	"github.com/dwm-rl/dwm/train"
 )
 
-// behaviour describes the deliberately mediocre data-collecting policy:
+// Behaviour describes the deliberately mediocre data-collecting policy:
 // Pendulum's scripted swing-up expert (envs.Expert, torque in [-2, 2],
 // divided by 2 into the agents' [-1, 1]) whose action is, with probability
 // Random, replaced by a uniform random action and otherwise perturbed by
 // N(0, Noise²), then clipped to [-1, 1].
-type behaviour struct {
+type Behaviour struct {
 	Random, Noise float64
 }
 
@@ -47,10 +47,10 @@ func reference(t testing.TB) *eval.Reference {
 	return &eval.Reference{Random: r.Random, Expert: r.Expert, Name: "dwm measured (pendulum)"}
 }
 
-// collect runs episodes episodes of the behaviour policy on pendulum (actions
+// CollectPendulum runs episodes episodes of the behaviour policy on pendulum (actions
 // in [-1, 1]) and returns them as a dataset, with the mean normalized score
 // of its episodes.
-func collect(t testing.TB, b behaviour, episodes int, seed uint64) (*dataset.Dataset, float64) {
+func CollectPendulum(t testing.TB, b Behaviour, episodes int, seed uint64) (*dataset.Dataset, float64) {
 	t.Helper()
 	e, err := makeEnv()
 	if err != nil {
@@ -102,34 +102,35 @@ func collect(t testing.TB, b behaviour, episodes int, seed uint64) (*dataset.Dat
 	return d, score / float64(len(rets))
 }
 
-// o2oRun is a learning test's data and budget.
-type o2oRun struct {
-	data         behaviour
-	episodes     int // behaviour episodes in the dataset
-	offline      int64
-	online       int64
-	evalEpisodes int
+// O2ORun is a learning test's data and budget.
+type O2ORun struct {
+	Data         Behaviour
+	Episodes     int // behaviour episodes in the dataset
+	Offline      int64
+	Online       int64
+	EvalEpisodes int
 }
 
-type o2oResult struct {
-	behaviour, offline, online float64 // normalized scores
-	elapsed                    time.Duration
+// O2OResult holds a learning run's normalized scores and wall time.
+type O2OResult struct {
+	Behaviour, Offline, Online float64 // normalized scores
+	Elapsed                    time.Duration
 }
 
-// runO2O collects the run's dataset, fits a's state normaliser to it with
+// RunO2O collects the run's dataset, fits a's state normaliser to it with
 // fit, trains a offline on it and then online on pendulum in one
 // train.Loop, and evaluates its deterministic policy at the phase switch
 // and at the end on the same evalEpisodes initial states.
-func runO2O(t *testing.T, r o2oRun, a train.Agent, fit func([]float32) error, seed uint64) o2oResult {
+func RunO2O(t *testing.T, r O2ORun, a train.Agent, fit func([]float32) error, seed uint64) O2OResult {
 	t.Helper()
 	start := time.Now()
-	d, behaviourScore := collect(t, r.data, r.episodes, seed)
+	d, behaviourScore := CollectPendulum(t, r.Data, r.Episodes, seed)
 	if err := fit(d.Observations); err != nil {
 		t.Fatal(err)
 	}
 	// CORL's IQL and AWAC append online transitions to the dataset's
 	// buffer: room for them is reserved here.
-	offline, err := replay.FromDataset(d, int(r.online), nil)
+	offline, err := replay.FromDataset(d, int(r.Online), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func runO2O(t *testing.T, r o2oRun, a train.Agent, fit func([]float32) error, se
 		t.Fatal(err)
 	}
 	defer e.Close()
-	ev, err := eval.New(r.evalEpisodes, 0, func(int) (env.Env, error) { return makeEnv() }, reference(t))
+	ev, err := eval.New(r.EvalEpisodes, 0, func(int) (env.Env, error) { return makeEnv() }, reference(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func runO2O(t *testing.T, r o2oRun, a train.Agent, fit func([]float32) error, se
 	var offScore float64
 	const never = 1 << 40
 	loop := &train.Loop{
-		Config: train.Config{OfflineSteps: r.offline, OnlineSteps: r.online, BatchSize: 256,
+		Config: train.Config{OfflineSteps: r.Offline, OnlineSteps: r.Online, BatchSize: 256,
 			EvalEvery: never, CheckpointEvery: never, LogEvery: never},
 		Seed: seed, Agent: a, Env: e, OfflineSampler: offline, OnlineBuffer: offline, OnlineSampler: offline,
 		Hooks: train.Hooks{OnSwitch: func() error { offScore = score(); return nil }},
@@ -162,37 +163,37 @@ func runO2O(t *testing.T, r o2oRun, a train.Agent, fit func([]float32) error, se
 	if err := loop.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return o2oResult{behaviour: behaviourScore, offline: offScore, online: score(), elapsed: time.Since(start)}
+	return O2OResult{Behaviour: behaviourScore, Offline: offScore, Online: score(), Elapsed: time.Since(start)}
 }
 
-// newAgent builds the agent under test for pendulum (obs 3, act 1) and
+// NewAgent builds the agent under test for pendulum (obs 3, act 1) and
 // returns it with its state-normaliser fitting function.
-type newAgent func(t testing.TB, seed uint64) (train.Agent, func([]float32) error)
+type NewAgent func(t testing.TB, seed uint64) (train.Agent, func([]float32) error)
 
-// Margins of checkO2O in normalized points.
+// OfflineMargin and OnlineMargin are the margins of CheckO2O in normalized points.
 const (
-	offlineMargin = 10 // offline over the behaviour data
-	onlineMargin  = 4  // online over offline
+	OfflineMargin = 10 // offline over the behaviour data
+	OnlineMargin  = 4  // online over offline
 )
 
-// checkO2O runs r for seed and fails t unless the offline policy beats the
-// behaviour data by offlineMargin and online fine-tuning adds onlineMargin.
-func checkO2O(t *testing.T, r o2oRun, f newAgent, seed uint64) {
+// CheckO2O runs r for seed and fails t unless the offline policy beats the
+// behaviour data by OfflineMargin and online fine-tuning adds OnlineMargin.
+func CheckO2O(t *testing.T, r O2ORun, f NewAgent, seed uint64) {
 	t.Helper()
 	a, fit := f(t, seed)
-	res := runO2O(t, r, a, fit, seed)
-	t.Logf("seed %d: behaviour %.1f, offline %.1f, online %.1f normalized (%v)", seed, res.behaviour, res.offline, res.online, res.elapsed.Round(time.Millisecond))
-	if res.offline < res.behaviour+offlineMargin {
-		t.Errorf("seed %d: offline score %.1f, want ≥ behaviour %.1f + %d", seed, res.offline, res.behaviour, offlineMargin)
+	res := RunO2O(t, r, a, fit, seed)
+	t.Logf("seed %d: behaviour %.1f, offline %.1f, online %.1f normalized (%v)", seed, res.Behaviour, res.Offline, res.Online, res.Elapsed.Round(time.Millisecond))
+	if res.Offline < res.Behaviour+OfflineMargin {
+		t.Errorf("seed %d: offline score %.1f, want ≥ behaviour %.1f + %d", seed, res.Offline, res.Behaviour, OfflineMargin)
 	}
-	if res.online < res.offline+onlineMargin {
-		t.Errorf("seed %d: online score %.1f, want ≥ offline %.1f + %d", seed, res.online, res.offline, onlineMargin)
+	if res.Online < res.Offline+OnlineMargin {
+		t.Errorf("seed %d: online score %.1f, want ≥ offline %.1f + %d", seed, res.Online, res.Offline, OnlineMargin)
 	}
 }
 
-// seedsFromEnv runs fn for every seed listed in the environment variable
+// SeedsFromEnv runs fn for every seed listed in the environment variable
 // DWM_O2O_SEEDS (e.g. "1,2,3"); the test is skipped when it is unset.
-func seedsFromEnv(t *testing.T, fn func(seed uint64)) {
+func SeedsFromEnv(t *testing.T, fn func(seed uint64)) {
 	list := os.Getenv("DWM_O2O_SEEDS")
 	if list == "" {
 		t.Skip("set DWM_O2O_SEEDS=1,2,3 to run")
