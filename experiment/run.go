@@ -499,16 +499,8 @@ func Evaluate(ref, runsDir string, episodes int, seed uint64) (EvalResult, error
 	if err != nil {
 		return EvalResult{}, err
 	}
-	var model, opt []checkpoint.Tensor
-	model = ck.Model
-	opt = ck.Optimizer
-	rngs := map[string][]byte{}
-	for k, v := range ck.RNG {
-		if len(k) > 6 && k[:6] == "agent/" {
-			rngs[k[6:]] = v
-		}
-	}
-	if err := ag.SetState(filterPrefix(model, "hooks/"), filterPrefix(opt, "replay/"), rngs); err != nil {
+	parts := train.SplitCheckpoint(ck)
+	if err := ag.SetState(parts.Model, parts.Optimizer, parts.RNG); err != nil {
 		return EvalResult{}, fmt.Errorf("evaluate %s: checkpoint %s: %w", ref, ck.Path, err)
 	}
 	ref2 := ReferenceFor(c.Env)
@@ -522,16 +514,6 @@ func Evaluate(ref, runsDir string, episodes int, seed uint64) (EvalResult, error
 		return EvalResult{}, err
 	}
 	return EvalResult{Name: filepath.Base(dir), Step: ck.Step, Result: res, Reference: ref2}, nil
-}
-
-func filterPrefix(ts []checkpoint.Tensor, prefix string) []checkpoint.Tensor {
-	var out []checkpoint.Tensor
-	for _, t := range ts {
-		if len(t.Name) < len(prefix) || t.Name[:len(prefix)] != prefix {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // FormatScore prints a return with its normalized score when known.

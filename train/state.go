@@ -79,6 +79,44 @@ func (l *Loop) save() error {
 	return nil
 }
 
+// CheckpointParts is a loop checkpoint split by owner.
+type CheckpointParts struct {
+	// Model, Optimizer and RNG are the agent's state, as its SetState takes it.
+	Model, Optimizer []checkpoint.Tensor
+	RNG              map[string][]byte
+	// Hooks are the hooks' tensors (prefix removed); Replay the online
+	// buffer's tensors (as replay.Buffer.SetState takes them).
+	Hooks, Replay []checkpoint.Tensor
+}
+
+// SplitCheckpoint splits a checkpoint written by the loop into the agent's,
+// the hooks' and the online buffer's parts (see the layout above), e.g. to
+// load only the agent for evaluation.
+func SplitCheckpoint(ck *checkpoint.Checkpoint) CheckpointParts {
+	p := CheckpointParts{RNG: map[string][]byte{}}
+	for _, t := range ck.Model {
+		if name, ok := strings.CutPrefix(t.Name, hookPrefix); ok {
+			t.Name = name
+			p.Hooks = append(p.Hooks, t)
+		} else {
+			p.Model = append(p.Model, t)
+		}
+	}
+	for _, t := range ck.Optimizer {
+		if strings.HasPrefix(t.Name, replayPrefix+"/") {
+			p.Replay = append(p.Replay, t)
+		} else {
+			p.Optimizer = append(p.Optimizer, t)
+		}
+	}
+	for k, v := range ck.RNG {
+		if a, ok := strings.CutPrefix(k, "agent/"); ok {
+			p.RNG[a] = v
+		}
+	}
+	return p
+}
+
 // Restore loads a checkpoint written by this loop: agent, online buffer,
 // counters, random streams and hook state. Call it after setting the
 // loop's fields and before Run.
@@ -90,28 +128,8 @@ func (l *Loop) Restore(ck *checkpoint.Checkpoint) error {
 	if err := json.Unmarshal(ck.Extra, &ex); err != nil {
 		return fmt.Errorf("checkpoint %s: loop state: %w", ck.Path, err)
 	}
-	var model, hooks, opt, buf []checkpoint.Tensor
-	for _, t := range ck.Model {
-		if strings.HasPrefix(t.Name, hookPrefix) {
-			t.Name = strings.TrimPrefix(t.Name, hookPrefix)
-			hooks = append(hooks, t)
-		} else {
-			model = append(model, t)
-		}
-	}
-	for _, t := range ck.Optimizer {
-		if strings.HasPrefix(t.Name, replayPrefix+"/") {
-			buf = append(buf, t)
-		} else {
-			opt = append(opt, t)
-		}
-	}
-	rngs := map[string][]byte{}
-	for k, v := range ck.RNG {
-		if a, ok := strings.CutPrefix(k, "agent/"); ok {
-			rngs[a] = v
-		}
-	}
+	parts := SplitCheckpoint(ck)
+	model, opt, rngs, hooks, buf := parts.Model, parts.Optimizer, parts.RNG, parts.Hooks, parts.Replay
 	if err := l.Agent.SetState(model, opt, rngs); err != nil {
 		return fmt.Errorf("checkpoint %s: agent: %w", ck.Path, err)
 	}
