@@ -10,8 +10,11 @@ status=0
 while IFS=: read -r file target; do
 	pkg="./$(dirname "$file")"
 	echo "fuzz $pkg $target for $dur"
-	if ! go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" -fuzzminimizetime 1s 2>&1 | tail -3; then
+	if ! out=$(go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" -fuzzminimizetime 1s 2>&1); then
+		echo "$out"
 		status=1
+	else
+		echo "$out" | tail -3
 	fi
 done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | sed 's#^\./##; s#:func #:#' | sort)
 exit $status
