@@ -174,7 +174,11 @@ func load(path string) (*Buffer, error) {
 	if v := binary.LittleEndian.Uint32(hdr[8:]); v != fileVersion {
 		return nil, fmt.Errorf("format version %d, this build reads %d", v, fileVersion)
 	}
-	hasMC := binary.LittleEndian.Uint32(hdr[12:])&fileFlagMC != 0
+	flags := binary.LittleEndian.Uint32(hdr[12:])
+	if flags&^fileFlagMC != 0 {
+		return nil, fmt.Errorf("unknown flags %#x (this build knows only bit 0, MC)", flags)
+	}
+	hasMC := flags&fileFlagMC != 0
 	var v [5]uint64
 	for k := range v {
 		v[k] = binary.LittleEndian.Uint64(hdr[16+8*k:])
