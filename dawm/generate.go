@@ -118,6 +118,9 @@ func Generate(w *WorldModel, idm *InverseDynamics, rows []int, cfg GenConfig, s 
 	}
 	out.Infos = map[string]dataset.Column{UncertaintyInfo: {Dim: 1, Data: unc}}
 	out.Metadata = map[string]string{"generator": "dawm"}
+	if id := d.Metadata[dataset.MetaEnvID]; id != "" {
+		out.Metadata[dataset.MetaEnvID] = id // the task the states belong to
+	}
 	return out, nil
 }
 

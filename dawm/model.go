@@ -356,3 +356,16 @@ func (p *Sampler) Sample(dst *tensor.Mat, obs, act, rtg []float32, st *rng.Strea
 	}
 	return nil
 }
+
+// ParamCount returns the number of trainable values of the U-Net.
+func (w *WorldModel) ParamCount() int {
+	n := 0
+	for _, p := range w.Model.Net.Params() {
+		n += len(p.W)
+	}
+	return n
+}
+
+// Windows returns the number of training windows (dataset rows that start
+// a full Horizon inside their episode), each a possible generation start.
+func (w *WorldModel) Windows() int { return len(w.starts) }

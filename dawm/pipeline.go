@@ -42,9 +42,29 @@ type PipelineResult struct {
 	Metrics   []agent.Metric
 }
 
-// Pipeline trains the inverse-dynamics and diffusion models on d, generates
-// transitions, filters them and trains the learner on d ∪ generated data.
-func Pipeline(d *dataset.Dataset, cfg PipelineConfig, seed uint64) (*PipelineResult, error) {
+// Synthesis holds what Synthesize produced: the fitted models and the
+// generated transitions.
+type Synthesis struct {
+	Model     *WorldModel
+	IDM       *InverseDynamics
+	Generated *dataset.Dataset // after filtering
+	Raw       int              // generated transitions before filtering
+	// ModelLoss and IDMLoss are the final training losses (mean over the
+	// last 100 steps).
+	ModelLoss, IDMLoss float32
+}
+
+// Synthesize runs DAWM's data stages on d: it fits the diffusion model and
+// the inverse-dynamics model, generates transitions from the generation
+// starts and filters them (cfg.Learner is not used). Every random stream
+// derives from seed, so the same d, cfg and seed give the same data.
+// progress, if not nil, receives a line before each stage.
+func Synthesize(d *dataset.Dataset, cfg PipelineConfig, seed uint64, progress func(string)) (*Synthesis, error) {
+	say := func(format string, args ...any) {
+		if progress != nil {
+			progress(fmt.Sprintf(format, args...))
+		}
+	}
 	if cfg.ModelSteps <= 0 {
 		return nil, fmt.Errorf("dawm: pipeline: ModelSteps = %d, want > 0", cfg.ModelSteps)
 	}
@@ -58,10 +78,13 @@ func Pipeline(d *dataset.Dataset, cfg PipelineConfig, seed uint64) (*PipelineRes
 	if err != nil {
 		return nil, err
 	}
-	if _, err := w.Train(cfg.ModelSteps, rng.Derive(seed, "dawm", "model-train")); err != nil {
+	say("fitting the state–reward diffusion model (%d parameters) for %d steps on %d windows", w.ParamCount(), cfg.ModelSteps, len(w.starts))
+	mloss, err := w.Train(cfg.ModelSteps, rng.Derive(seed, "dawm", "model-train"))
+	if err != nil {
 		return nil, err
 	}
-	idm, _, err := TrainInverseDynamics(d, nil, cfg.IDM, rng.Derive(seed, "dawm", "idm"))
+	say("diffusion loss %.4g; fitting the inverse-dynamics model on %d transitions", mloss, d.Len())
+	idm, iloss, err := TrainInverseDynamics(d, nil, cfg.IDM, rng.Derive(seed, "dawm", "idm"))
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +96,7 @@ func Pipeline(d *dataset.Dataset, cfg PipelineConfig, seed uint64) (*PipelineRes
 		}
 		rows = sel
 	}
+	say("inverse-dynamics loss %.4g; generating from %d dataset states", iloss, len(rows))
 	g, err := Generate(w, idm, rows, cfg.Gen, rng.Derive(seed, "dawm", "generate"))
 	if err != nil {
 		return nil, err
@@ -85,9 +109,20 @@ func Pipeline(d *dataset.Dataset, cfg PipelineConfig, seed uint64) (*PipelineRes
 	if err != nil {
 		return nil, err
 	}
-	l, m, err := TrainLearner(d, f, cfg.Learner, seed)
+	say("kept %d of %d generated transitions", f.Len(), g.Len())
+	return &Synthesis{Model: w, IDM: idm, Generated: f, Raw: g.Len(), ModelLoss: mloss, IDMLoss: iloss}, nil
+}
+
+// Pipeline trains the inverse-dynamics and diffusion models on d, generates
+// transitions, filters them and trains the learner on d ∪ generated data.
+func Pipeline(d *dataset.Dataset, cfg PipelineConfig, seed uint64) (*PipelineResult, error) {
+	s, err := Synthesize(d, cfg, seed, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &PipelineResult{Model: w, IDM: idm, Generated: f, Raw: g.Len(), Agent: l, Metrics: m}, nil
+	l, m, err := TrainLearner(d, s.Generated, cfg.Learner, seed)
+	if err != nil {
+		return nil, err
+	}
+	return &PipelineResult{Model: s.Model, IDM: s.IDM, Generated: s.Generated, Raw: s.Raw, Agent: l, Metrics: m}, nil
 }
