@@ -35,7 +35,7 @@ func (p *Planner) Distill(cfg diffusion.DistillConfig, s *rng.Stream) ([]diffusi
 	if err != nil {
 		return reps, fmt.Errorf("dual planner distillation: %w", err)
 	}
-	p.student, p.studentSampler = student, sm
+	p.student, p.studentSampler, p.studentOpt = student, sm, nil
 	return reps, nil
 }
 

@@ -114,8 +114,14 @@ type Planner struct {
 	obsDim, actDim int
 	ch             int // channels per row: obsDim + actDim
 	d              *dataset.Dataset
-	starts         []int // dataset rows where a full segment of H steps begins
+	starts         []segStart // where segments of the offline data begin
 	mean, std      []float32
+
+	// Online data (SetOnline): its segments and the fraction of each batch
+	// drawn from them.
+	online       *dataset.Dataset
+	onlineStarts []segStart
+	onlineFrac   float64
 
 	net     *denoiser.TemporalUNet
 	model   *diffusion.Model
@@ -128,6 +134,7 @@ type Planner struct {
 
 	student        *diffusion.Model // distilled planner (nil before Distill)
 	studentSampler *diffusion.Sampler
+	studentOpt     *optim.Adam // FineTuneStep's optimiser of the student (nil until used)
 
 	x0, known, out *tensor.Mat
 	inp            diffusion.Inpaint
@@ -146,9 +153,7 @@ func NewPlanner(d *dataset.Dataset, cfg PlannerConfig, s *rng.Stream) (*Planner,
 	}
 	p := &Planner{cfg: cfg, obsDim: d.ObsDim, actDim: d.ActDim, ch: d.ObsDim + d.ActDim, d: d}
 	for _, e := range d.Episodes() {
-		for i := e.Start; i+cfg.Horizon <= e.End; i++ {
-			p.starts = append(p.starts, i)
-		}
+		p.starts = appendStarts(p.starts, e, cfg.Horizon)
 	}
 	if len(p.starts) == 0 {
 		return nil, fmt.Errorf("dual planner: no episode of the dataset has Horizon = %d steps", cfg.Horizon)
@@ -225,23 +230,96 @@ func (p *Planner) Config() PlannerConfig { return p.cfg }
 // Model returns the diffusion model used for planning (the EMA weights).
 func (p *Planner) Model() *diffusion.Model { p.sync(); return p.pmodel }
 
+// segStart is where a trajectory segment begins: row i of an episode that
+// ends at row end (exclusive); term marks an episode that ended in a true
+// terminal, whose segments may run past its end (padded).
+type segStart struct {
+	i, end int
+	term   bool
+}
+
+// appendStarts adds the segment starts of episode e: every row from which
+// H rows remain in the episode and, for an episode that ended in a true
+// terminal, also the later rows, whose segments are padded past the end
+// with the terminal state and a zero action (Diffuser's use_padding: the
+// absorbing state stays put). Timed-out episodes are not padded: their
+// continuation is unknown.
+func appendStarts(dst []segStart, e dataset.Episode, H int) []segStart {
+	term := e.Terminated()
+	for i := e.Start; i < e.End; i++ {
+		if i+H <= e.End || term {
+			dst = append(dst, segStart{i, e.End, term})
+		}
+	}
+	return dst
+}
+
+// SetOnline makes frac of every later training batch (TrainStep) come from
+// the episodes of online, the data collected by the agent online, once it
+// has a segment (DUAL fine-tunes its planner on the replay buffer). online
+// is read, not copied: call AddOnlineEpisode after appending each finished
+// episode to it.
+func (p *Planner) SetOnline(online *dataset.Dataset, frac float64) error {
+	if online.ObsDim != p.obsDim || online.ActDim != p.actDim {
+		return fmt.Errorf("dual planner: online data is %d/%d wide, want %d/%d", online.ObsDim, online.ActDim, p.obsDim, p.actDim)
+	}
+	if !(frac >= 0 && frac <= 1) {
+		return fmt.Errorf("dual planner: online fraction %v: must be in [0, 1]", frac)
+	}
+	p.online, p.onlineFrac, p.onlineStarts = online, frac, nil
+	for _, e := range online.Episodes() {
+		if e.Terminated() || e.TimedOut() {
+			p.onlineStarts = appendStarts(p.onlineStarts, e, p.cfg.Horizon)
+		}
+	}
+	return nil
+}
+
+// AddOnlineEpisode registers the online episode of rows [start, end) (just
+// appended to the SetOnline data) for training.
+func (p *Planner) AddOnlineEpisode(start, end int) {
+	if p.online == nil || end <= start || end > p.online.Len() {
+		return
+	}
+	e := dataset.Episode{Start: start, End: end, Terminals: p.online.Terminals[start:end], Timeouts: p.online.Timeouts[start:end]}
+	p.onlineStarts = appendStarts(p.onlineStarts, e, p.cfg.Horizon)
+}
+
+// OnlineSegments returns the number of online segment starts.
+func (p *Planner) OnlineSegments() int { return len(p.onlineStarts) }
+
 // Segment fills x0 (rows × H·(obsDim+actDim)) with normalised trajectory
 // segments drawn uniformly from the dataset's episodes (the DataFunc of a
-// diffusion.Distiller).
+// diffusion.Distiller), or with probability onlineFrac from the online
+// episodes (SetOnline).
 func (p *Planner) Segment(x0, _ *tensor.Mat, s *rng.Stream) {
 	H := p.cfg.Horizon
 	for r := 0; r < x0.Rows; r++ {
 		row := x0.Row(r)
-		st := p.starts[s.IntN(len(p.starts))]
+		d, starts := p.d, p.starts
+		if len(p.onlineStarts) > 0 && p.onlineFrac > 0 && s.Float64() < p.onlineFrac {
+			d, starts = p.online, p.onlineStarts
+		}
+		st := starts[s.IntN(len(starts))]
 		for h := 0; h < H; h++ {
-			o, a := p.d.Obs(st+h), p.d.Act(st+h)
 			base := h * p.ch
+			i := st.i + h
+			var o, a []float32
+			if i < st.end {
+				o, a = d.Obs(i), d.Act(i)
+			} else {
+				o = d.NextObs(st.end - 1) // padding: the terminal state, zero action
+			}
 			for c := 0; c < p.obsDim; c++ {
 				row[base+c] = (o[c] - p.mean[c]) / p.std[c]
 			}
 			for c := 0; c < p.actDim; c++ {
 				k := p.obsDim + c
-				row[base+k] = (a[c] - p.mean[k]) / p.std[k]
+				var v float32
+				if a != nil {
+					v = a[c]
+				}
+				row[base+k] = (v - p.mean[k]) / p.std[k]
 			}
 		}
 	}
@@ -259,6 +337,29 @@ func (p *Planner) TrainStep(s *rng.Stream) (float32, error) {
 	p.opt.Step()
 	p.ema.Update()
 	p.stale = true
+	return loss, nil
+}
+
+// FineTuneStep does one Adam update of Eq. 3 on the planner that acts: the
+// distilled student after Distill (its own Adam, the planner's LR), the
+// teacher (TrainStep) before. DUAL fine-tunes its planner online on the
+// replay data (SetOnline) so that its transition model follows a shift; a
+// distilled student trained with Eq. 3 stays an x_0-predictor that the
+// few-step sampler uses unchanged.
+func (p *Planner) FineTuneStep(s *rng.Stream) (float32, error) {
+	if p.student == nil {
+		return p.TrainStep(s)
+	}
+	if p.studentOpt == nil {
+		p.studentOpt = optim.NewAdam(p.student.Net.Params(), optim.AdamConfig{LR: p.cfg.LR})
+	}
+	p.Segment(p.x0, nil, s)
+	nn.ZeroGrad(p.student.Net.Params())
+	loss, _, err := p.student.Loss(p.x0, nil, s)
+	if err != nil {
+		return 0, fmt.Errorf("dual planner: %w", err)
+	}
+	p.studentOpt.Step()
 	return loss, nil
 }
 
