@@ -22,7 +22,7 @@ import (
 
 // Algos lists the algorithm names Run accepts.
 func Algos() []string {
-	return []string{"sac", "td3bc", "iql", "awac", "cql", "calql", "bdwm", "mopo", "diamond"}
+	return []string{"sac", "td3bc", "iql", "awac", "cql", "calql", "bdwm", "mopo", "diamond", "dawm"}
 }
 
 // Config is everything that defines a run.
@@ -62,6 +62,8 @@ type Config struct {
 	// is "bdwm", "mopo" or "diamond", which also take SAC's
 	// hyperparameters for the base learner).
 	BDWM bdwm.Config `yaml:"bdwm"`
+	// DAWM configures DAWM (used when Algo is "dawm"; see DAWMConfig).
+	DAWM DAWMConfig `yaml:"dawm"`
 }
 
 // BufferConfig configures the replay buffers.
@@ -92,6 +94,7 @@ func (c Config) WithDefaults() Config {
 		c.RunsDir = "runs"
 	}
 	c.Train = c.Train.WithDefaults()
+	c = dawmWithDefaults(c)
 	if isBDWM(c.Algo) {
 		c.BDWM.Variant = bdwm.Variant(c.Algo) // the algorithm names the variant
 	}
@@ -161,6 +164,8 @@ func (c Config) Validate() error {
 		if err := validateBDWM(c); err != nil {
 			return err
 		}
+	case "dawm":
+		return validateDAWM(c)
 	}
 	return nil
 }

@@ -121,6 +121,8 @@ func newAgent(c Config, obsDim, actDim int) (train.Agent, error) {
 		return cql.New(obsDim, actDim, c.CQL, c.Seed)
 	case "calql":
 		return calql.New(obsDim, actDim, c.CalQL, c.Seed)
+	case "dawm":
+		return newDAWMAgent(c, obsDim, actDim)
 	}
 	return nil, fmt.Errorf("unknown algorithm %q", c.Algo)
 }
@@ -238,6 +240,11 @@ func build(c Config, dir string, opts Options) (*run, error) {
 			return nil, err
 		}
 	}
+	if c.Algo == "dawm" {
+		if err := wireDAWM(c, loop, data, offline, dir, opts); err != nil {
+			return nil, err
+		}
+	}
 	if c.Algo == "calql" && loop.OnlineBuffer != nil {
 		// Online episodes get their MC returns when they end (the Cal-QL
 		// authors' code); until then they are unbounded.
@@ -313,6 +320,8 @@ func Resolve(c Config) (Config, error) {
 		c.CQL = c.CQL.WithDefaults(actDim)
 	case "calql":
 		c.CalQL.CQL = c.CalQL.CQL.WithDefaults(actDim)
+	case "dawm":
+		c = resolveDAWM(c)
 	}
 	return c, c.Validate()
 }
