@@ -10,8 +10,8 @@ import (
 
 	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/dataset"
-	"github.com/dwm-rl/dwm/dawm"
 	"github.com/dwm-rl/dwm/datasets"
+	"github.com/dwm-rl/dwm/dawm"
 	"github.com/dwm-rl/dwm/train"
 )
 
