@@ -2,6 +2,7 @@ package dual
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/dwm-rl/dwm/agent"
@@ -151,6 +152,34 @@ func (p *Planner) setState(ts map[string]checkpoint.Tensor) error {
 		if err := setAdam(ts, "planner/student_opt/", p.studentOpt); err != nil {
 			return fmt.Errorf("dual planner: %w", err)
 		}
+	}
+	return nil
+}
+
+// f64Tensor encodes float64 values exactly as float32 integers: each value
+// as three pieces of 24, 24 and 16 bits of its IEEE bits (checkpoints
+// hold float32 tensors only).
+func f64Tensor(name string, v []float64) checkpoint.Tensor {
+	d := make([]float32, 3*len(v))
+	for i, x := range v {
+		b := math.Float64bits(x)
+		d[3*i], d[3*i+1], d[3*i+2] = float32(b>>40), float32((b>>16)&0xffffff), float32(b&0xffff)
+	}
+	return checkpoint.Tensor{Name: name, Shape: []int{len(v), 3}, Data: d}
+}
+
+// parseF64 decodes f64Tensor into dst (whose length must match).
+func parseF64(ts map[string]checkpoint.Tensor, name string, dst []float64) error {
+	t, ok := ts[name]
+	if !ok {
+		return fmt.Errorf("tensor %s missing", name)
+	}
+	if len(t.Data) != 3*len(dst) {
+		return fmt.Errorf("tensor %s has %d values, want %d", name, len(t.Data), 3*len(dst))
+	}
+	for i := range dst {
+		b := uint64(t.Data[3*i])<<40 | uint64(t.Data[3*i+1])<<16 | uint64(t.Data[3*i+2])
+		dst[i] = math.Float64frombits(b)
 	}
 	return nil
 }

@@ -1,0 +1,295 @@
+package dual
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dwm-rl/dwm/agent"
+	"github.com/dwm-rl/dwm/checkpoint"
+	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/rng"
+)
+
+// basePrefix prefixes the critic agent's tensors and streams.
+const basePrefix = "base/"
+
+func (a *Agent) streams() map[string]*rng.Stream {
+	return map[string]*rng.Stream{"dual/train": a.sTrain, "dual/actor": a.sActor, "dual/act": a.sAct, "dual/eval": a.sEval}
+}
+
+func f32(name string, v []float32) checkpoint.Tensor {
+	return checkpoint.Tensor{Name: name, Shape: []int{len(v)}, Data: append([]float32(nil), v...)}
+}
+
+func bools(name string, v []bool) checkpoint.Tensor {
+	d := make([]float32, len(v))
+	for i, b := range v {
+		if b {
+			d[i] = 1
+		}
+	}
+	return checkpoint.Tensor{Name: name, Shape: []int{len(v)}, Data: d}
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// State returns everything the agent needs to continue exactly:
+//
+//   - model: the critic agent's tensors under "base/", the planner's
+//     ("planner/…": network, EMA, Adam, distilled student and its
+//     optimiser), the MAP actor "dual/actor" and the sub-policies
+//     "dual/subs" (float64, stored exactly as 24+24+16-bit pieces), the
+//     Laplace rows "dual/ring/…", the online episodes "dual/online/…",
+//     the shift state and the counters;
+//   - optimizer: the critic agent's under "base/" and the actor's Adam
+//     ("dual/actor_opt/…");
+//   - rngStates: the critic agent's under "base/" and "dual/train",
+//     "dual/actor", "dual/act", "dual/eval".
+func (a *Agent) State() (model, optimizer []checkpoint.Tensor, rngStates map[string][]byte, err error) {
+	bm, bo, br, err := a.critic.base.State()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("dual: critic state: %w", err)
+	}
+	for _, t := range bm {
+		t.Name = basePrefix + t.Name
+		model = append(model, t)
+	}
+	for _, t := range bo {
+		t.Name = basePrefix + t.Name
+		optimizer = append(optimizer, t)
+	}
+	model = a.planner.state(model)
+	model = append(model, f64Tensor("dual/actor", a.actor.W))
+	subs := make([]float64, 0, len(a.subs)*len(a.actor.W))
+	for _, s := range a.subs {
+		subs = append(subs, s.W...)
+	}
+	model = append(model, f64Tensor("dual/subs", subs), agent.CounterTensor("dual/subs_n", int64(len(a.subs))))
+	r := &a.ring
+	model = append(model, f32("dual/ring/feat", r.feat), f32("dual/ring/plan", r.plan), f32("dual/ring/act", r.act), f32("dual/ring/w", r.w),
+		agent.CounterTensor("dual/ring/n", int64(r.n)), agent.CounterTensor("dual/ring/pos", int64(r.pos)))
+	o := a.online
+	model = append(model, f32("dual/online/obs", o.Observations), f32("dual/online/act", o.Actions), f32("dual/online/rew", o.Rewards),
+		f32("dual/online/next", o.NextObservations), bools("dual/online/term", o.Terminals), bools("dual/online/trunc", o.Timeouts),
+		agent.CounterTensor("dual/online/len", int64(o.Len())), agent.CounterTensor("dual/online/ep_start", int64(a.epStart)))
+	model = append(model, f64Tensor("dual/shift", []float64{a.shift.err, a.damping}), f32("dual/pred", a.pred),
+		agent.CounterTensor("dual/has_pred", b2i(a.hasPred)), agent.CounterTensor("dual/updates", a.updates),
+		agent.CounterTensor("dual/online_updates", a.onlineUpdates), agent.CounterTensor("dual/since_refit", a.sinceRefit),
+		agent.CounterTensor("dual/distilled", b2i(a.distilled)), agent.CounterTensor("dual/online", b2i(a.online0)))
+	ao := &a.aopt
+	optimizer = append(optimizer, agent.CounterTensor("dual/actor_opt/t", int64(ao.t)), f64Tensor("dual/actor_opt/m", ao.m), f64Tensor("dual/actor_opt/v", ao.v))
+	rngStates = make(map[string][]byte, len(br)+4)
+	for k, v := range br {
+		rngStates[basePrefix+k] = v
+	}
+	for k, s := range a.streams() {
+		b, err := s.State()
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("dual: state of random stream %s: %w", k, err)
+		}
+		rngStates[k] = b
+	}
+	return model, optimizer, rngStates, nil
+}
+
+// SetState restores a state saved by State (of an agent with the same
+// configuration and dataset). It returns an error naming the first missing
+// or misshapen part.
+func (a *Agent) SetState(model, optimizer []checkpoint.Tensor, rngStates map[string][]byte) error {
+	if err := a.setState(model, optimizer, rngStates); err != nil {
+		return fmt.Errorf("dual: load state: %w", err)
+	}
+	return nil
+}
+
+func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[string][]byte) error {
+	var bm, bo []checkpoint.Tensor
+	for _, t := range model {
+		if n, ok := strings.CutPrefix(t.Name, basePrefix); ok {
+			t.Name = n
+			bm = append(bm, t)
+		}
+	}
+	for _, t := range optimizer {
+		if n, ok := strings.CutPrefix(t.Name, basePrefix); ok {
+			t.Name = n
+			bo = append(bo, t)
+		}
+	}
+	br := map[string][]byte{}
+	for k, v := range rngStates {
+		if n, ok := strings.CutPrefix(k, basePrefix); ok {
+			br[n] = v
+		}
+	}
+	if err := a.critic.base.SetState(bm, bo, br); err != nil {
+		return err
+	}
+	ts := tensorIndex(model)
+	for _, t := range optimizer {
+		ts[t.Name] = t
+	}
+	counter := func(name string) (int64, error) {
+		t, ok := ts[name]
+		if !ok {
+			return 0, fmt.Errorf("tensor %s missing", name)
+		}
+		return agent.ParseCounter(t)
+	}
+	vec := func(name string, n int) ([]float32, error) {
+		t, ok := ts[name]
+		if !ok {
+			return nil, fmt.Errorf("tensor %s missing", name)
+		}
+		if n >= 0 && len(t.Data) != n {
+			return nil, fmt.Errorf("tensor %s has %d values, want %d", name, len(t.Data), n)
+		}
+		return t.Data, nil
+	}
+	if err := a.planner.setState(ts); err != nil {
+		return err
+	}
+	if err := parseF64(ts, "dual/actor", a.actor.W); err != nil {
+		return err
+	}
+	ns, err := counter("dual/subs_n")
+	if err != nil {
+		return err
+	}
+	P := len(a.actor.W)
+	flat := make([]float64, int(ns)*P)
+	if err := parseF64(ts, "dual/subs", flat); err != nil {
+		return err
+	}
+	a.subs = nil
+	for k := 0; k < int(ns); k++ {
+		s := a.actor.Clone()
+		copy(s.W, flat[k*P:(k+1)*P])
+		a.subs = append(a.subs, s)
+	}
+	r := &a.ring
+	for _, f := range []struct {
+		name string
+		dst  []float32
+	}{{"dual/ring/feat", r.feat}, {"dual/ring/plan", r.plan}, {"dual/ring/act", r.act}, {"dual/ring/w", r.w}, {"dual/pred", a.pred}} {
+		v, err := vec(f.name, len(f.dst))
+		if err != nil {
+			return err
+		}
+		copy(f.dst, v)
+	}
+	rn, err := counter("dual/ring/n")
+	if err != nil {
+		return err
+	}
+	rp, err := counter("dual/ring/pos")
+	if err != nil {
+		return err
+	}
+	if rn > int64(len(r.w)) || rp >= int64(len(r.w)) {
+		return fmt.Errorf("dual/ring: n = %d, pos = %d for %d rows", rn, rp, len(r.w))
+	}
+	r.n, r.pos = int(rn), int(rp)
+	// Online episodes.
+	ln, err := counter("dual/online/len")
+	if err != nil {
+		return err
+	}
+	n := int(ln)
+	O, A := a.obsDim, a.actDim
+	obs, err := vec("dual/online/obs", n*O)
+	if err != nil {
+		return err
+	}
+	act, err := vec("dual/online/act", n*A)
+	if err != nil {
+		return err
+	}
+	rew, err := vec("dual/online/rew", n)
+	if err != nil {
+		return err
+	}
+	next, err := vec("dual/online/next", n*O)
+	if err != nil {
+		return err
+	}
+	term, err := vec("dual/online/term", n)
+	if err != nil {
+		return err
+	}
+	trunc, err := vec("dual/online/trunc", n)
+	if err != nil {
+		return err
+	}
+	a.online = dataset.New(O, A, n)
+	for i := 0; i < n; i++ {
+		a.online.Append(obs[i*O:(i+1)*O], act[i*A:(i+1)*A], rew[i], next[i*O:(i+1)*O], term[i] != 0, trunc[i] != 0)
+	}
+	if err := a.planner.SetOnline(a.online, a.cfg.OnlineFraction); err != nil {
+		return err
+	}
+	es, err := counter("dual/online/ep_start")
+	if err != nil {
+		return err
+	}
+	a.epStart = int(es)
+	sh := make([]float64, 2)
+	if err := parseF64(ts, "dual/shift", sh); err != nil {
+		return err
+	}
+	a.shift.err, a.damping = sh[0], sh[1]
+	for _, c := range []struct {
+		name string
+		dst  *int64
+	}{{"dual/updates", &a.updates}, {"dual/online_updates", &a.onlineUpdates}, {"dual/since_refit", &a.sinceRefit}} {
+		if *c.dst, err = counter(c.name); err != nil {
+			return err
+		}
+	}
+	for _, c := range []struct {
+		name string
+		dst  *bool
+	}{{"dual/has_pred", &a.hasPred}, {"dual/distilled", &a.distilled}, {"dual/online", &a.online0}} {
+		v, err := counter(c.name)
+		if err != nil {
+			return err
+		}
+		*c.dst = v != 0
+	}
+	if a.online0 {
+		a.critic.startOnline()
+	}
+	// Actor optimiser.
+	t, err := counter("dual/actor_opt/t")
+	if err != nil {
+		return err
+	}
+	ao := &a.aopt
+	ao.t = int(t)
+	if m, ok := ts["dual/actor_opt/m"]; ok && len(m.Data) > 0 {
+		ao.m, ao.v, ao.g = make([]float64, P), make([]float64, P), make([]float64, P)
+		if err := parseF64(ts, "dual/actor_opt/m", ao.m); err != nil {
+			return err
+		}
+		if err := parseF64(ts, "dual/actor_opt/v", ao.v); err != nil {
+			return err
+		}
+	} else {
+		ao.m, ao.v, ao.g = nil, nil, nil
+	}
+	for k, s := range a.streams() {
+		b, ok := rngStates[k]
+		if !ok {
+			return fmt.Errorf("random stream %s missing", k)
+		}
+		if err := s.SetState(b); err != nil {
+			return fmt.Errorf("random stream %s: %w", k, err)
+		}
+	}
+	return nil
+}
