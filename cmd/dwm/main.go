@@ -17,8 +17,10 @@ const usage = `dwm — offline-to-online RL with diffusion world models
 Usage:
   dwm train <algo> --env ID [--steps N] [--seed S | --seeds 0,1,2] [--config FILE] [--set key=value ...]
   dwm train bdwm --env ID --dataset D [--no-filter] [--fixed-lambda] [--no-bc] [--epistemic-only] [--members K]
+  dwm train dawm --dataset D [--env ID] [--learner td3bc|iql]
   dwm train --resume RUN
   dwm worldmodel fit --dataset D [--env ID] [--out F] | eval --model F --dataset D
+  dwm dawm generate --dataset D --out F.npz [--transitions N] [--samples M] [--max-uncertainty U] [--seed S]
   dwm eval --run RUN [--episodes 10] [--seed S]
   dwm envs
   dwm runs list|show RUN|rm RUN|export [--csv|--jsonl] [--filter F]
@@ -47,6 +49,7 @@ func commands() map[string]command {
 		"report":     cmdReport,
 		"sweep":      cmdSweep,
 		"worldmodel": cmdWorldModel,
+		"dawm":       cmdDAWM,
 	}
 }
 

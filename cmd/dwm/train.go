@@ -84,6 +84,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	noBC := fs.Bool("no-bc", false, "bdwm: no behaviour-cloning regulariser")
 	epiOnly := fs.Bool("epistemic-only", false, "bdwm: epistemic uncertainty only (no aleatoric sampling)")
 	members := fs.Int("members", 0, "bdwm: ensemble size K (1: a single diffusion model)")
+	learner := fs.String("learner", "", "dawm: offline learner on real ∪ generated data, td3bc or iql")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -139,6 +140,9 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if set["offline-steps"] {
 		c.Train.OfflineSteps = *offline
+	}
+	if err := dawmTrainFlags(&c, *learner); err != nil {
+		return err
 	}
 	if c.Dataset != "" {
 		if c.Dataset, err = resolveDataset(c.Dataset); err != nil {
