@@ -21,6 +21,7 @@ type Maker struct {
 	model  *Model
 	spec   env.Spec
 	xBody  int
+	adroit *adroitIDs // Adroit tasks: the names their rules read
 	closed bool
 }
 
@@ -47,6 +48,12 @@ func NewMaker(id string) (*Maker, error) {
 		return nil, fmt.Errorf("mujoco: %s: model has %d actuators, want %d", id, m.NU(), t.actDim)
 	}
 	mk := &Maker{id: id, task: t, model: m, xBody: -1}
+	if t.adroit != nil {
+		if mk.adroit, err = bindAdroit(m, t.adroit); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+	}
 	if t.xBody != "" {
 		if mk.xBody, err = m.ID(ObjBody, t.xBody); err != nil {
 			m.Close()
@@ -115,6 +122,9 @@ func (mk *Maker) New() (*Env, error) {
 	if mk.task.scaleAct {
 		e.ctrlRange = mk.model.Params().CtrlRange
 	}
+	if mk.adroit != nil {
+		e.adroit = &adroitEnv{ids: mk.adroit}
+	}
 	return e, nil
 }
 
@@ -162,7 +172,8 @@ type Env struct {
 	data      *Data
 	dt        float64
 	xBody     int
-	ctrlRange []float64 // AntMaze: actuator ctrlrange, for the [-1,1] mapping
+	ctrlRange []float64 // AntMaze, Adroit: actuator ctrlrange, for the [-1,1] mapping
+	adroit    *adroitEnv
 	goal      [2]float64
 	info      StepInfo
 	ready     bool   // Reset succeeded and no simulation error since
@@ -202,6 +213,16 @@ func (e *Env) Reset(seed uint64, obs []float32) error {
 	}
 	if err := d.Reset(); err != nil {
 		return fmt.Errorf("%s: %w", e.spec.ID, err)
+	}
+	if e.adroit != nil {
+		if err := e.adroit.reset(d, r); err != nil {
+			return fmt.Errorf("%s: %w", e.spec.ID, err)
+		}
+		e.info = StepInfo{}
+		e.adroit.info = AdroitInfo{}
+		e.adroit.observe(d, obs)
+		e.ready = true
+		return nil
 	}
 	qpos, qvel, qpos0 := d.QPos(), d.QVel(), d.Model().QPos0()
 	for i := range qpos {
@@ -243,7 +264,12 @@ func (e *Env) SetState(qpos, qvel []float64, obs []float32) error {
 	if err := d.Forward(); err != nil {
 		return fmt.Errorf("%s: %w", e.spec.ID, err)
 	}
-	e.task.observe(obs, d.QPos(), d.QVel(), e.goal)
+	if e.adroit != nil {
+		e.adroit.measure(d)
+		e.adroit.observe(d, obs)
+	} else {
+		e.task.observe(obs, d.QPos(), d.QVel(), e.goal)
+	}
 	e.info = StepInfo{XPosition: e.x()}
 	e.ready = true
 	return nil
@@ -293,6 +319,12 @@ func (e *Env) Step(action, obs []float32) (env.Result, error) {
 	if err := d.Step(t.frameSkip); err != nil {
 		e.ready = false
 		return env.Result{}, fmt.Errorf("%s: %w", e.spec.ID, err)
+	}
+	if e.adroit != nil {
+		var res env.Result
+		res.Reward, res.Success, res.Terminated = e.adroit.evaluate(d)
+		e.adroit.observe(d, obs)
+		return res, nil
 	}
 	qpos, qvel := d.QPos(), d.QVel()
 	xAfter := e.x()

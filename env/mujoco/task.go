@@ -60,6 +60,9 @@ type task struct {
 	// (D4RL's NormalizedBoxEnv); otherwise the action is the control.
 	scaleAct bool
 	maze     *maze
+	// adroit, when set, makes this an Adroit task (adroit.go): its own
+	// reset, observation, reward and success rules.
+	adroit *adroit
 	// Parts that shifts without an explicit part name act on.
 	kinematicJoint string
 	morphologyBody string
@@ -68,6 +71,9 @@ type task struct {
 // ObsDim is the observation length for a model with nq positions and nv
 // velocities.
 func (t *task) obsDim(nq, nv int) int {
+	if t.adroit != nil {
+		return t.adroit.obsDim
+	}
 	n := nq - t.obsSkip + nv
 	if t.maze != nil {
 		n += 2
@@ -171,6 +177,10 @@ var tasks = []*task{
 	antmazeTask(uMaze),
 	antmazeTask(mediumMaze),
 	antmazeTask(largeMaze),
+	adroitTask("pen", "Gymnasium-Robotics AdroitHandPen-v1 (D4RL pen, 100 steps)", penAdroit, 24, 100),
+	adroitTask("door", "Gymnasium-Robotics AdroitHandDoor-v1 (D4RL door)", doorAdroit, 28, 200),
+	adroitTask("hammer", "Gymnasium-Robotics AdroitHandHammer-v1 (D4RL hammer)", hammerAdroit, 26, 200),
+	adroitTask("relocate", "Gymnasium-Robotics AdroitHandRelocate-v1 (D4RL relocate)", relocateAdroit, 30, 200),
 }
 
 func antmazeTask(mz *maze) *task {
@@ -376,7 +386,8 @@ func parseID(id string) (*task, []shift, error) {
 //
 // Default parts: hopper leg_joint / foot, halfcheetah bthigh / bfoot,
 // walker2d foot_joint / foot (right leg), ant and antmaze hip_1 /
-// front_left_foot.
+// front_left_foot, Adroit (pen, door, hammer, relocate) FFJ2 / ffdistal
+// (the forefinger).
 func IDs() []string {
 	ids := make([]string, 0, len(tasks)+4)
 	for _, t := range tasks {
