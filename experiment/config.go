@@ -12,6 +12,7 @@ import (
 	"github.com/dwm-rl/dwm/agent/awac"
 	"github.com/dwm-rl/dwm/agent/calql"
 	"github.com/dwm-rl/dwm/agent/cql"
+	"github.com/dwm-rl/dwm/agent/dual"
 	"github.com/dwm-rl/dwm/agent/iql"
 	"github.com/dwm-rl/dwm/agent/sac"
 	"github.com/dwm-rl/dwm/agent/td3bc"
@@ -22,7 +23,7 @@ import (
 
 // Algos lists the algorithm names Run accepts.
 func Algos() []string {
-	return []string{"sac", "td3bc", "iql", "awac", "cql", "calql", "bdwm", "mopo", "diamond", "dawm"}
+	return []string{"sac", "td3bc", "iql", "awac", "cql", "calql", "bdwm", "mopo", "diamond", "dawm", "dual"}
 }
 
 // Config is everything that defines a run.
@@ -64,6 +65,8 @@ type Config struct {
 	BDWM bdwm.Config `yaml:"bdwm"`
 	// DAWM configures DAWM (used when Algo is "dawm"; see DAWMConfig).
 	DAWM DAWMConfig `yaml:"dawm"`
+	// DUAL configures DUAL (used when Algo is "dual"; see package dual).
+	DUAL dual.Config `yaml:"dual"`
 }
 
 // BufferConfig configures the replay buffers.
@@ -166,6 +169,8 @@ func (c Config) Validate() error {
 		}
 	case "dawm":
 		return validateDAWM(c)
+	case "dual":
+		return validateDual(c)
 	}
 	return nil
 }

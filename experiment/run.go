@@ -123,6 +123,8 @@ func newAgent(c Config, obsDim, actDim int) (train.Agent, error) {
 		return calql.New(obsDim, actDim, c.CalQL, c.Seed)
 	case "dawm":
 		return newDAWMAgent(c, obsDim, actDim)
+	case "dual":
+		return newDualAgent(c, obsDim, actDim)
 	}
 	return nil, fmt.Errorf("unknown algorithm %q", c.Algo)
 }
@@ -245,6 +247,11 @@ func build(c Config, dir string, opts Options) (*run, error) {
 			return nil, err
 		}
 	}
+	if c.Algo == "dual" {
+		if err := wireDual(c, loop, data); err != nil {
+			return nil, err
+		}
+	}
 	if c.Algo == "calql" && loop.OnlineBuffer != nil {
 		// Online episodes get their MC returns when they end (the Cal-QL
 		// authors' code); until then they are unbounded.
@@ -322,6 +329,8 @@ func Resolve(c Config) (Config, error) {
 		c.CalQL.CQL = c.CalQL.CQL.WithDefaults(actDim)
 	case "dawm":
 		c = resolveDAWM(c)
+	case "dual":
+		c.DUAL = resolveDual(c, actDim)
 	}
 	return c, c.Validate()
 }

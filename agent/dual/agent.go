@@ -415,21 +415,21 @@ func (a *Agent) baseMean(obs, next *tensor.Mat, s *rng.Stream) error {
 
 // Metric names Update reports after the critic's.
 const (
-	metricPlannerLoss = "dual/planner_loss"
-	metricActorLoss   = "dual/actor_loss"
-	metricWeight      = "dual/weight_mean"
-	metricShift       = "dual/shift_error"
-	metricDamping     = "dual/laplace_damping"
+	metricPlannerLoss = "loss/planner"
+	metricActorLoss   = "loss/dual_actor"
+	metricWeight      = "train/dual_weight_mean"
+	metricShift       = "uncertainty/shift_error"
+	metricDamping     = "uncertainty/laplace_damping"
 )
 
 // Update does one DUAL update on b (see Agent). It panics if b's widths do
 // not match (a programmer error); an internal failure (a planner or
-// distillation error) is reported as a NaN "dual/error" metric, which the
+// distillation error) is reported as a NaN "loss/dual_error: …" metric, which the
 // loop rejects.
 func (a *Agent) Update(b *replay.Batch) []agent.Metric {
 	m, err := a.update(b)
 	if err != nil {
-		return append(a.metrics[:0], agent.Metric{Name: "dual/error: " + err.Error(), Value: math.NaN()})
+		return append(a.metrics[:0], agent.Metric{Name: "loss/dual_error: " + err.Error(), Value: math.NaN()})
 	}
 	return m
 }

@@ -20,26 +20,26 @@ type PlannerConfig struct {
 	// trajectory (default 8; Diffuser uses 32 for locomotion). It must be
 	// ≥ 2 (the planner's transition model reads row 1) and divisible by the
 	// U-Net's total downsampling 2^(len(UNet.Mults)−1).
-	Horizon int
+	Horizon int `yaml:"horizon"`
 	// DiffusionSteps is T (default 20, Diffuser's locomotion setting).
-	DiffusionSteps int
+	DiffusionSteps int `yaml:"diffusion_steps"`
 	// SampleSteps is the number of DDIM steps used to plan (default
 	// DiffusionSteps). It must divide DiffusionSteps.
-	SampleSteps int
+	SampleSteps int `yaml:"sample_steps"`
 	// UNet is the temporal U-Net (Horizon is filled in from Horizon;
 	// default Dim 16, Mults 1, 2, Groups 4: a small planner for 2 cores).
-	UNet denoiser.UNetConfig
+	UNet denoiser.UNetConfig `yaml:"unet"`
 	// Batch is the number of trajectory segments per update (default 32,
 	// Diffuser).
-	Batch int
+	Batch int `yaml:"batch"`
 	// LR is Adam's learning rate (default 2e-4, Diffuser).
-	LR float32
+	LR float32 `yaml:"lr"`
 	// EMADecay is the decay of the parameter average used for planning
 	// (default 0.995, Diffuser).
-	EMADecay float32
+	EMADecay float32 `yaml:"ema_decay"`
 	// ActionWeight weights the first action's squared error in the loss
 	// (default 10, Diffuser's action_weight).
-	ActionWeight float32
+	ActionWeight float32 `yaml:"action_weight"`
 }
 
 // WithDefaults returns c with every zero field set to its default.
