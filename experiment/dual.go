@@ -81,7 +81,9 @@ func wireDual(c Config, loop *train.Loop, data *dataset.Dataset) error {
 }
 
 // calqlOnlineMC is what Cal-QL's OnlineMC offers the hook.
-type calqlOnlineMC interface{ Step(terminal, truncated bool) error }
+type calqlOnlineMC interface {
+	Step(terminal, truncated bool) error
+}
 
 // dualCalQLBuffers replaces the loop's buffers by ones with Cal-QL's
 // Monte-Carlo column (offline: the dataset's MC returns; online: filled
