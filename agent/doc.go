@@ -1,7 +1,10 @@
 // Package agent holds the little that dwm's reinforcement-learning agents
-// share: the Metric values an update reports, and the exact encoding of
-// integer counters (update counts, optimizer steps) as float32 checkpoint
-// tensors.
+// share: the Metric values an update reports, the exact encoding of integer
+// counters (update counts, optimizer steps) as float32 checkpoint tensors,
+// StateParts (an agent lists where it keeps its parameters, optimisers,
+// counters and random streams, and gets checked, all-or-nothing State and
+// SetState from it) and ObsNorm (the observation standardiser of the
+// offline agents).
 //
 // Each algorithm is its own package with its whole update rule in one file
 // (agent/sac, ...). Every agent passes the conformance harness in

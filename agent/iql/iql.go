@@ -256,8 +256,7 @@ type Agent struct {
 	targetParams, valueParams     []*nn.Param
 
 	// State normaliser: (s - mean)/std; identity (mean 0, std 1) until set.
-	normMean, normStd *nn.Param
-	normOn            bool
+	norm *agent.ObsNorm
 
 	actStream *rng.Stream // exploration noise of Act/ActBatch
 	updates   int64
@@ -345,10 +344,7 @@ func New(obsDim, actDim int, cfg Config, seed uint64) (*Agent, error) {
 	a.criticOpt = optim.NewAdam(a.criticParams, optim.AdamConfig{LR: cfg.CriticLR})
 	a.valueOpt = optim.NewAdam(a.valueParams, optim.AdamConfig{LR: cfg.ValueLR})
 
-	a.normMean, a.normStd = nn.NewParam(normMeanName, obsDim), nn.NewParam(normStdName, obsDim)
-	for j := range a.normStd.W {
-		a.normStd.W[j] = 1
-	}
+	a.norm = agent.NewObsNorm(obsDim)
 
 	a.actStream = rng.Derive(seed, "iql", "act")
 	n := numMetrics
@@ -402,68 +398,24 @@ func (a *Agent) FitStateNorm(obs []float32) error {
 	if a.cfg.NoStateNorm {
 		return nil
 	}
-	n, err := dataset.FitNormalizer(obs, a.obsDim, dataset.DefaultNormalizerEps)
-	if err != nil {
-		return fmt.Errorf("iql: fit state normaliser: %w", err)
+	if err := a.norm.Fit(obs); err != nil {
+		return fmt.Errorf("iql: %w", err)
 	}
-	return a.SetStateNorm(n)
+	return nil
 }
 
 // SetStateNorm sets the state normaliser; nil sets the identity. It returns
 // an error if n's dimension differs from the agent's or n is invalid.
 func (a *Agent) SetStateNorm(n *dataset.Normalizer) error {
-	if n == nil {
-		for j := range a.normMean.W {
-			a.normMean.W[j], a.normStd.W[j] = 0, 1
-		}
-		a.normOn = false
-		return nil
+	if err := a.norm.Set(n); err != nil {
+		return fmt.Errorf("iql: %w", err)
 	}
-	if err := n.Validate(); err != nil {
-		return fmt.Errorf("iql: state normaliser: %w", err)
-	}
-	if n.Dim() != a.obsDim {
-		return fmt.Errorf("iql: state normaliser of dimension %d, agent observations have %d", n.Dim(), a.obsDim)
-	}
-	copy(a.normMean.W, n.Mean)
-	copy(a.normStd.W, n.Std)
-	a.syncNorm()
 	return nil
 }
 
 // StateNorm returns a copy of the state normaliser (mean 0 and std 1 when
 // none is set).
-func (a *Agent) StateNorm() *dataset.Normalizer {
-	return &dataset.Normalizer{Mean: append([]float32(nil), a.normMean.W...), Std: append([]float32(nil), a.normStd.W...), Eps: dataset.DefaultNormalizerEps}
-}
-
-func (a *Agent) syncNorm() {
-	a.normOn = false
-	for j := range a.normMean.W {
-		if a.normMean.W[j] != 0 || a.normStd.W[j] != 1 {
-			a.normOn = true
-		}
-	}
-}
-
-// standardize points dst at the n rows of raw observations src standardised
-// by the normaliser into store; without a normaliser dst is a view of src.
-func (a *Agent) standardize(dst, store *tensor.Mat, src []float32, n int) {
-	if !a.normOn {
-		*dst = tensor.Mat{Rows: n, Cols: a.obsDim, Data: src}
-		return
-	}
-	O := a.obsDim
-	store.Resize(n, O)
-	*dst = *store
-	mean, std := a.normMean.W, a.normStd.W
-	for i := 0; i < n; i++ {
-		row, out := src[i*O:(i+1)*O], store.Data[i*O:(i+1)*O]
-		for j, x := range row {
-			out[j] = (x - mean[j]) / std[j]
-		}
-	}
-}
+func (a *Agent) StateNorm() *dataset.Normalizer { return a.norm.Get() }
 
 // Update does one IQL update on the batch b: value step, critic step, Polyak
 // update of the target critics, actor step. It returns the metrics in a
@@ -663,8 +615,8 @@ func (a *Agent) bindBatch(b *replay.Batch) int {
 			n, len(b.Obs), len(b.Act), len(b.Rew), len(b.NextObs), len(b.Done), n*O, n*A, n, n*O, n))
 	}
 	B := &a.buf
-	a.standardize(&B.obs, &B.obsStore, b.Obs, n)
-	a.standardize(&B.next, &B.nextStore, b.NextObs, n)
+	a.norm.Standardize(&B.obs, &B.obsStore, b.Obs, n)
+	a.norm.Standardize(&B.next, &B.nextStore, b.NextObs, n)
 	B.act = tensor.Mat{Rows: n, Cols: A, Data: b.Act}
 	B.rew, B.done = b.Rew, b.Done
 	return n
@@ -716,7 +668,7 @@ func (a *Agent) ActBatch(obs, act []float32, deterministic bool) error {
 
 func (a *Agent) act(n int, obs, act []float32, deterministic bool) {
 	B := &a.buf
-	a.standardize(&B.actIn, &B.actInStore, obs, n)
+	a.norm.Standardize(&B.actIn, &B.actInStore, obs, n)
 	a.actor.Predict(&B.actOut, &B.actIn)
 	out := B.actOut.Values()
 	switch {
