@@ -373,7 +373,7 @@ func TestAdroitRewardTerms(t *testing.T) {
 	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
 	pen := []struct {
 		dist, sim, z, want float64
-		ok               bool
+		ok                 bool
 	}{
 		{0.2, 0.5, 0.25, -0.2 + 0.5, false},
 		{0.05, 0.92, 0.25, -0.05 + 0.92 + 10, false},
