@@ -52,6 +52,12 @@ func reference(t testing.TB) *eval.Reference {
 // of its episodes.
 func CollectPendulum(t testing.TB, b Behaviour, episodes int, seed uint64) (*dataset.Dataset, float64) {
 	t.Helper()
+	return collectPendulum(t, b, episodes, rng.Derive(seed, "test", "behaviour"))
+}
+
+// collectPendulum is CollectPendulum drawing from s.
+func collectPendulum(t testing.TB, b Behaviour, episodes int, s *rng.Stream) (*dataset.Dataset, float64) {
+	t.Helper()
 	e, err := makeEnv()
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +70,6 @@ func CollectPendulum(t testing.TB, b Behaviour, episodes int, seed uint64) (*dat
 	sp := e.Spec()
 	O, A := sp.Obs.Dim, sp.Act.Dim
 	d := dataset.New(O, A, episodes*sp.MaxSteps)
-	s := rng.Derive(seed, "test", "behaviour")
 	obs, next, act := make([]float32, O), make([]float32, O), make([]float32, A)
 	for ep := 0; ep < episodes; ep++ {
 		if err := e.Reset(s.Uint64(), obs); err != nil {
@@ -109,6 +114,38 @@ type O2ORun struct {
 	Offline      int64
 	Online       int64
 	EvalEpisodes int
+	Batch        int  // batch size; 0 means 256
+	Feed         Feed // how the loop is fed; nil means AppendFeed
+	// Streams names the random streams of the behaviour policy and the
+	// evaluation's initial states, rng.Derive(seed, Streams, "behaviour")
+	// and (…, "eval"); "" means "test". A test measured with other streams
+	// keeps its data by naming them.
+	Streams string
+}
+
+// Feed builds a learning run's buffers from the behaviour dataset d and the
+// online budget: the loop's offline sampler, the buffer online transitions
+// go to, the online sampler, and hooks (such as one tracking Monte-Carlo
+// returns of online episodes).
+type Feed func(t testing.TB, d *dataset.Dataset, online int64) O2OFeed
+
+// O2OFeed is what a Feed returns.
+type O2OFeed struct {
+	OfflineSampler replay.Sampler
+	OnlineBuffer   *replay.Buffer
+	OnlineSampler  replay.Sampler
+	Hooks          train.Hooks // OnSwitch is RunO2O's own and must be nil
+}
+
+// AppendFeed is CORL's feed for TD3+BC, IQL, AWAC and CQL: one buffer holds
+// the dataset, with room reserved for the online transitions appended to it,
+// and serves both phases.
+func AppendFeed(t testing.TB, d *dataset.Dataset, online int64) O2OFeed {
+	b, err := replay.FromDataset(d, int(online), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return O2OFeed{OfflineSampler: b, OnlineBuffer: b, OnlineSampler: b}
 }
 
 // O2OResult holds a learning run's normalized scores and wall time.
@@ -118,21 +155,35 @@ type O2OResult struct {
 }
 
 // RunO2O collects the run's dataset, fits a's state normaliser to it with
-// fit, trains a offline on it and then online on pendulum in one
-// train.Loop, and evaluates its deterministic policy at the phase switch
-// and at the end on the same evalEpisodes initial states.
+// fit (nil: none), trains a offline on it and then online on pendulum in
+// one train.Loop fed by r.Feed, and evaluates its deterministic policy at
+// the phase switch and at the end on the same r.EvalEpisodes initial
+// states. An agent with a StartOnline() method (CQL, Cal-QL) has it called
+// at the switch after the offline evaluation, as experiment does.
 func RunO2O(t *testing.T, r O2ORun, a train.Agent, fit func([]float32) error, seed uint64) O2OResult {
 	t.Helper()
 	start := time.Now()
-	d, behaviourScore := CollectPendulum(t, r.Data, r.Episodes, seed)
-	if err := fit(d.Observations); err != nil {
-		t.Fatal(err)
+	streams := r.Streams
+	if streams == "" {
+		streams = "test"
 	}
-	// CORL's IQL and AWAC append online transitions to the dataset's
-	// buffer: room for them is reserved here.
-	offline, err := replay.FromDataset(d, int(r.Online), nil)
-	if err != nil {
-		t.Fatal(err)
+	d, behaviourScore := collectPendulum(t, r.Data, r.Episodes, rng.Derive(seed, streams, "behaviour"))
+	if fit != nil {
+		if err := fit(d.Observations); err != nil {
+			t.Fatal(err)
+		}
+	}
+	feed := r.Feed
+	if feed == nil {
+		feed = AppendFeed
+	}
+	f := feed(t, d, r.Online)
+	if f.Hooks.OnSwitch != nil {
+		t.Fatal("agenttest.RunO2O: the feed's hooks set OnSwitch")
+	}
+	batch := r.Batch
+	if batch == 0 {
+		batch = 256
 	}
 	e, err := makeEnv()
 	if err != nil {
@@ -144,7 +195,7 @@ func RunO2O(t *testing.T, r O2ORun, a train.Agent, fit func([]float32) error, se
 		t.Fatal(err)
 	}
 	defer ev.Close()
-	evalSeed := rng.Derive(seed, "test", "eval").Uint64()
+	evalSeed := rng.Derive(seed, streams, "eval").Uint64()
 	score := func() float64 {
 		res, err := ev.Run(func(obs, act []float32) error { return a.ActBatch(obs, act, true) }, evalSeed)
 		if err != nil {
@@ -153,12 +204,20 @@ func RunO2O(t *testing.T, r O2ORun, a train.Agent, fit func([]float32) error, se
 		return res.Normalized
 	}
 	var offScore float64
+	hooks := f.Hooks
+	hooks.OnSwitch = func() error {
+		offScore = score()
+		if s, ok := a.(interface{ StartOnline() }); ok {
+			s.StartOnline()
+		}
+		return nil
+	}
 	const never = 1 << 40
 	loop := &train.Loop{
-		Config: train.Config{OfflineSteps: r.Offline, OnlineSteps: r.Online, BatchSize: 256,
+		Config: train.Config{OfflineSteps: r.Offline, OnlineSteps: r.Online, BatchSize: batch,
 			EvalEvery: never, CheckpointEvery: never, LogEvery: never},
-		Seed: seed, Agent: a, Env: e, OfflineSampler: offline, OnlineBuffer: offline, OnlineSampler: offline,
-		Hooks: train.Hooks{OnSwitch: func() error { offScore = score(); return nil }},
+		Seed: seed, Agent: a, Env: e, OfflineSampler: f.OfflineSampler, OnlineBuffer: f.OnlineBuffer, OnlineSampler: f.OnlineSampler,
+		Hooks: hooks,
 	}
 	if err := loop.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -167,7 +226,7 @@ func RunO2O(t *testing.T, r O2ORun, a train.Agent, fit func([]float32) error, se
 }
 
 // NewAgent builds the agent under test for pendulum (obs 3, act 1) and
-// returns it with its state-normaliser fitting function.
+// returns it with its state-normaliser fitting function (nil: none).
 type NewAgent func(t testing.TB, seed uint64) (train.Agent, func([]float32) error)
 
 // OfflineMargin and OnlineMargin are the margins of CheckO2O in normalized points.

@@ -1,183 +1,15 @@
 package cql_test
 
 import (
-	"context"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
 
+	"github.com/dwm-rl/dwm/agent/agenttest"
 	"github.com/dwm-rl/dwm/agent/calql"
 	"github.com/dwm-rl/dwm/agent/cql"
 	"github.com/dwm-rl/dwm/dataset"
-	"github.com/dwm-rl/dwm/env"
-	"github.com/dwm-rl/dwm/envs"
-	"github.com/dwm-rl/dwm/eval"
-	"github.com/dwm-rl/dwm/experiment"
 	"github.com/dwm-rl/dwm/replay"
-	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/train"
 )
-
-// behaviour is the mediocre data-collecting policy of the learning tests:
-// Pendulum's scripted swing-up expert (envs.Expert; torque in [-2, 2], so
-// halved into the agents' [-1, 1]) plus N(0, Noise²) on every action, and
-// with probability Random a uniform random action instead.
-type behaviour struct{ Random, Noise float64 }
-
-// collect runs episodes of the behaviour policy on experiment.MakeEnv
-// ("pendulum") and returns them as a dataset with their mean normalized
-// score (envs reference).
-func collect(t testing.TB, b behaviour, episodes int, seed uint64) (*dataset.Dataset, float64) {
-	t.Helper()
-	e, err := experiment.MakeEnv("pendulum")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	expert, err := envs.Expert("pendulum")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp := e.Spec()
-	O, A := sp.Obs.Dim, sp.Act.Dim
-	d := dataset.New(O, A, episodes*sp.MaxSteps)
-	s := rng.Derive(seed, "cqltest", "behaviour")
-	obs, next, act := make([]float32, O), make([]float32, O), make([]float32, A)
-	for range episodes {
-		if err := e.Reset(s.Uint64(), obs); err != nil {
-			t.Fatal(err)
-		}
-		for done := false; !done; {
-			if err := expert.Act(obs, act); err != nil {
-				t.Fatal(err)
-			}
-			random := s.Float64() < b.Random
-			for j := range act {
-				if random {
-					act[j] = float32(2*s.Float64() - 1)
-				} else {
-					act[j] = min(max(act[j]/2+float32(b.Noise)*s.NormFloat32(), -1), 1)
-				}
-			}
-			r, err := e.Step(act, next)
-			if err != nil {
-				t.Fatal(err)
-			}
-			d.Append(obs, act, float32(r.Reward), next, r.Terminated, r.Truncated && !r.Terminated)
-			copy(obs, next)
-			done = r.Terminated || r.Truncated
-		}
-	}
-	ref := experiment.ReferenceFor("pendulum")
-	var score float64
-	rets := d.EpisodeReturns()
-	for _, ret := range rets {
-		score += 100 * (ret - ref.Random) / (ref.Expert - ref.Random)
-	}
-	return d, score / float64(len(rets))
-}
-
-// o2oRun is a learning test's data, agent and budget.
-type o2oRun struct {
-	data     behaviour
-	episodes int // behaviour episodes in the dataset
-	cfg      cql.Config
-	calQL    bool  // Cal-QL with MC returns and 50/50 symmetric sampling online; else CQL appending online data
-	offline  int64 // offline updates
-	online   int64 // online env steps, one update each
-	batch    int
-	evalEps  int
-}
-
-// o2oResult holds normalized scores: of the data, after the offline phase,
-// and after the online phase.
-type o2oResult struct {
-	behaviour, offline, online float64
-	elapsed                    time.Duration
-}
-
-// runO2O collects the run's dataset, trains the agent offline on it and then
-// online on pendulum in one train.Loop, and evaluates the deterministic
-// policy at the phase switch and at the end on the same initial states.
-func runO2O(t *testing.T, r o2oRun, seed uint64) o2oResult {
-	t.Helper()
-	start := time.Now()
-	d, behaviourScore := collect(t, r.data, r.episodes, seed)
-	e, err := experiment.MakeEnv("pendulum")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	sp := e.Spec()
-	O, A := sp.Obs.Dim, sp.Act.Dim
-
-	var a *cql.Agent
-	var offline, online *replay.Buffer
-	var sampler replay.Sampler
-	var hooks train.Hooks
-	if r.calQL {
-		cc := calql.Config{CQL: r.cfg}
-		if a, err = calql.New(O, A, cc, seed); err != nil {
-			t.Fatal(err)
-		}
-		mc, err := cc.MCReturns(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if offline, err = replay.FromDataset(d, 0, mc); err != nil {
-			t.Fatal(err)
-		}
-		if online, err = replay.New(int(r.online), O, A, true); err != nil {
-			t.Fatal(err)
-		}
-		if sampler, err = replay.NewMixed(online, offline, 0.5); err != nil {
-			t.Fatal(err)
-		}
-		track, err := cc.OnlineMC(online)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hooks.AfterEnvStep = func(_ int64, tr train.Transition) error { return track.Step(tr.Terminated, tr.Truncated) }
-	} else {
-		if a, err = cql.New(O, A, r.cfg, seed); err != nil {
-			t.Fatal(err)
-		}
-		if offline, err = replay.FromDataset(d, int(r.online), nil); err != nil {
-			t.Fatal(err)
-		}
-		online, sampler = offline, offline
-	}
-
-	ref := experiment.ReferenceFor("pendulum")
-	ev, err := eval.New(r.evalEps, 0, func(int) (env.Env, error) { return experiment.MakeEnv("pendulum") }, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ev.Close()
-	evalSeed := rng.Derive(seed, "cqltest", "eval").Uint64()
-	score := func() float64 {
-		res, err := ev.Run(func(obs, act []float32) error { return a.ActBatch(obs, act, true) }, evalSeed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Normalized
-	}
-	var offScore float64
-	hooks.OnSwitch = func() error { offScore = score(); a.StartOnline(); return nil }
-	const never = 1 << 40
-	loop := &train.Loop{
-		Config: train.Config{OfflineSteps: r.offline, OnlineSteps: r.online, BatchSize: r.batch,
-			EvalEvery: never, CheckpointEvery: never, LogEvery: never},
-		Seed: seed, Agent: a, Env: e, OfflineSampler: offline, OnlineBuffer: online, OnlineSampler: sampler,
-		Hooks: hooks,
-	}
-	if err := loop.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return o2oResult{behaviour: behaviourScore, offline: offScore, online: score(), elapsed: time.Since(start)}
-}
 
 // learnRun is the learning tests' data, agent and budget, tuned by
 // measurement on the 2-core machine under load.
@@ -208,67 +40,96 @@ func runO2O(t *testing.T, r o2oRun, seed uint64) o2oResult {
 // Offline beats the data in 10 of 10 runs and online raises the score in 9
 // of 10 (Cal-QL seed 5 dips online). With 1500 online steps it rose in only
 // 6 of 10: runs that start online at 90–95 need the longer budget. The
-// tests use seed 1 (margins 40 and 9 points for CQL, 40 and 22 for
-// Cal-QL). Each run takes 15–30 s with other jobs on the machine.
-var learnRun = o2oRun{
-	data:     behaviour{Random: 0.7, Noise: 0.3},
-	episodes: 10,
-	cfg: cql.Config{
-		Hidden: []int{64, 64}, ActorHidden: []int{64, 64}, NumActions: 4,
-		ActorLR: 1e-3, CriticLR: 1e-3,
-	},
-	offline: 1500,
-	online:  2000,
-	batch:   128,
-	evalEps: 50,
+// tests use seed 1 and agenttest.CheckO2O's margins (offline ≥ data + 10,
+// online ≥ offline + 4; seed 1 has 40 and 9 points for CQL, 40 and 22 for
+// Cal-QL). Each run takes 15–30 s with other jobs on the machine. The
+// streams are named "cqltest", as when these were measured.
+var learnRun = agenttest.O2ORun{
+	Data:         agenttest.Behaviour{Random: 0.7, Noise: 0.3},
+	Episodes:     10,
+	Offline:      1500,
+	Online:       2000,
+	Batch:        128,
+	EvalEpisodes: 50,
+	Streams:      "cqltest", // the data measured above
 }
 
-func checkO2O(t *testing.T, name string, res o2oResult) {
-	t.Helper()
-	t.Logf("%s: behaviour %.1f, offline %.1f, online %.1f (normalized) in %v", name, res.behaviour, res.offline, res.online, res.elapsed.Round(time.Millisecond))
-	if res.offline <= res.behaviour {
-		t.Errorf("%s offline score %.1f does not beat the behaviour data's %.1f", name, res.offline, res.behaviour)
+// learnCfg is the CQL configuration of the learning tests (see learnRun).
+var learnCfg = cql.Config{
+	Hidden: []int{64, 64}, ActorHidden: []int{64, 64}, NumActions: 4,
+	ActorLR: 1e-3, CriticLR: 1e-3,
+}
+
+// calQLRun is learnRun fed as CORL's cal_ql.py: offline data with
+// Monte-Carlo returns, online transitions in a buffer of their own whose
+// returns are filled in as episodes end, and batches drawn 50/50 from both.
+func calQLRun() agenttest.O2ORun {
+	r := learnRun
+	cc := calql.Config{CQL: learnCfg}
+	r.Feed = func(t testing.TB, d *dataset.Dataset, online int64) agenttest.O2OFeed {
+		mc, err := cc.MCReturns(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		off, err := replay.FromDataset(d, 0, mc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		on, err := replay.New(int(online), d.ObsDim, d.ActDim, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mixed, err := replay.NewMixed(on, off, 0.5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		track, err := cc.OnlineMC(on)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return agenttest.O2OFeed{OfflineSampler: off, OnlineBuffer: on, OnlineSampler: mixed,
+			Hooks: train.Hooks{AfterEnvStep: func(_ int64, tr train.Transition) error { return track.Step(tr.Terminated, tr.Truncated) }}}
 	}
-	if res.online <= res.offline {
-		t.Errorf("%s online fine-tuning did not raise the score: %.1f offline, %.1f after", name, res.offline, res.online)
+	return r
+}
+
+func learnCQL(t testing.TB, seed uint64) (train.Agent, func([]float32) error) {
+	a, err := cql.New(3, 1, learnCfg, seed)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return a, nil
+}
+
+func learnCalQL(t testing.TB, seed uint64) (train.Agent, func([]float32) error) {
+	a, err := calql.New(3, 1, calql.Config{CQL: learnCfg}, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, nil
 }
 
 func TestLearnsPendulumCQL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("learning test")
 	}
-	checkO2O(t, "CQL", runO2O(t, learnRun, 1))
+	agenttest.CheckO2O(t, learnRun, learnCQL, 1)
 }
 
 func TestLearnsPendulumCalQL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("learning test")
 	}
-	r := learnRun
-	r.calQL = true
-	checkO2O(t, "Cal-QL", runO2O(t, r, 1))
+	agenttest.CheckO2O(t, calQLRun(), learnCalQL, 1)
 }
 
-// TestPendulumSeeds runs both learning tests for the seeds in
-// CQL_PENDULUM_SEEDS (e.g. "1,2,3"); it is skipped otherwise.
+// TestO2OSeeds runs both learning tests for the seeds listed in
+// DWM_O2O_SEEDS (e.g. "1,2,3"); it is skipped otherwise.
 //
-//	CQL_PENDULUM_SEEDS=1,2,3 go test -run TestPendulumSeeds -v ./agent/cql/
-func TestPendulumSeeds(t *testing.T) {
-	list := os.Getenv("CQL_PENDULUM_SEEDS")
-	if list == "" {
-		t.Skip("set CQL_PENDULUM_SEEDS=1,2,3 to run")
-	}
-	for _, f := range strings.Split(list, ",") {
-		seed, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
-		if err != nil {
-			t.Fatalf("CQL_PENDULUM_SEEDS: %v", err)
-		}
-		for _, cal := range []bool{false, true} {
-			r := learnRun
-			r.calQL = cal
-			res := runO2O(t, r, seed)
-			t.Logf("seed %d calQL=%v: behaviour %.1f, offline %.1f, online %.1f in %v", seed, cal, res.behaviour, res.offline, res.online, res.elapsed.Round(time.Millisecond))
-		}
-	}
+//	DWM_O2O_SEEDS=1,2,3 go test -run TestO2OSeeds -v ./agent/cql/
+func TestO2OSeeds(t *testing.T) {
+	agenttest.SeedsFromEnv(t, func(seed uint64) {
+		t.Run("CQL", func(t *testing.T) { agenttest.CheckO2O(t, learnRun, learnCQL, seed) })
+		t.Run("CalQL", func(t *testing.T) { agenttest.CheckO2O(t, calQLRun(), learnCalQL, seed) })
+	})
 }
