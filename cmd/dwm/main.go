@@ -30,6 +30,7 @@ Usage:
   dwm dataset inspect FILE|NAME
   dwm dataset convert IN OUT
   dwm demo
+  dwm bench [core|dual ...] [--out DIR] [--threads 2] [--min-time 300ms] [--repeats 3] [--dims pendulum|hopper]
   dwm help
 
 Every command that trains takes --config FILE (YAML or TOML) and repeated --set key.path=value
@@ -49,6 +50,7 @@ func commands() map[string]command {
 		"report":     cmdReport,
 		"sweep":      cmdSweep,
 		"worldmodel": cmdWorldModel,
+		"bench":      cmdBench,
 		"dawm":       cmdDAWM,
 	}
 }
