@@ -1,9 +1,11 @@
 package dawm
 
 import (
+	"math"
 	"testing"
 
 	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/datasets"
 	"github.com/dwm-rl/dwm/rng"
 )
 
@@ -57,5 +59,90 @@ func TestGenerateRTGDirection(t *testing.T) {
 	t.Logf("mean generated reward: RTG −1σ %.3f, +1σ %.3f", low, high)
 	if !(high > low+0.3) {
 		t.Errorf("higher return-to-go gave mean reward %.3f, not above the lower one's %.3f by 0.3", high, low)
+	}
+}
+
+// rtgEffect trains a horizon-16 world model on pendulum-medium for steps
+// steps from seed and returns, for 128 dataset starts, the differences
+// between the mean generated reward of steps h = 1…14 conditioned on the
+// start's return-to-go +1σ and −1σ (same noise for both; step 0's reward
+// is fixed by the given state and action).
+func rtgEffect(t *testing.T, steps int, seed uint64) []float64 {
+	t.Helper()
+	d, err := datasets.Load("pendulum-medium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := smallConfig()
+	cfg.Horizon, cfg.Batch = 16, 32
+	w, err := NewWorldModel(d, cfg, rng.Derive(seed, "wm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Train(steps, rng.Derive(seed, "train")); err != nil {
+		t.Fatal(err)
+	}
+	idm, _, err := TrainInverseDynamics(d, nil, IDMConfig{Steps: 1}, rng.Derive(seed, "idm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]int, 128)
+	for i := range rows {
+		rows[i] = w.starts[(i*7919)%len(w.starts)]
+	}
+	const T = 15
+	mean := func(offset float32) []float64 {
+		g, err := Generate(w, idm, rows, GenConfig{Transitions: T, RTGOffset: offset, Sample: SampleConfig{Samples: 2}}, rng.New(9))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]float64, len(rows))
+		for i := range out {
+			for h := 1; h < T; h++ {
+				out[i] += float64(g.Rewards[i*T+h]) / (T - 1)
+			}
+		}
+		return out
+	}
+	lo, hi := mean(-1), mean(1)
+	diff := make([]float64, len(rows))
+	for i := range diff {
+		diff[i] = hi[i] - lo[i]
+	}
+	return diff
+}
+
+// meanT returns the mean of x and its one-sample t statistic.
+func meanT(x []float64) (float64, float64) {
+	var m, v float64
+	for _, a := range x {
+		m += a
+	}
+	m /= float64(len(x))
+	for _, a := range x {
+		v += (a - m) * (a - m)
+	}
+	sd := math.Sqrt(v / float64(len(x)-1))
+	return m, m / (sd / math.Sqrt(float64(len(x))))
+}
+
+// TestGenerateRTGDirectionPendulum checks the direction of return-to-go
+// conditioning on real data: on pendulum-medium, a higher return-to-go
+// target must give higher generated rewards over the next 14 steps.
+//
+// The horizon matters: over 1–3 steps the data themselves have the opposite
+// sign (holding the state and action fixed, a higher discounted
+// return-to-go goes with slightly lower next rewards, −0.035 per σ by
+// least squares: time-limited episodes give rows near their end a high
+// return-to-go), over 16 steps the right one (+1.8 per σ over steps 1–15).
+// Measured for this test (120 training steps, 128 starts, seeds 1/2/3):
+// mean per-step difference +1.96/+1.22/+1.78 with paired t = 14.3/11.6/14.2; the
+// test asks for +0.5 and t > 5.
+func TestGenerateRTGDirectionPendulum(t *testing.T) {
+	diff := rtgEffect(t, 120, 1)
+	m, tt := meanT(diff)
+	t.Logf("per-step generated reward, RTG +1σ minus −1σ: mean %+.3f over %d starts, paired t = %.1f", m, len(diff), tt)
+	if !(m > 0.5 && tt > 5) {
+		t.Errorf("higher return-to-go raised the mean generated reward by %+.3f (t = %.1f), want > +0.5 with t > 5", m, tt)
 	}
 }
