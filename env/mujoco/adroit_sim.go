@@ -82,3 +82,21 @@ func (d *Data) MocapQuat() []float64 { return f64s(d.ptr.mocap_quat, 4*int(d.mod
 
 // SensorData is a view of the sensor readings of the last forward pass.
 func (d *Data) SensorData() []float64 { return f64s(d.ptr.sensordata, int(d.model.ptr.nsensordata)) }
+
+// alignMocap writes d's mocap poses into the model's body poses of the mocap
+// bodies, so that mj_resetData on any Data of m restores them (the benchmark
+// uses it to give its raw C loop the scene an Adroit Reset drew). It edits
+// the model: call it only where nothing else steps the model.
+func alignMocap(m *Model, d *Data) {
+	p := m.ptr
+	nb := int(p.nbody)
+	ids := ints(p.body_mocapid, nb)
+	pos, quat := f64s(p.body_pos, 3*nb), f64s(p.body_quat, 4*nb)
+	mp, mq := d.MocapPos(), d.MocapQuat()
+	for b, i := range ids {
+		if i >= 0 {
+			copy(pos[3*b:3*b+3], mp[3*i:3*i+3])
+			copy(quat[4*b:4*b+4], mq[4*i:4*i+4])
+		}
+	}
+}
