@@ -61,16 +61,16 @@ type Agent = cql.Agent
 type Config struct {
 	// CQL holds every CQL hyperparameter, with CQL's defaults (CORL's
 	// cal_ql.py TrainConfig equals its finetune/cql.py one).
-	CQL cql.Config
+	CQL cql.Config `yaml:"cql"`
 	// SparseReward marks a sparse-reward task (CORL is_sparse_reward): an
 	// episode that ends by timeout with every reward equal to FailureReward
 	// gets the return of failing forever, FailureReward/(1-γ), for all its
 	// rows (see dataset.MCReturns). Default off (CORL).
-	SparseReward bool
+	SparseReward bool `yaml:"sparse_reward"`
 	// FailureReward is the reward of a failed step in a sparse-reward task,
 	// after any reward scaling and bias (CORL's AntMaze configs: 0·10 - 5 =
 	// -5). Used only with SparseReward. Default 0.
-	FailureReward float32
+	FailureReward float32 `yaml:"failure_reward"`
 }
 
 // Validate reports the first invalid field, naming it and its value.

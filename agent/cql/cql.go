@@ -92,86 +92,89 @@ type Config struct {
 	// Hidden lists the hidden-layer widths of each critic. Default [256, 256]
 	// (CORL q_n_hidden_layers = 2 of width 256; its Adroit configs use 3,
 	// AntMaze 5).
-	Hidden []int
+	Hidden []int `yaml:"hidden"`
 	// ActorHidden lists the actor's hidden-layer widths. Default
 	// [256, 256, 256] (CORL TanhGaussianPolicy).
-	ActorHidden []int
+	ActorHidden []int `yaml:"actor_hidden"`
 	// Activation is the hidden activation: "relu", "tanh", "silu", "mish" or
 	// "sigmoid". Default "relu" (CORL).
-	Activation string
+	Activation string `yaml:"activation"`
 	// ActorLR is the actor's Adam learning rate. Default 3e-5 (CORL
 	// policy_lr; 1e-4 in its AntMaze and Adroit configs).
-	ActorLR float32
+	ActorLR float32 `yaml:"actor_lr"`
 	// CriticLR is the critics' Adam learning rate, also used for log α'.
 	// Default 3e-4 (CORL qf_lr).
-	CriticLR float32
+	CriticLR float32 `yaml:"critic_lr"`
 	// AlphaLR is the Adam learning rate of log α. Default ActorLR (CORL
 	// optimises log α with policy_lr).
-	AlphaLR float32
+	AlphaLR float32 `yaml:"alpha_lr"`
 	// Gamma is the discount γ. Default 0.99 (CORL discount).
-	Gamma float32
+	Gamma float32 `yaml:"gamma"`
 	// Tau is the Polyak rate τ of the target critics. Default 5e-3 (CORL
 	// soft_target_update_rate).
-	Tau float32
+	Tau float32 `yaml:"tau"`
 	// BatchSize is the number of transitions the training loop should sample
 	// per update; the agent accepts any batch size. Default 256 (CORL).
-	BatchSize int
+	BatchSize int `yaml:"batch_size"`
 	// InitAlpha is the initial entropy temperature α. Default 1 (CORL
 	// log_alpha = Scalar(0.0)).
-	InitAlpha float32
+	InitAlpha float32 `yaml:"init_alpha"`
 	// FixedAlpha keeps α at InitAlpha instead of tuning it (CORL
 	// use_automatic_entropy_tuning = False, where α = alpha_multiplier = 1).
-	FixedAlpha bool
+	FixedAlpha bool `yaml:"fixed_alpha"`
 	// TargetEntropy is H̄, the entropy α tunes towards. Default -|A| (CORL
 	// target_entropy = -prod(action shape)).
-	TargetEntropy float32
+	TargetEntropy float32 `yaml:"target_entropy"`
 	// BackupEntropy subtracts α·log π(a'|s') in the critic target. Default
 	// off (CORL backup_entropy = False).
-	BackupEntropy bool
+	BackupEntropy bool `yaml:"backup_entropy"`
 	// CQLAlpha is α_cql, the weight of the conservative term offline.
 	// Default 10 (CORL cql_alpha; 5 in its AntMaze configs, 1 in Adroit).
-	CQLAlpha float32
+	CQLAlpha float32 `yaml:"cql_alpha"`
 	// CQLAlphaOnline is α_cql from StartOnline on. Default CQLAlpha (CORL
 	// cql_alpha_online, equal to cql_alpha in every CORL config).
-	CQLAlphaOnline float32
+	CQLAlphaOnline float32 `yaml:"cql_alpha_online"`
 	// NumActions is N, the number of random, current-policy and
 	// next-policy actions per state in the log-sum-exp. Default 10 (CORL
 	// cql_n_actions).
-	NumActions int
+	NumActions int `yaml:"num_actions"`
 	// Temp is the log-sum-exp temperature T. Default 1 (CORL cql_temp).
-	Temp float32
+	Temp float32 `yaml:"temp"`
 	// NoImportanceSample drops the importance weights (the densities
 	// 0.5^|A| and π) and puts the data action's Q-value into the
 	// log-sum-exp instead (CORL cql_importance_sample = False). Default:
 	// importance sampling on (CORL).
-	NoImportanceSample bool
+	NoImportanceSample bool `yaml:"no_importance_sample"`
 	// Lagrange tunes α' so that the conservative gap D_k approaches
 	// TargetActionGap (CORL cql_lagrange; off by default, on in its AntMaze
 	// configs).
-	Lagrange bool
+	Lagrange bool `yaml:"lagrange"`
 	// TargetActionGap is the gap the Lagrange version aims at. Default -1
 	// (CORL cql_target_action_gap; 0.8 in its AntMaze configs).
-	TargetActionGap float32
+	TargetActionGap float32 `yaml:"target_action_gap"`
 	// MaxTargetBackup takes, for the critic target, the best of N next
 	// actions by min_k Q̄_k (CORL cql_max_target_backup; off by default, on
 	// in its AntMaze and Adroit configs).
-	MaxTargetBackup bool
+	MaxTargetBackup bool `yaml:"max_target_backup"`
 	// ClipDiffMin and ClipDiffMax clip each state's conservative gap
 	// before averaging; 0 means no bound on that side. Default none (CORL
 	// cql_clip_diff_min/max = -∞, +∞; -200 and +∞ in its AntMaze and
 	// Adroit configs).
-	ClipDiffMin, ClipDiffMax float32
+	ClipDiffMin float32 `yaml:"clip_diff_min"`
+	ClipDiffMax float32 `yaml:"clip_diff_max"`
 	// LogStdMin and LogStdMax clamp the policy's log σ. Default -20 and 2
 	// (CORL ReparameterizedTanhGaussian).
-	LogStdMin, LogStdMax float32
+	LogStdMin float32 `yaml:"log_std_min"`
+	LogStdMax float32 `yaml:"log_std_max"`
 	// LogStdMultiplier and LogStdOffset are the initial values of the
 	// trainable scalars m and o in log σ = m·raw + o. Default 1 and -1
 	// (CORL TanhGaussianPolicy log_std_multiplier, log_std_offset).
-	LogStdMultiplier, LogStdOffset float32
+	LogStdMultiplier float32 `yaml:"log_std_multiplier"`
+	LogStdOffset     float32 `yaml:"log_std_offset"`
 	// DefaultInit keeps PyTorch's default layer initialisation instead of
 	// CORL's orthogonal one (orthogonal_init = True: every layer orthogonal
 	// with gain √2, biases 0).
-	DefaultInit bool
+	DefaultInit bool `yaml:"default_init"`
 }
 
 // WithDefaults returns c with every zero field replaced by its default for

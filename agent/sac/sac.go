@@ -73,39 +73,42 @@ import (
 type Config struct {
 	// Hidden lists the hidden-layer widths of the actor and of each critic.
 	// Default [256, 256] (paper Table 1; CleanRL).
-	Hidden []int
+	Hidden []int `yaml:"hidden"`
 	// Activation is the hidden activation: "relu", "tanh", "silu", "mish"
 	// or "sigmoid". Default "relu" (paper; CleanRL).
-	Activation string
+	Activation string `yaml:"activation"`
 	// ActorLR, CriticLR and AlphaLR are the Adam learning rates of the actor,
 	// the critics and log α. Default 3e-4 each (paper Table 1; CleanRL uses
 	// 3e-4 for the actor and 1e-3 for the critics and α).
-	ActorLR, CriticLR, AlphaLR float32
+	ActorLR  float32 `yaml:"actor_lr"`
+	CriticLR float32 `yaml:"critic_lr"`
+	AlphaLR  float32 `yaml:"alpha_lr"`
 	// Gamma is the discount γ. Default 0.99 (paper).
-	Gamma float32
+	Gamma float32 `yaml:"gamma"`
 	// Tau is the Polyak rate τ of the target critics. Default 0.005 (paper).
-	Tau float32
+	Tau float32 `yaml:"tau"`
 	// BatchSize is the number of transitions the training loop should sample
 	// per update; the agent itself accepts any batch size. Default 256
 	// (paper).
-	BatchSize int
+	BatchSize int `yaml:"batch_size"`
 	// InitAlpha is the initial entropy temperature α. Default 1 (log α = 0,
 	// softlearning and CleanRL).
-	InitAlpha float32
+	InitAlpha float32 `yaml:"init_alpha"`
 	// FixedAlpha keeps α at InitAlpha instead of tuning it (the paper's
 	// first version, CleanRL's --autotune False with α = 0.2).
-	FixedAlpha bool
+	FixedAlpha bool `yaml:"fixed_alpha"`
 	// TargetEntropy is H̄, the entropy α tunes the policy towards. Default
 	// -|A|, minus the action dimension (paper section 5).
-	TargetEntropy float32
+	TargetEntropy float32 `yaml:"target_entropy"`
 	// LogStdMin and LogStdMax bound the policy's log standard deviation
 	// (smoothly, by tanh). Default -5 and 2 (CleanRL; softlearning clips to
 	// [-20, 2]).
-	LogStdMin, LogStdMax float32
+	LogStdMin float32 `yaml:"log_std_min"`
+	LogStdMax float32 `yaml:"log_std_max"`
 	// BCWeight is the initial weight w_BC of the behaviour-cloning KL term;
 	// it has effect only once FreezeBCReference has set a reference policy.
 	// Default 0 (no term).
-	BCWeight float32
+	BCWeight float32 `yaml:"bc_weight"`
 }
 
 // WithDefaults returns c with every zero field replaced by its default for

@@ -27,7 +27,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"train", "ppo", "--env", "pendulum", "--runs", runs}, "known: sac"},
 		{[]string{"train", "sac", "--env", "pendlum", "--steps", "10", "--runs", runs}, "known ids"},
 		{[]string{"train", "sac", "--env", "pendulum", "--steps", "-5", "--runs", runs}, "online_steps = -5"},
-		{[]string{"train", "sac", "--env", "pendulum", "--steps", "10", "--set", "sac.actorlr=.nan", "--runs", runs}, "ActorLR"},
+		{[]string{"train", "sac", "--env", "pendulum", "--steps", "10", "--set", "sac.actor_lr=.nan", "--runs", runs}, "ActorLR"},
 		{[]string{"train", "sac", "--env", "pendulum", "--steps", "10", "--set", "sac.tau=-0.1", "--runs", runs}, "Tau"},
 		{[]string{"train", "sac", "--env", "pendulum", "--set", "sac.gama=0.9", "--runs", runs}, "gama"},
 		{[]string{"train", "sac", "--env", "pendulum", "--seeds", "0,x", "--runs", runs}, `"x"`},

@@ -112,7 +112,7 @@ func catalogue() []badInput {
 		{group: cfg, what: "override without a value", args: sac("--set", "sac.tau"), want: "sac.tau"},
 		{group: cfg, what: "override of an unknown key", args: sac("--set", "sac.gama=0.9"), want: "gama"},
 		{group: cfg, what: "override with a wrongly typed value", args: sac("--set", "train.online_steps=ten"), want: "ten"},
-		{group: cfg, what: "NaN learning rate", args: sac("--set", "sac.actorlr=.nan"), want: "ActorLR"},
+		{group: cfg, what: "NaN learning rate", args: sac("--set", "sac.actor_lr=.nan"), want: "ActorLR"},
 		{group: cfg, what: "negative Polyak rate", args: sac("--set", "sac.tau=-0.1"), want: "Tau"},
 		{group: cfg, what: "discount above 1", args: sac("--set", "sac.gamma=1.5"), want: "Gamma = 1.5"},
 		{group: cfg, what: "batch mixing ratio outside [0, 1]", args: sac("--set", "buffer.ratio=1.5"), want: "buffer.ratio = 1.5"},

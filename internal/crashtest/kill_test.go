@@ -57,7 +57,7 @@ func calqlCase() runCase {
 	return runCase{name: "calql", total: 1600, args: func(t *testing.T) []string {
 		return append([]string{"calql", "--env", "pendulum", "--dataset", scriptedDataset(t),
 			"--offline-steps", "800", "--online-steps", "800", "--seed", "7", "--set", "buffer.mix=symmetric",
-			"--set", "calql.cql.hidden=[16,16]", "--set", "calql.cql.actorhidden=[16,16]"}, small...)
+			"--set", "calql.cql.hidden=[16,16]", "--set", "calql.cql.actor_hidden=[16,16]"}, small...)
 	}}
 }
 
