@@ -259,8 +259,9 @@ type Agent struct {
 	online  *dataset.Dataset
 	epStart int
 	// The planner's prediction ŝ' for the last online action.
-	pred    []float32
-	hasPred bool
+	pred      []float32
+	hasPred   bool
+	lastShift float64
 
 	// ring holds the last LaplaceRows actor rows (φ, μ_base, a, w).
 	ring ring
@@ -342,11 +343,11 @@ func (a *Agent) Actor() *Actor { return a.actor }
 // first fit or with NoEpistemic).
 func (a *Agent) SubPolicies() []*Actor { return a.subs }
 
-// ShiftError returns ‖ŝ' − s'‖² of the last online transition (0 at an
-// episode's start), and ShiftVariance κ times it (Eq. 8).
-func (a *Agent) ShiftError() float64 { return a.shift.Error() }
+// ShiftError returns ‖ŝ' − s'‖² of the last online transition.
+func (a *Agent) ShiftError() float64 { return a.lastShift }
 
-// ShiftVariance returns Eq. 8's extra sampling variance.
+// ShiftVariance returns Eq. 8's extra sampling variance for the next
+// action: κ times the last transition's error, 0 at an episode's start.
 func (a *Agent) ShiftVariance() float64 { return a.shift.Variance() }
 
 // Damping returns the largest δ the last Laplace fit added to a
@@ -470,7 +471,7 @@ func (a *Agent) update(b *replay.Batch) ([]agent.Metric, error) {
 				return nil, err
 			}
 		}
-		a.metrics = append(a.metrics, agent.Metric{Name: metricShift, Value: a.shift.Error()},
+		a.metrics = append(a.metrics, agent.Metric{Name: metricShift, Value: a.lastShift},
 			agent.Metric{Name: metricDamping, Value: a.damping})
 	}
 	return a.metrics, nil
@@ -563,6 +564,7 @@ func (a *Agent) AfterEnvStep(obs, act, next []float32, reward float32, terminate
 		if err := a.shift.Observe(a.pred, next); err != nil {
 			return err
 		}
+		a.lastShift = a.shift.Error()
 		a.hasPred = false
 	}
 	a.online.Append(obs, act, reward, next, terminated, truncated)

@@ -77,7 +77,7 @@ func (a *Agent) State() (model, optimizer []checkpoint.Tensor, rngStates map[str
 	model = append(model, f32("dual/online/obs", o.Observations), f32("dual/online/act", o.Actions), f32("dual/online/rew", o.Rewards),
 		f32("dual/online/next", o.NextObservations), bools("dual/online/term", o.Terminals), bools("dual/online/trunc", o.Timeouts),
 		agent.CounterTensor("dual/online/len", int64(o.Len())), agent.CounterTensor("dual/online/ep_start", int64(a.epStart)))
-	model = append(model, f64Tensor("dual/shift", []float64{a.shift.err, a.damping}), f32("dual/pred", a.pred),
+	model = append(model, f64Tensor("dual/shift", []float64{a.shift.err, a.damping, a.lastShift}), f32("dual/pred", a.pred),
 		agent.CounterTensor("dual/has_pred", b2i(a.hasPred)), agent.CounterTensor("dual/updates", a.updates),
 		agent.CounterTensor("dual/online_updates", a.onlineUpdates), agent.CounterTensor("dual/since_refit", a.sinceRefit),
 		agent.CounterTensor("dual/distilled", b2i(a.distilled)), agent.CounterTensor("dual/online", b2i(a.online0)))
@@ -238,11 +238,11 @@ func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[str
 		return err
 	}
 	a.epStart = int(es)
-	sh := make([]float64, 2)
+	sh := make([]float64, 3)
 	if err := parseF64(ts, "dual/shift", sh); err != nil {
 		return err
 	}
-	a.shift.err, a.damping = sh[0], sh[1]
+	a.shift.err, a.damping, a.lastShift = sh[0], sh[1], sh[2]
 	for _, c := range []struct {
 		name string
 		dst  *int64

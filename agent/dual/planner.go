@@ -197,20 +197,25 @@ func NewPlanner(d *dataset.Dataset, cfg PlannerConfig, s *rng.Stream) (*Planner,
 }
 
 // normStats returns per-channel mean and standard deviation (floored at
-// 1e-3) of observations then actions.
+// 1e-3) of observations then actions. The state channels count next
+// observations too: a terminal state appears only there, and padded
+// segments (appendStarts) put it in state rows.
 func normStats(d *dataset.Dataset) (mean, std []float32) {
 	ch := d.ObsDim + d.ActDim
 	mean, std = make([]float32, ch), make([]float32, ch)
 	n := d.Len()
 	for c := 0; c < ch; c++ {
 		var m, v float64
+		k := 0
+		add := func(x float64) { m += x; v += x * x; k++ }
 		for i := 0; i < n; i++ {
-			x := float64(value(d, i, c))
-			m += x
-			v += x * x
+			add(float64(value(d, i, c)))
+			if c < d.ObsDim {
+				add(float64(d.NextObs(i)[c]))
+			}
 		}
-		m /= float64(n)
-		v = v/float64(n) - m*m
+		m /= float64(k)
+		v = v/float64(k) - m*m
 		mean[c] = float32(m)
 		std[c] = float32(math.Sqrt(max(v, 1e-6)))
 	}
