@@ -13,7 +13,7 @@ the M samples of the next state and reward, averaged). Weights are random:
 speed does not depend on them.
 
 Usage (Debian's python3-torch; the CPU has 2 cores):
-  /usr/bin/python3 scripts/bench_dawm.py [--config default|small] [--starts 1024] [--repeats 5]
+  /usr/bin/python3 scripts/bench_dawm.py [--config default|small] [--starts 1024] [--repeats 5] [--threads 2]
 Prints wall-clock transitions/s and CPU µs per transition (process time over
 all threads) for each repeat and their medians.
 """
@@ -149,7 +149,9 @@ def main():
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--dataset", default="datasets/pendulum-medium.npz")
+    p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2, the machine's cores)")
     a = p.parse_args()
+    torch.set_num_threads(a.threads)
     cfg = CONFIGS[a.config]
     torch.manual_seed(0)
     d = np.load(a.dataset)
