@@ -27,8 +27,7 @@
 //   - Adam with PyTorch's default learning rate 1e-3 and batch size 256
 //     (Decision Diffuser uses 2e-4 for a far longer schedule; we use the
 //     larger rate so a few thousand steps suffice).
-package dawm
-
+//
 // # State–reward diffusion
 //
 // WorldModel (see its doc for the layout) is a temporal U-Net diffusion model
@@ -38,7 +37,7 @@ package dawm
 // conditioning). NewWorldModel rejects a dataset without rewards (no reward
 // column, or all rewards zero) and a horizon longer than every episode, with
 // errors naming the values. Defaults and their sources are on Config.
-
+//
 // # Generation
 //
 // Generate samples M sequences per dataset row and emits the first
@@ -53,10 +52,32 @@ package dawm
 // prediction and a briefly trained U-Net the samples exploded (uncertainty
 // ≈ 400σ without clipping, 1.7σ with); the tests train with x_0 prediction
 // (Diffuser's parameterisation), which gave 0.005σ.
-
+//
 // # Learners
 //
 // TrainLearner trains TD3+BC or IQL (their packages' CORL defaults) on
 // batches mixing real and generated transitions at RealRatio (default 0.5,
 // our choice) with replay.Mixed; the state normaliser is fitted on real
 // states only.
+//
+// Synthesize runs the data stages alone (fit, generate, filter); Pipeline
+// adds the learner.
+//
+// # Command line
+//
+// `dwm train dawm --dataset D --learner td3bc|iql` is a tracked run
+// (package experiment, config section dawm:): before the first offline
+// update it runs Synthesize, writes the data to <run>/dawm-generated.npz,
+// and the loop's offline batches then mix real and generated transitions.
+// `dwm dawm generate --dataset D --out F.npz` writes the generated
+// transitions with D4RL's keys plus infos/uncertainty.
+//
+// # Return-to-go direction
+//
+// On pendulum-medium (time-limited episodes of 200 steps) the data tie a
+// higher discounted return-to-go to slightly lower rewards over the next 1–3
+// steps once state and action are fixed (rows near an episode's end have a
+// high return-to-go because few steps remain), and to higher rewards over
+// 16 steps. The test of the conditioning's direction on real data therefore
+// uses a horizon of 16 (see TestGenerateRTGDirectionPendulum).
+package dawm
