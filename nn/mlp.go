@@ -56,6 +56,7 @@ type MLP struct {
 
 	in, out int
 	pred    []tensor.Mat // Predict's scratch
+	dp      mlpDP        // the data-parallel path (mlp_dp.go)
 }
 
 // NewMLP builds an MLP initialised from s like PyTorch's nn.Linear. It
@@ -128,6 +129,9 @@ func (m *MLP) Params() []*Param {
 
 // Forward runs the layers in order and returns the last layer's buffer.
 func (m *MLP) Forward(x *tensor.Mat) *tensor.Mat {
+	if y := m.dpForward(x); y != nil {
+		return y
+	}
 	for _, l := range m.Layers {
 		x = l.Forward(x)
 	}
@@ -138,6 +142,9 @@ func (m *MLP) Forward(x *tensor.Mat) *tensor.Mat {
 // gradients, and returns the gradient with respect to the input (nil if
 // NoInputGrad).
 func (m *MLP) Backward(dy *tensor.Mat) *tensor.Mat {
+	if m.dp.active {
+		return m.dpBackward(dy)
+	}
 	setNoInputGrad(m.Layers[0], m.NoInputGrad)
 	for i := len(m.Layers) - 1; i >= 0; i-- {
 		dy = m.Layers[i].Backward(dy)

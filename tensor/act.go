@@ -213,3 +213,39 @@ func actBackwardGo(act Activation, dz, dy, z, y, dbias []float32, rows, cols, ld
 		}
 	}
 }
+
+// BiasActSerial is BiasAct on the calling goroutine only (it never splits
+// the work across threads), for callers that already run one work item per
+// thread. It panics like BiasAct.
+func BiasActSerial(act Activation, y, z *Mat, bias []float32) {
+	act.check("BiasActSerial")
+	if bias != nil && len(bias) != z.Cols {
+		panic(fmt.Sprintf("tensor.BiasActSerial: bias of %d values for %s", len(bias), z.Shape()))
+	}
+	if y != z {
+		y.Resize(z.Rows, z.Cols)
+	}
+	t := elemTask{act: act, y: y.Data[:z.Len()], z: z.Data[:z.Len()], bias: bias, rows: z.Rows, cols: z.Cols}
+	t.block(0, t.cols)
+}
+
+// ActBackwardSerial is ActBackward on the calling goroutine only. It panics
+// like ActBackward.
+func ActBackwardSerial(act Activation, dz, dy, z, y *Mat, dbias []float32) {
+	act.check("ActBackwardSerial")
+	mustSame("ActBackwardSerial", dy, y)
+	var zd []float32
+	if act.NeedsInput() {
+		mustSame("ActBackwardSerial", dy, z)
+		zd = z.Data[:z.Len()]
+	}
+	if dbias != nil && len(dbias) != dy.Cols {
+		panic(fmt.Sprintf("tensor.ActBackwardSerial: dbias of %d values for %s", len(dbias), dy.Shape()))
+	}
+	if dz != dy {
+		dz.Resize(dy.Rows, dy.Cols)
+	}
+	n := dy.Len()
+	t := elemTask{backward: true, act: act, dz: dz.Data[:n], dy: dy.Data[:n], z: zd, y: y.Data[:n], bias: dbias, rows: dy.Rows, cols: dy.Cols}
+	t.block(0, t.cols)
+}
