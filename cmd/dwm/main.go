@@ -35,6 +35,10 @@ Usage:
 
 Every command that trains takes --config FILE (YAML or TOML) and repeated --set key.path=value
 overrides; a run saves its fully resolved config in runs/<run>/config.yaml.
+
+Exit status: 0 done, 1 failed, 2 usage error; on SIGINT (Ctrl-C) or SIGTERM a run stops at its
+next boundary, saves a checkpoint, is marked "interrupted" and dwm exits 130 (SIGINT) or 143
+(SIGTERM); a second signal ends the process at once.
 `
 
 type command func(ctx context.Context, args []string, stdout, stderr io.Writer) error
@@ -55,12 +59,32 @@ func commands() map[string]command {
 	}
 }
 
+// signalCause is the cancellation cause of dwm's context when a signal
+// asked the command to stop.
+type signalCause struct{ sig syscall.Signal }
+
+func (c signalCause) Error() string { return "stopped by signal " + c.sig.String() }
+
+// exitCode is the shell's convention for a process stopped by a signal:
+// 128 plus its number (130 for SIGINT, 143 for SIGTERM).
+func (c signalCause) exitCode() int { return 128 + int(c.sig) }
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// The first signal asks the run to stop at the next boundary and save;
-	// a second one gets Go's default behaviour and ends the process at once.
-	context.AfterFunc(ctx, stop)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		// The first signal asks the run to stop at the next boundary and
+		// save; a second one gets Go's default behaviour and ends the
+		// process at once.
+		signal.Stop(sigs)
+		sig, ok := s.(syscall.Signal)
+		if !ok {
+			sig = syscall.SIGINT
+		}
+		cancel(signalCause{sig})
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -74,7 +98,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dwm: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
-	if err := cmd(ctx, args[1:], stdout, stderr); err != nil {
+	err := cmd(ctx, args[1:], stdout, stderr)
+	// Stopped by a signal: the command saved what it could (a run is
+	// marked interrupted) and ended early, or failed only because it was
+	// cancelled. Either way the exit status says so.
+	var sc signalCause
+	if errors.As(context.Cause(ctx), &sc) && (err == nil || errors.Is(err, context.Canceled)) {
+		if err != nil {
+			fmt.Fprintf(stderr, "dwm %s: %v\n", args[0], sc)
+		}
+		return sc.exitCode()
+	}
+	if err != nil {
 		if errors.Is(err, errUsage) {
 			return 2
 		}

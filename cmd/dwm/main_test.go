@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -93,5 +94,39 @@ func TestTrainEvalRuns(t *testing.T) {
 	code, _, errOut = dwm(t, "train", "sac", "--env", "pendulum", "--steps", "10", "--runs", runs, "--name", "tiny")
 	if code == 0 || !strings.Contains(errOut, "already exists") {
 		t.Fatalf("reusing a run name: %d %q", code, errOut)
+	}
+}
+
+// A run stopped by SIGINT or SIGTERM saves, is marked interrupted and exits
+// 130 or 143 (128 + the signal's number), not 0.
+func TestSignalExitCode(t *testing.T) {
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			runs := t.TempDir()
+			ctx, cancel := context.WithCancelCause(context.Background())
+			cancel(signalCause{tc.sig}) // the signal arrives before the first boundary
+			var o, e bytes.Buffer
+			code := run(ctx, []string{"train", "sac", "--env", "pendulum", "--steps", "400", "--runs", runs, "--name", "r",
+				"--set", "sac.hidden=[16,16]", "--quiet"}, &o, &e)
+			if code != tc.code {
+				t.Fatalf("exit %d after %v, want %d; stdout %q, stderr %q", code, tc.sig, tc.code, o.String(), e.String())
+			}
+			if !strings.Contains(o.String(), "run r interrupted; checkpoint saved") {
+				t.Errorf("output after %v: %q", tc.sig, o.String())
+			}
+			if code, out, _ := dwm(t, "runs", "list", "--runs", runs); code != 0 || !strings.Contains(out, "interrupted") {
+				t.Errorf("runs list after %v: exit %d, %q; want the run marked interrupted", tc.sig, code, out)
+			}
+		})
+	}
+	// A cancellation that is no signal (a library caller's) keeps exit 0.
+	var o, e bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if code := run(ctx, []string{"envs"}, &o, &e); code != 0 {
+		t.Errorf("dwm envs with a cancelled context: exit %d, stderr %q", code, e.String())
 	}
 }

@@ -13,8 +13,9 @@
 //     online, and BDWM (world model, imagination buffer, λ and w_BC
 //     schedules), the kills landing in either phase; SIGKILL while a run
 //     starts (before its store record or first checkpoint).
-//   - SIGINT and SIGTERM: the run saves a checkpoint where it stops, the
-//     store says "interrupted", the output says how to resume.
+//   - SIGINT and SIGTERM: the run saves a checkpoint where it stops, dwm
+//     exits 130 or 143, the store says "interrupted", the output says how
+//     to resume.
 //   - `dwm dataset make` killed during its expert's training makes the same
 //     dataset bytes when run again.
 //   - A full disk: every kind of file dwm writes (checkpoints, datasets in

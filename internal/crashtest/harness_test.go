@@ -212,6 +212,16 @@ func mustSucceed(t *testing.T, p *proc, what string) {
 	}
 }
 
+// mustExit fails the test with the process's output unless it exited with
+// code (dwm exits 128 + the signal's number after a signal stopped a run).
+func mustExit(t *testing.T, p *proc, code int, what string) {
+	t.Helper()
+	err := p.wait(t)
+	if got := p.cmd.ProcessState.ExitCode(); got != code {
+		t.Fatalf("%s: exit %d (%v), want %d\nstdout:\n%s\nstderr:\n%s", what, got, err, code, p.stdout.String(), p.stderr.String())
+	}
+}
+
 // sameRun checks that run name in the runs directory got matches the one in
 // want: every metric series except wall-clock time/… bit for bit, and the
 // final checkpoint's step, counters, random streams, extra state and every

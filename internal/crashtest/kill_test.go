@@ -191,8 +191,8 @@ func kills() int {
 }
 
 // SIGINT and SIGTERM stop a run at its next boundary after saving a
-// checkpoint; the store says "interrupted", the output says how to resume,
-// and the resumed run ends as an uninterrupted one.
+// checkpoint; dwm exits 130 or 143, the store says "interrupted", the output
+// says how to resume, and the resumed run ends as an uninterrupted one.
 func TestSignalSavesCheckpoint(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -226,7 +226,7 @@ func TestSignalSavesCheckpoint(t *testing.T) {
 				t.Logf("run ended before the signal (a loaded machine starved the test); again")
 			}
 			p.signal(t, tc.sig)
-			mustSucceed(t, p, "interrupted run")
+			mustExit(t, p, 128+int(tc.sig), "interrupted run") // 130 for SIGINT, 143 for SIGTERM
 			if !strings.Contains(p.stdout.String(), "interrupted; checkpoint saved. Continue with: dwm train --resume run") {
 				t.Errorf("output after %v: %q", tc.sig, p.stdout.String())
 			}
