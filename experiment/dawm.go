@@ -31,62 +31,62 @@ import (
 type DAWMConfig struct {
 	// Learner is the offline learner trained on real ∪ generated data:
 	// "td3bc" (default) or "iql", with the run's td3bc: or iql: section.
-	Learner string `yaml:"learner"`
+	Learner string `yaml:"learner" json:"learner"`
 	// Horizon is the length H of generated state–reward sequences (default
 	// 8, dawm.Config's: the shortest the 4-level U-Net accepts).
-	Horizon int `yaml:"horizon"`
+	Horizon int `yaml:"horizon" json:"horizon"`
 	// UNetDim and UNetMults size the temporal U-Net (defaults 32 and
 	// [1, 2, 4, 8]: Diffuser's locomotion U-Net, Janner et al. 2022).
-	UNetDim   int   `yaml:"unet_dim"`
-	UNetMults []int `yaml:"unet_mults"`
+	UNetDim   int   `yaml:"unet_dim" json:"unet_dim"`
+	UNetMults []int `yaml:"unet_mults" json:"unet_mults"`
 	// DiffusionSteps is the noise schedule's length (default 100,
 	// dawm.Config's; Decision Diffuser uses 200).
-	DiffusionSteps int `yaml:"diffusion_steps"`
+	DiffusionSteps int `yaml:"diffusion_steps" json:"diffusion_steps"`
 	// ModelSteps is the number of diffusion training steps (default 20000:
 	// our choice, bdwm's model_steps default; Decision Diffuser trains for
 	// 1M steps on a GPU).
-	ModelSteps int `yaml:"model_steps"`
+	ModelSteps int `yaml:"model_steps" json:"model_steps"`
 	// ModelBatch and ModelLR are the diffusion model's batch size and Adam
 	// learning rate (defaults 32 and 2e-4: Decision Diffuser's).
-	ModelBatch int     `yaml:"model_batch"`
-	ModelLR    float64 `yaml:"model_lr"`
+	ModelBatch int     `yaml:"model_batch" json:"model_batch"`
+	ModelLR    float64 `yaml:"model_lr" json:"model_lr"`
 	// IDMSteps is the number of inverse-dynamics training steps (default
 	// 1000, dawm.IDMConfig's: held-out MAE 0.019 on pendulum-medium).
-	IDMSteps int `yaml:"idm_steps"`
+	IDMSteps int `yaml:"idm_steps" json:"idm_steps"`
 	// IDMHidden lists the inverse-dynamics MLP's hidden widths (default
 	// [256, 256]: Decision Diffuser's).
-	IDMHidden []int `yaml:"idm_hidden"`
+	IDMHidden []int `yaml:"idm_hidden" json:"idm_hidden"`
 	// SampleSteps is the number of DDIM sampling steps (default 10,
 	// dawm.SampleConfig's; must divide diffusion_steps).
-	SampleSteps int `yaml:"sample_steps"`
+	SampleSteps int `yaml:"sample_steps" json:"sample_steps"`
 	// Samples is the number M of sequences drawn per start; their spread is
 	// each transition's uncertainty (default 4, dawm.SampleConfig's; ≥ 2).
-	Samples int `yaml:"samples"`
+	Samples int `yaml:"samples" json:"samples"`
 	// Guidance is the classifier-free guidance weight (default 0: the
 	// conditional model, dawm.SampleConfig's; Decision Diffuser uses 1.2).
-	Guidance float64 `yaml:"guidance"`
+	Guidance float64 `yaml:"guidance" json:"guidance"`
 	// Transitions is the number of transitions generated before filtering
 	// (default 100000: our choice, a tenth of a D4RL dataset, so generation
 	// takes minutes on a CPU; see docs/results/dawm-speed.md). At most one
 	// sequence starts per dataset window, so a small dataset gives fewer.
-	Transitions int `yaml:"transitions"`
+	Transitions int `yaml:"transitions" json:"transitions"`
 	// PerSequence is the number of transitions taken from each generated
 	// sequence (default 1, dawm.GenConfig's: the step closest to the real
 	// state; at most horizon−1; must divide transitions).
-	PerSequence int `yaml:"per_sequence"`
+	PerSequence int `yaml:"per_sequence" json:"per_sequence"`
 	// RTGOffset shifts each start's return-to-go condition by this many
 	// standard deviations of the dataset's returns-to-go (default 0).
-	RTGOffset float64 `yaml:"rtg_offset"`
+	RTGOffset float64 `yaml:"rtg_offset" json:"rtg_offset"`
 	// MaxUncertainty drops generated transitions whose uncertainty exceeds
 	// it (default 0: no uncertainty filter).
-	MaxUncertainty float64 `yaml:"max_uncertainty"`
+	MaxUncertainty float64 `yaml:"max_uncertainty" json:"max_uncertainty"`
 	// RangeMargin, if > 0, keeps only generated transitions inside the
 	// dataset's state range widened by this fraction of each dimension's
 	// width (default 0: no range filter).
-	RangeMargin float64 `yaml:"range_margin"`
+	RangeMargin float64 `yaml:"range_margin" json:"range_margin"`
 	// RealRatio is the fraction of each batch drawn from the real dataset
 	// (default 0.5, dawm.LearnerConfig's; in (0, 1]).
-	RealRatio float64 `yaml:"real_ratio"`
+	RealRatio float64 `yaml:"real_ratio" json:"real_ratio"`
 }
 
 // WithDefaults returns c with every zero field set to its default.
