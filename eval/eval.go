@@ -3,8 +3,10 @@ package eval
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/dwm-rl/dwm/env"
+	"github.com/dwm-rl/dwm/env/mujoco"
 	"github.com/dwm-rl/dwm/eval/stats"
 )
 
@@ -21,8 +23,16 @@ type Result struct {
 	Return, ReturnStd float64
 	// Normalized is the mean normalized score, NaN without a reference.
 	Normalized float64
-	// SuccessRate is the fraction of successful episodes.
+	// SuccessRate is the fraction of successful episodes: those with more
+	// than SuccessSteps steps reporting env.Result.Success (see
+	// SuccessStepsFor).
 	SuccessRate float64
+	// SuccessSteps is the rule SuccessRate used: an episode succeeded when
+	// more than this many of its steps reported success (0: any step).
+	SuccessSteps int
+	// EpisodeSuccessSteps holds, per episode in copy order, the number of
+	// steps that reported success; nil for a Result made by Summarize.
+	EpisodeSuccessSteps []int
 	// Length is the mean episode length.
 	Length float64
 }
@@ -42,6 +52,24 @@ type Evaluator struct {
 	obs, act []float32
 	final    []float32
 	res      []env.VecResult
+	// successSteps is the episode success rule (see SetSuccessSteps).
+	successSteps int
+	// count holds each copy's number of successful steps in its episode.
+	count []int
+}
+
+// SuccessStepsFor returns the episode success rule of an env id: the number
+// of successful steps an episode must exceed to count as a success. It is
+// D4RL's and DAPG's rule for the Adroit tasks (more than 20 steps for pen, 25
+// for door, hammer and relocate: evaluate_success in D4RL's pen_v0.py and
+// door_v0.py, hammer_v0.py, relocate_v0.py; mujoco.EpisodeSuccessSteps), and
+// 0 (any successful step, Gymnasium-Robotics' and AntMaze's convention of a
+// goal once reached) for every other id.
+func SuccessStepsFor(id string) int {
+	if n, ok := mujoco.EpisodeSuccessSteps(id); ok {
+		return n
+	}
+	return 0
 }
 
 // New makes an Evaluator running episodes copies made by newEnv on workers
@@ -61,8 +89,24 @@ func New(episodes, workers int, newEnv func(i int) (env.Env, error), ref *Refere
 		act:   make([]float32, episodes*s.Act.Dim),
 		final: make([]float32, episodes*s.Obs.Dim),
 		res:   make([]env.VecResult, episodes),
+		count: make([]int, episodes),
+
+		successSteps: SuccessStepsFor(s.ID),
 	}, nil
 }
+
+// SetSuccessSteps sets the episode success rule: an episode counts as a
+// success when more than n of its steps report env.Result.Success (n = 0:
+// any step). New sets SuccessStepsFor of the env id. It panics if n < 0.
+func (e *Evaluator) SetSuccessSteps(n int) {
+	if n < 0 {
+		panic(fmt.Sprintf("eval: SetSuccessSteps(%d)", n))
+	}
+	e.successSteps = n
+}
+
+// SuccessSteps returns the episode success rule in use (see SetSuccessSteps).
+func (e *Evaluator) SuccessSteps() int { return e.successSteps }
 
 // Close releases the env copies.
 func (e *Evaluator) Close() error { return e.vec.Close() }
@@ -76,6 +120,7 @@ func (e *Evaluator) Run(act ActFunc, seed uint64) (Result, error) {
 	}
 	eps := make([]env.Episode, n)
 	done := make([]bool, n)
+	clear(e.count)
 	left := n
 	for left > 0 {
 		if err := act(e.obs, e.act); err != nil {
@@ -85,17 +130,28 @@ func (e *Evaluator) Run(act ActFunc, seed uint64) (Result, error) {
 			return Result{}, fmt.Errorf("evaluate: %w", err)
 		}
 		for i := range e.res {
-			if e.res[i].Done && !done[i] {
+			if done[i] {
+				continue
+			}
+			if e.res[i].Result.Success {
+				e.count[i]++
+			}
+			if e.res[i].Done {
 				done[i] = true
 				eps[i] = e.res[i].Episode
+				eps[i].Success = e.count[i] > e.successSteps
 				left--
 			}
 		}
 	}
-	return Summarize(eps, e.ref), nil
+	r := Summarize(eps, e.ref)
+	r.SuccessSteps = e.successSteps
+	r.EpisodeSuccessSteps = slices.Clone(e.count)
+	return r, nil
 }
 
-// Summarize computes a Result from episodes; ref may be nil.
+// Summarize computes a Result from episodes; ref may be nil. An episode
+// counts as successful when its Success flag is set (whatever rule set it).
 func Summarize(eps []env.Episode, ref *Reference) Result {
 	r := Result{Episodes: eps, Normalized: math.NaN()}
 	rets := make([]float64, len(eps))

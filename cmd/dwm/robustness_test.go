@@ -94,7 +94,7 @@ func catalogue() []badInput {
 		{group: cli, what: "--name with several seeds", args: tr("sac", "--env", "pendulum", "--seeds", "0,1", "--name", "x", "--runs", "$DIR/runs"), want: "would name every run the same"},
 		{group: cli, what: "run name with a path separator", args: tr("sac", "--env", "pendulum", "--name", "../escape", "--runs", "$DIR/runs"), want: "without path separators"},
 		{group: cli, what: "negative step count", args: tr("sac", "--env", "pendulum", "--steps", "-5", "--runs", "$DIR/runs"), want: "online_steps = -5"},
-		{group: cli, what: "nothing to train", args: tr("sac", "--env", "pendulum", "--steps", "0", "--runs", "$DIR/runs"), want: "nothing to do"},
+		{group: cli, what: "nothing to train", args: tr("td3bc", "--env", "pendulum", "--steps", "0", "--runs", "$DIR/runs"), want: "nothing to do; give a budget"},
 		{group: cli, what: "offline steps without a dataset", args: tr("iql", "--env", "pendulum", "--offline-steps", "10", "--runs", "$DIR/runs"), want: "no dataset given"},
 		{group: cli, what: "world-model method without a dataset", args: tr("bdwm", "--env", "pendulum", "--steps", "10", "--runs", "$DIR/runs"), want: "needs an offline dataset"},
 		{group: cli, what: "eval without a run", args: []string{"eval"}, want: "want --run RUN"},

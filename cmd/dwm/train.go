@@ -66,7 +66,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var sets multiFlag
 	envID := fs.String("env", "", "env id (see dwm envs)")
 	data := fs.String("dataset", "", "offline dataset file (.npz, .hdf5)")
-	steps := fs.Int64("steps", -1, "online env steps (alias of --online-steps)")
+	steps := fs.Int64("steps", -1, fmt.Sprintf("online env steps (alias of --online-steps); SAC given no budget runs %d", experiment.DefaultSACOnlineSteps))
 	online := fs.Int64("online-steps", -1, "online env steps")
 	offline := fs.Int64("offline-steps", -1, "offline gradient steps")
 	seed := fs.Uint64("seed", 0, "run seed")
