@@ -17,6 +17,8 @@ func (c Config) discount() float64 {
 		return float64(c.CQL.Gamma)
 	case "calql":
 		return float64(c.CalQL.CQL.Gamma)
+	case "diffql":
+		return float64(c.DiffQL.Gamma)
 	}
 	return 0
 }

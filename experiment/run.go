@@ -14,6 +14,7 @@ import (
 	"github.com/dwm-rl/dwm/agent/awac"
 	"github.com/dwm-rl/dwm/agent/calql"
 	"github.com/dwm-rl/dwm/agent/cql"
+	"github.com/dwm-rl/dwm/agent/diffql"
 	"github.com/dwm-rl/dwm/agent/iql"
 	"github.com/dwm-rl/dwm/agent/sac"
 	"github.com/dwm-rl/dwm/agent/td3bc"
@@ -125,6 +126,8 @@ func newAgent(c Config, obsDim, actDim int) (train.Agent, error) {
 		return newDAWMAgent(c, obsDim, actDim)
 	case "dual":
 		return newDualAgent(c, obsDim, actDim)
+	case "diffql":
+		return diffql.New(obsDim, actDim, c.DiffQL, c.Seed)
 	}
 	return nil, fmt.Errorf("unknown algorithm %q", c.Algo)
 }
@@ -331,6 +334,8 @@ func Resolve(c Config) (Config, error) {
 		c = resolveDAWM(c)
 	case "dual":
 		c.DUAL = resolveDual(c, actDim)
+	case "diffql":
+		c.DiffQL = c.DiffQL.WithDefaults()
 	}
 	return c, c.Validate()
 }
