@@ -44,7 +44,9 @@ type Config struct {
 	RunsDir string `yaml:"runs_dir"`
 	// Store is the SQLite run store. Default <runs_dir>/dwm.db.
 	Store string `yaml:"store"`
-	// Train holds the loop's budgets and periods.
+	// Train holds the loop's budgets and periods. A SAC run that sets
+	// neither budget gets DefaultSACOnlineSteps online env steps; other
+	// algorithms need one (dawm has its own default).
 	Train train.Config `yaml:"train"`
 	// Buffer configures the replay buffers.
 	Buffer BufferConfig `yaml:"buffer"`
@@ -88,6 +90,12 @@ type BufferConfig struct {
 	Ratio float64 `yaml:"ratio"`
 }
 
+// DefaultSACOnlineSteps is the online budget (env steps) of a SAC run that
+// sets neither train.online_steps nor train.offline_steps: 10⁶, the SAC
+// paper's budget for the MuJoCo tasks (Haarnoja et al. 2018, Fig. 1) and
+// CleanRL's sac_continuous_action.py total_timesteps.
+const DefaultSACOnlineSteps = 1_000_000
+
 // Default returns the default config for algo on env.
 func Default(algo, env string) Config {
 	c := Config{Algo: algo, Env: env}
@@ -98,6 +106,9 @@ func Default(algo, env string) Config {
 func (c Config) WithDefaults() Config {
 	if c.RunsDir == "" {
 		c.RunsDir = "runs"
+	}
+	if c.Algo == "sac" && c.Train.OnlineSteps == 0 && c.Train.OfflineSteps == 0 {
+		c.Train.OnlineSteps = DefaultSACOnlineSteps
 	}
 	c.Train = c.Train.WithDefaults()
 	c = dawmWithDefaults(c)
@@ -126,6 +137,9 @@ func (c Config) Validate() error {
 	}
 	if n := c.Name; n != "" && (n == "." || n == ".." || strings.ContainsAny(n, "/\\\x00")) {
 		return fmt.Errorf("name %q: want a plain run name, without path separators (the run's directory is <runs_dir>/<name>)", n)
+	}
+	if c.Train.OfflineSteps == 0 && c.Train.OnlineSteps == 0 {
+		return fmt.Errorf("train.online_steps and train.offline_steps are both 0: nothing to do; give a budget (dwm train --steps N for online env steps, --offline-steps N for updates on the dataset)")
 	}
 	if err := c.Train.Validate(); err != nil {
 		return err
