@@ -3,10 +3,14 @@
 package mujoco
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dwm-rl/dwm/rng"
 )
 
 var adroitIDList = []string{"pen", "door", "hammer", "relocate"}
@@ -646,4 +650,165 @@ func rolloutErr(e *Env, acts [][]float32) ([]float32, float64, error) {
 		ret += r.Reward
 	}
 	return obs, ret, nil
+}
+
+// adroitRandom runs episodes of the uniform random policy on id (as
+// randomReturns does) and also counts successes: episodes with any success
+// step, and episodes that pass D4RL's rule (EpisodeSuccessSteps).
+func adroitRandom(t testing.TB, id string, episodes int) (returns []float64, meanLen, anySucc, d4rlSucc float64) {
+	mk, err := NewMaker(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mk.Close()
+	e, err := mk.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	s := e.Spec()
+	need, _ := EpisodeSuccessSteps(id)
+	obs := make([]float32, s.Obs.Dim)
+	act := make([]float32, s.Act.Dim)
+	total := 0
+	for ep := range episodes {
+		if err := e.Reset(uint64(ep), obs); err != nil {
+			t.Fatal(err)
+		}
+		r := rng.Derive(uint64(ep), "random-policy")
+		ret, succ := 0.0, 0
+		for step := 1; step <= s.MaxSteps; step++ {
+			r.FillUniform(act, -1, 1)
+			res, err := e.Step(act, obs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ret += res.Reward
+			total++
+			if res.Success {
+				succ++
+			}
+			if res.Terminated {
+				break
+			}
+		}
+		returns = append(returns, ret)
+		if succ > 0 {
+			anySucc++
+		}
+		if succ > need {
+			d4rlSucc++
+		}
+	}
+	n := float64(episodes)
+	return returns, float64(total) / n, anySucc / n, d4rlSucc / n
+}
+
+// TestMeasureAdroitRandomReturns regenerates the Adroit rows of the
+// RandomReturns table (reference.go) and logs the random policy's success
+// rates. It runs only when DWM_MEASURE_RANDOM=1 (about a minute).
+func TestMeasureAdroitRandomReturns(t *testing.T) {
+	if os.Getenv("DWM_MEASURE_RANDOM") != "1" {
+		t.Skip("set DWM_MEASURE_RANDOM=1 to measure random-policy returns")
+	}
+	var b strings.Builder
+	for _, id := range adroitIDList {
+		const episodes = 100
+		rets, meanLen, anyS, d4rlS := adroitRandom(t, id, episodes)
+		m, s := meanStd(rets)
+		fmt.Fprintf(&b, "\t{ID: %q, Episodes: %d, Mean: %.4g, Std: %.4g, MeanLength: %.4g}, // success: any step %.2f, D4RL rule %.2f\n",
+			id, episodes, m, s, meanLen, anyS, d4rlS)
+	}
+	t.Logf("RandomReturns rows:\n%s", b.String())
+}
+
+// TestAdroitRandomReturnsTable re-measures the first episodes of the random
+// policy on door and relocate and checks them against the stored table.
+func TestAdroitRandomReturnsTable(t *testing.T) {
+	for _, id := range []string{"door", "relocate"} {
+		ref, ok := RandomReturn(id)
+		if !ok {
+			t.Fatalf("no reference random return for %s", id)
+		}
+		const n = 4
+		rets, _, _, _ := adroitRandom(t, id, n)
+		m, _ := meanStd(rets)
+		if tol := 4 * ref.Std / math.Sqrt(n); math.Abs(m-ref.Mean) > tol {
+			t.Fatalf("%s: random return over %d episodes %.3f, table %.3f ± %.3f", id, n, m, ref.Mean, tol)
+		}
+	}
+}
+
+// TestAdroitMatchesPublishedModel compares dwm's Adroit models with the
+// published ones (Gymnasium-Robotics' assets/adroit_hand files, with their
+// meshes and sensors) compiled by the same MuJoCo: from the default pose,
+// 100 env steps of the same random controls. It runs only when
+// DWM_ADROIT_REFERENCE_DIR names a directory holding adroit_<task>.xml.
+func TestAdroitMatchesPublishedModel(t *testing.T) {
+	dir := os.Getenv("DWM_ADROIT_REFERENCE_DIR")
+	if dir == "" {
+		t.Skip("set DWM_ADROIT_REFERENCE_DIR to Gymnasium-Robotics' assets/adroit_hand directory")
+	}
+	for _, id := range adroitIDList {
+		t.Run(id, func(t *testing.T) {
+			ref, err := LoadFile(dir + "/adroit_" + id + ".xml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ref.Close()
+			mk := mustMaker(t, id)
+			m := mk.Model()
+			if ref.NQ() != m.NQ() || ref.NV() != m.NV() || ref.NU() != m.NU() {
+				t.Fatalf("published nq %d nv %d nu %d, dwm %d %d %d", ref.NQ(), ref.NV(), ref.NU(), m.NQ(), m.NV(), m.NU())
+			}
+			pr, pd := ref.Params(), m.Params()
+			for i := range pd.CtrlRange {
+				if pr.CtrlRange[i] != pd.CtrlRange[i] {
+					t.Errorf("ctrlrange[%d]: published %g, dwm %g", i, pr.CtrlRange[i], pd.CtrlRange[i])
+				}
+			}
+			a, err := NewData(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			b, err := NewData(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			for _, d := range []*Data{a, b} {
+				if err := d.Reset(); err != nil {
+					t.Fatal(err)
+				}
+				if err := d.Forward(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cr := pd.CtrlRange
+			var worst float64
+			worstStep := -1
+			for k, act := range randomActions(6, 100, m.NU(), 1) {
+				for i, x := range act {
+					c := cr[2*i] + (float64(x)+1)*0.5*(cr[2*i+1]-cr[2*i])
+					a.Ctrl()[i], b.Ctrl()[i] = c, c
+				}
+				if err := a.Step(5); err != nil {
+					t.Fatal(err)
+				}
+				if err := b.Step(5); err != nil {
+					t.Fatal(err)
+				}
+				for i := range a.QPos() {
+					if dq := math.Abs(a.QPos()[i] - b.QPos()[i]); dq > worst {
+						worst, worstStep = dq, k
+					}
+				}
+			}
+			t.Logf("%s: largest qpos difference over 100 env steps %.3g (step %d); contacts %d vs %d", id, worst, worstStep, a.NCon(), b.NCon())
+			if worst > 1e-6 {
+				t.Errorf("%s: trajectories differ by %.3g", id, worst)
+			}
+		})
+	}
 }

@@ -25,6 +25,13 @@ var RandomReturns = []Reference{
 	{ID: "antmaze-umaze", Episodes: 100, Mean: 0, Std: 0, MeanLength: 700},
 	{ID: "antmaze-medium", Episodes: 100, Mean: 0, Std: 0, MeanLength: 1000},
 	{ID: "antmaze-large", Episodes: 100, Mean: 0, Std: 0, MeanLength: 1000},
+	// Adroit (also logged with the random policy's success rates by
+	// TestMeasureAdroitRandomReturns): pen succeeds at some step in 7% of
+	// episodes and by D4RL's rule in 1%, the others never.
+	{ID: "pen", Episodes: 100, Mean: 76.33, Std: 248.3, MeanLength: 52.81},
+	{ID: "door", Episodes: 100, Mean: -56.47, Std: 0.6571, MeanLength: 200},
+	{ID: "hammer", Episodes: 100, Mean: -275.2, Std: 5.767, MeanLength: 200},
+	{ID: "relocate", Episodes: 100, Mean: -5.243, Std: 6.209, MeanLength: 200},
 }
 
 // RandomReturn looks up the random-policy reference for a base id.
