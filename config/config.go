@@ -42,10 +42,77 @@ func LoadFile(path string, dst any) error {
 			return fmt.Errorf("load config %s: %w", path, err)
 		}
 		if err := decodeYAML(y, dst); err != nil {
-			return fmt.Errorf("load config %s: %w", path, err)
+			return fmt.Errorf("load config %s: %w", path, tomlError(err, y))
 		}
 	}
 	return nil
+}
+
+// tomlError rewrites err, from decoding y (the YAML re-encoding of a TOML
+// file), to speak of the TOML file: "toml:" instead of "yaml:", each
+// problem at the dotted key it concerns instead of a line of y (which is
+// not a line of the file), and TOML's type names.
+func tomlError(err error, y []byte) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("toml: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var root yaml.Node
+	keys := map[int]string{}
+	if yaml.Unmarshal(y, &root) == nil {
+		keyLines(&root, "", keys)
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		if rest, ok := strings.CutPrefix(m, "line "); ok {
+			if n, tail, ok := strings.Cut(rest, ": "); ok {
+				var line int
+				if _, err := fmt.Sscanf(n, "%d", &line); err == nil {
+					key := keys[line]
+					if key == "" {
+						key = "?"
+					}
+					m = "key " + key + ": " + tail
+				}
+			}
+		}
+		msgs[i] = tomlTypeNames.Replace(m)
+	}
+	return fmt.Errorf("toml: decode errors:\n  %s", strings.Join(msgs, "\n  "))
+}
+
+// tomlTypeNames renames YAML's tags in decoder messages to TOML's types.
+var tomlTypeNames = strings.NewReplacer("!!str", "string", "!!int", "integer", "!!float", "float",
+	"!!bool", "boolean", "!!seq", "array", "!!map", "table", "!!timestamp", "datetime", "!!null", "empty value")
+
+// keyLines records in keys, for every line of the YAML tree n, the dotted
+// path ("agent.sizes[1]") of the key or element on it.
+func keyLines(n *yaml.Node, path string, keys map[int]string) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			keyLines(c, path, keys)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if path != "" {
+				k = path + "." + k
+			}
+			if _, ok := keys[n.Content[i].Line]; !ok {
+				keys[n.Content[i].Line] = k
+			}
+			keyLines(n.Content[i+1], k, keys)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if _, ok := keys[c.Line]; !ok {
+				keys[c.Line] = p
+			}
+			keyLines(c, p, keys)
+		}
+	}
 }
 
 func decodeYAML(b []byte, dst any) error {

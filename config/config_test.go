@@ -68,3 +68,37 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TOML files' decode errors name the format and the key, not "yaml" and a
+// line of the internal YAML re-encoding.
+func TestTOMLErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		body string
+		want []string
+	}{
+		{"env = \"hopper\"\n[agnet]\nlr = 1\n", []string{"toml: ", "key agnet: field agnet not found"}},
+		{"seed = \"minus-one\"\n", []string{"toml: ", "key seed: cannot unmarshal string `minus-one` into uint64"}},
+		{"[agent]\nlr = \"x\"\nsizes = [1, \"a\"]\n", []string{"key agent.lr: cannot unmarshal string `x` into float64", "key agent.sizes[1]: cannot unmarshal string `a` into int"}},
+		{"env = \n", []string{"toml: line 2"}},
+	} {
+		p := filepath.Join(dir, "c.toml")
+		if err := os.WriteFile(p, []byte(tc.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var c cfg
+		err := LoadFile(p, &c)
+		if err == nil {
+			t.Errorf("%q: no error", tc.body)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%q: error %q, want it to contain %q", tc.body, err, w)
+			}
+		}
+		if strings.Contains(err.Error(), "yaml") || strings.Contains(err.Error(), "!!") {
+			t.Errorf("%q: error %q speaks of YAML", tc.body, err)
+		}
+	}
+}
