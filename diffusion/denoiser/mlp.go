@@ -111,6 +111,9 @@ type ResMLP struct {
 	tEmb, tB   tensor.Mat // K×TimeDim, K×Width
 	scratch    chan *mlpScratch
 	task       mlpStep
+
+	tr      trainState // the data-parallel training path (mlp_train.go)
+	layered bool       // tests: force the layer-by-layer path
 }
 
 type mlpScratch struct{ h, u tensor.Mat }
@@ -210,6 +213,10 @@ func keepAt(keep []float32, i int) float32 {
 // Forward implements diffusion.Denoiser.
 func (m *ResMLP) Forward(x *tensor.Mat, t []float32, cond *tensor.Mat, keep []float32) *tensor.Mat {
 	m.check("Forward", x, len(t), cond, keep)
+	if m.films == nil && !m.layered {
+		return m.forwardDP(x, t, cond, keep)
+	}
+	m.tr.active = false
 	m.keep = keep
 	rows, D, E := x.Rows, m.D, m.Cfg.TimeDim
 	e := m.temb.Forward(t)
@@ -244,6 +251,9 @@ func (m *ResMLP) Forward(x *tensor.Mat, t []float32, cond *tensor.Mat, keep []fl
 
 // Backward implements diffusion.Denoiser.
 func (m *ResMLP) Backward(dy *tensor.Mat) *tensor.Mat {
+	if m.tr.active {
+		return m.backwardDP(dy)
+	}
 	dh := m.outAct.backward(m.outL.Backward(dy))
 	m.dh.CopyFrom(dh)
 	if m.films != nil {
