@@ -134,6 +134,75 @@ type fileMeta struct {
 	Config Config `json:"config"`
 }
 
+// maxLoadSteps bounds the diffusion steps a model file may claim: New
+// allocates the noise schedule's tables before any tensor is checked, and
+// no model needs more than a few thousand (DDPM: 1000).
+const maxLoadSteps = 1 << 20
+
+// fits returns an error unless the model the metadata describes could be
+// the one whose tensors ts were read from the file: the widths must match
+// the normalizers' tensors, and the model's weight matrices alone must not
+// hold more values than all of ts (whose size the file bounds). A corrupt
+// or hostile header claiming huge sizes is thus refused before New
+// allocates anything.
+func (meta fileMeta) fits(ts []checkpoint.Tensor) error {
+	var have float64
+	lens := make(map[string]int, len(ts))
+	for _, t := range ts {
+		have += float64(len(t.Data))
+		lens[t.Name] = len(t.Data)
+	}
+	O, A := meta.ObsDim, meta.ActDim
+	if O < 1 || A < 1 {
+		return fmt.Errorf("observation dim %d and action dim %d must be ≥ 1", O, A)
+	}
+	for _, w := range []struct {
+		name string
+		n    int
+	}{{"norm/in/mean", O + A}, {"norm/target/mean", O + 1}} {
+		if n, ok := lens[w.name]; !ok || n != w.n {
+			return fmt.Errorf("header says observation dim %d and action dim %d, but tensor %s has %d values (want %d)", O, A, w.name, n, w.n)
+		}
+	}
+	if err := meta.Config.Validate(); err != nil {
+		return err
+	}
+	c := meta.Config.WithDefaults()
+	if c.Kind == Diffusion && c.DiffusionSteps > maxLoadSteps {
+		return fmt.Errorf("worldmodel.diffusion_steps = %d: more than the %d a model file may claim", c.DiffusionSteps, maxLoadSteps)
+	}
+	// Weight values of the MLP with k members and layer widths sizes.
+	mlp := func(k int, first float64, hidden []int, last float64) float64 {
+		n, prev := 0.0, first
+		for _, h := range hidden {
+			n += prev * float64(h)
+			prev = float64(h)
+		}
+		return float64(k) * (n + prev*last)
+	}
+	in, d := float64(O+A), float64(O+1)
+	var need float64
+	switch c.Kind {
+	case Diffusion:
+		ke, cond := c.Members, float64(c.Members)*float64(c.LatentDim)
+		if c.SharedEncoder || c.Members == 1 {
+			ke, cond = 1, float64(c.LatentDim)
+		}
+		k, W := float64(c.Members), float64(c.Width)
+		need = mlp(ke, in, c.EncoderHidden, float64(c.LatentDim)) + // encoder
+			k*(d+cond+1+float64(c.TimeDim))*W + float64(c.Blocks)*2*k*W*W + k*W*d // decoder in, blocks, out
+	case Gaussian:
+		need = mlp(c.Members, in, c.GaussianHidden, 2*d)
+	}
+	if c.Termination == Learned {
+		need += mlp(1, in+d, c.TerminalHidden, 1)
+	}
+	if need > have {
+		return fmt.Errorf("header describes a model of at least %.0f parameter values, the file holds %.0f: corrupt", need, have)
+	}
+	return nil
+}
+
 // Save writes the fitted model (parameters, normalizers, elites and its
 // configuration; not the optimizer) to path as one safetensors file,
 // atomically.
@@ -165,6 +234,9 @@ func Load(path string, seed uint64) (*Model, error) {
 	}
 	if meta.Format != fileFormat {
 		return nil, fmt.Errorf("worldmodel: load %s: format %q, want %q", path, meta.Format, fileFormat)
+	}
+	if err := meta.fits(ts); err != nil {
+		return nil, fmt.Errorf("worldmodel: load %s: %w", path, err)
 	}
 	m, err := New(meta.ObsDim, meta.ActDim, meta.Config, seed)
 	if err != nil {
