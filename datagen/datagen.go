@@ -31,7 +31,7 @@ const recipeVersion = 2
 
 // Kinds lists the dataset kinds Make accepts.
 func Kinds() []string {
-	return []string{"random", "expert", "medium", "medium-replay", "medium-expert", "scripted"}
+	return []string{"random", "expert", "medium", "medium-replay", "medium-expert", "scripted", "demo", "cloned"}
 }
 
 // Config describes one dataset.
@@ -66,6 +66,13 @@ type Config struct {
 	// ExpertOverrides are key.path=value overrides of the expert run's
 	// config (e.g. "sac.hidden=[64,64]"); part of the cache key.
 	ExpertOverrides []string `yaml:"expert_overrides"`
+	// Episodes is the number of demonstrations of the Adroit demo and
+	// cloned kinds. Default 25 (D4RL's human datasets hold 25
+	// demonstrations per task). Zero for every other kind.
+	Episodes int `yaml:"episodes"`
+	// BCSteps is the number of behaviour-cloning gradient steps of the
+	// Adroit cloned kind. Default 10,000. Zero for every other kind.
+	BCSteps int `yaml:"bc_steps"`
 }
 
 func isMuJoCo(id string) bool {
@@ -85,6 +92,9 @@ func (c Config) WithDefaults() Config {
 		if mj {
 			c.Size = 1_000_000 // D4RL
 		}
+		if strings.HasPrefix(c.Env, "pen") && c.adroitKind() {
+			c.Size = 500_000 // D4RL pen-expert-v1 and pen-cloned-v1
+		}
 	}
 	if c.ExpertSteps == 0 {
 		switch {
@@ -99,8 +109,26 @@ func (c Config) WithDefaults() Config {
 	if c.MediumFraction == 0 {
 		c.MediumFraction = 1.0 / 3 // D4RL
 	}
+	adroit := c.adroitKind()
 	if c.Noise == 0 {
 		c.Noise = 0.5
+		if adroit && c.Kind != "expert" {
+			// The demo stand-in's noise: enough to make the 25 demos differ
+			// from the expert, little enough to keep most of them successful
+			// (docs/results/adroit-datasets.md).
+			c.Noise = 0.1
+		}
+	}
+	if adroit && c.Kind != "expert" {
+		if c.Episodes == 0 {
+			c.Episodes = 25 // D4RL human: 25 demonstrations
+		}
+		if c.BCSteps == 0 && c.Kind == "cloned" {
+			c.BCSteps = 10_000
+		}
+	}
+	if adroit && c.Kind == "demo" {
+		c.Size = 0 // the demos are whole episodes: Episodes decides
 	}
 	if c.Workers == 0 {
 		c.Workers = 8
@@ -120,8 +148,14 @@ func (c Config) Validate() error {
 	switch {
 	case !slices.Contains(Kinds(), c.Kind):
 		return fmt.Errorf("dataset kind %q unknown; known: %s", c.Kind, strings.Join(Kinds(), ", "))
-	case c.Size < 1:
+	case c.Size < 1 && !(c.adroitKind() && c.Kind == "demo"):
 		return fmt.Errorf("dataset size = %d: must be ≥ 1", c.Size)
+	case slices.Contains(adroitOnly, c.Kind) && !isAdroit(c.Env):
+		return fmt.Errorf("dataset kind %s is made only for the Adroit tasks (pen, door, hammer, relocate), not %q", c.Kind, c.Env)
+	case c.adroitKind() && c.Kind != "expert" && c.Episodes < 1:
+		return fmt.Errorf("dataset episodes = %d: must be ≥ 1", c.Episodes)
+	case c.Kind == "cloned" && c.BCSteps < 1:
+		return fmt.Errorf("dataset bc_steps = %d: must be ≥ 1", c.BCSteps)
 	case c.ExpertSteps < 1:
 		return fmt.Errorf("dataset expert_steps = %d: must be ≥ 1", c.ExpertSteps)
 	case !(c.MediumFraction > 0 && c.MediumFraction < 1):
@@ -168,7 +202,11 @@ func (c Config) key() string {
 		Version               string
 		Overrides             []string
 		Recipe                int
-	}{c.Env, c.Kind, c.Size, c.Seed, c.ExpertSteps, c.MediumFraction, c.Noise, c.Workers, experiment.Version, c.ExpertOverrides, recipeVersion})
+		Episodes              int `json:",omitempty"`
+		BCSteps               int `json:",omitempty"`
+		Adroit                int `json:",omitempty"`
+	}{c.Env, c.Kind, c.Size, c.Seed, c.ExpertSteps, c.MediumFraction, c.Noise, c.Workers, experiment.Version, c.ExpertOverrides, recipeVersion,
+		c.Episodes, c.BCSteps, adroitRecipe(c)})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])[:12]
 }
@@ -222,11 +260,13 @@ func generate(ctx context.Context, c Config, out io.Writer) (*dataset.Dataset, e
 	}
 	var d *dataset.Dataset
 	var err error
-	switch c.Kind {
-	case "random":
+	switch {
+	case c.adroitKind():
+		d, err = generateAdroit(ctx, c, meta, out)
+	case c.Kind == "random":
 		d, err = collect(c, randomPolicy(c), c.Size, "random")
 		meta[dataset.MetaPolicyHash] = "uniform-random"
-	case "scripted":
+	case c.Kind == "scripted":
 		d, err = collect(c, scriptedPolicy(c), c.Size, "scripted")
 		meta[dataset.MetaPolicyHash] = fmt.Sprintf("envs.Expert(%s)+N(0,%g)", c.Env, c.Noise)
 	default:

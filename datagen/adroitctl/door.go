@@ -1,0 +1,95 @@
+//go:build cgo && !nomujoco
+
+package adroitctl
+
+import (
+	"fmt"
+	"math"
+)
+
+// Hand postures (24 joint angles, hand joint order).
+var (
+	openHand = [24]float64{}
+	// hookHand curls the four fingers round a bar, thumb across.
+	hookHand = func() [24]float64 {
+		var p [24]float64
+		for _, f := range []int{ff, mf, rf} {
+			p[f+1], p[f+2], p[f+3] = 1.3, 1.3, 1.0
+		}
+		p[lf+2], p[lf+3], p[lf+4] = 1.3, 1.3, 1.0
+		p[th], p[th+1], p[th+4] = 0.6, 1.1, -0.6
+		return p
+	}()
+)
+
+// door: reach the handle, hook the fingers round it, press it down until
+// the latch turns, then pull it round the hinge.
+type door struct {
+	*robot
+	handle, hinge, latch, frame int
+	phase, t                   int
+}
+
+func (c *door) reset() { c.phase, c.t = 0, 0 }
+
+func (c *door) act(act []float32) error {
+	d := c.env.Data()
+	handle := d.SiteXPos(c.handle)
+	palm := c.palm()
+	latch, hinge := d.QPos()[c.latch], d.QPos()[c.hinge]
+	c.t++
+	var target [3]float64
+	hand := openHand
+	switch c.phase {
+	case 0: // reach a point just in front of the handle
+		target = add(handle, [3]float64{0, -0.02, 0.01})
+		if norm(sub(target, palm)) < 0.02 || c.t > 60 {
+			c.phase, c.t = 1, 0
+		}
+	case 1: // hook the fingers round the handle
+		target = add(handle, [3]float64{0, -0.02, 0.01})
+		hand = blend(openHand, hookHand, float64(c.t)/8)
+		if c.t >= 10 {
+			c.phase, c.t = 2, 0
+		}
+	case 2: // press the handle down: the latch turns
+		mp := d.MocapPos()[3*c.frame : 3*c.frame+3]
+		pivot := [3]float64{mp[0] + 0.14, mp[1], mp[2] - 0.025}
+		θ := latch + 0.5
+		target = add(pivot, [3]float64{0.15 * math.Cos(θ), -0.17, -0.15*math.Sin(θ) + 0.01})
+		hand = hookHand
+		if latch > 1.4 || c.t > 90 {
+			c.phase, c.t = 3, 0
+		}
+	default: // pull the handle round the hinge
+		hand = hookHand
+		mp := d.MocapPos()[3*c.frame : 3*c.frame+3]
+		axis := [3]float64{mp[0] + 0.6, mp[1], mp[2]}
+		rel := sub(handle, axis)
+		dθ := 0.25
+		if hinge > 1.45 {
+			dθ = 0.05
+		}
+		s, co := math.Sin(dθ), math.Cos(dθ)
+		target = add(axis, [3]float64{co*rel[0] - s*rel[1], s*rel[0] + co*rel[1], rel[2] - 0.06})
+		target = add(target, [3]float64{0, -0.02, 0})
+	}
+	_ = palm
+	dx := sub(target, palm)
+	switch c.phase {
+	case 2:
+		dx = [3]float64{3 * dx[0], 3 * dx[1], 3 * dx[2]}
+	case 3:
+		dx = [3]float64{1.5 * dx[0], 1.5 * dx[1], 1.5 * dx[2]}
+	}
+	if err := c.reach(dx, 0.3); err != nil {
+		return err
+	}
+	c.setHand(hand)
+	c.write(act)
+	return nil
+}
+
+func (c *door) String() string {
+	return fmt.Sprintf("phase %d handle %.3f palm %.3f", c.phase, c.env.Data().SiteXPos(c.handle), c.palm())
+}
