@@ -57,15 +57,27 @@ func Sinusoidal(dst *tensor.Mat, t []float32, dim int) {
 		panic(fmt.Sprintf("denoiser.Sinusoidal: dim %d must be even and ≥ 4", dim))
 	}
 	dst.Resize(len(t), dim)
+	sinusoidRows(dst, t, dim, 0, len(t))
+}
+
+// sinusoidRows sets rows [lo, hi) of dst (len(t)×dim) as Sinusoidal does.
+func sinusoidRows(dst *tensor.Mat, t []float32, dim, lo, hi int) {
 	h := dim / 2
 	c := math.Log(10000) / float64(h-1)
-	for i, ti := range t {
-		row := dst.Row(i)
-		tau := 1000 * float64(ti)
-		for j := 0; j < h; j++ {
-			s, co := math.Sincos(tau * math.Exp(-c*float64(j)))
-			row[j] = float32(s)
-			row[h+j] = float32(co)
+	var fs [64]float64
+	for j0 := 0; j0 < h; j0 += len(fs) {
+		j1 := min(j0+len(fs), h)
+		for j := j0; j < j1; j++ {
+			fs[j-j0] = math.Exp(-c * float64(j))
+		}
+		for i := lo; i < hi; i++ {
+			row := dst.Row(i)
+			tau := 1000 * float64(t[i])
+			for j := j0; j < j1; j++ {
+				s, co := math.Sincos(tau * fs[j-j0])
+				row[j] = float32(s)
+				row[h+j] = float32(co)
+			}
 		}
 	}
 }

@@ -38,6 +38,7 @@ type trainState struct {
 	parts    []trainPart
 	cut      int
 	x, cond  *tensor.Mat
+	t        []float32
 	dy       *tensor.Mat
 	dense    []*dense    // every dense layer, in a fixed order
 	gw, gb   [][]float32 // scratch gradients of the cut member's second half, per dense layer
@@ -93,7 +94,8 @@ func (m *ResMLP) forwardDP(x *tensor.Mat, t []float32, cond *tensor.Mat, keep []
 	n := rows / K
 	m.keep = keep
 	tr.x, tr.cond = x, cond
-	Sinusoidal(&m.temb.sin, t, E)
+	m.temb.sin.Resize(rows, E) // filled per part (sinusoidRows)
+	tr.t = t
 	act := m.Cfg.Act
 	tr.ty1.Resize(rows, 4*E)
 	zOf(act, &tr.tz1, &tr.ty1).Resize(rows, 4*E)
@@ -159,6 +161,7 @@ func (m *ResMLP) forwardPart(p trainPart) {
 	k, lo, hi := p.k, p.lo, p.hi
 	D, E := m.D, m.Cfg.TimeDim
 	act := m.Cfg.Act
+	sinusoidRows(&m.temb.sin, tr.t, E, lo, hi)
 	fwdRows(m.temb.l1, k, lo, hi, &m.temb.sin, zOf(act, &tr.tz1, &tr.ty1), &tr.ty1)
 	fwdRows(m.temb.l2, k, lo, hi, &tr.ty1, &tr.te, &tr.te)
 	for i := lo; i < hi; i++ {
