@@ -38,7 +38,16 @@
 // input gradient; leave it false to get dL/dx, e.g. dQ/da for SAC's actor
 // loss from a critic fed [s, a] (tensor.ConcatCols / tensor.ColSlice).
 //
-// Parallelism: ensemble layers cut their work into items that balance over
+// Parallelism: an MLP whose layers are all Linear or EnsembleLinear (what
+// NewMLP and NewEnsembleMLP build without LayerNorm) trains data-parallel:
+// MLP.Forward and MLP.Backward cut the batch into row parts (one per member;
+// for an odd K the last member's rows in two halves, so two threads get
+// equal work) and run each part through every layer on one goroutine, so a
+// step hands work to the other core twice rather than about four times per
+// layer. The cut depends only on K and the batch size, and a cut member's
+// second-half gradients are added in a fixed order, so results are bitwise
+// identical whatever the thread count (see mlp_dp.go). Other stacks run
+// layer by layer: ensemble layers cut their work into items that balance over
 // the blas.Threads() workers even for an odd K (forward: member × row half;
 // backward: per member the weight-gradient and input-gradient products, or
 // two column halves of the weight gradient), each item one single-threaded
