@@ -43,6 +43,9 @@ type Config struct {
 	// Seed seeds the networks' initial weights and the sampling noise
 	// (default 0).
 	Seed uint64 `json:"seed"`
+	// Only, if set, times only the figures whose name contains it (the
+	// suites still build all their networks).
+	Only string `json:"only,omitempty"`
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -252,6 +255,9 @@ func writeOut(dir string, rep *Report) error {
 func (r *runner) measure(ctx context.Context, name string, batch, steps int, flops float64, note string, fn func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if r.cfg.Only != "" && !strings.Contains(name, r.cfg.Only) {
+		return nil
 	}
 	if err := fn(); err != nil { // warm-up: buffers grow, caches fill
 		return fmt.Errorf("%s: %w", name, err)

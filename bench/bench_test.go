@@ -153,3 +153,13 @@ func TestRunDual(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestOnly(t *testing.T) {
+	rep, err := Run(context.Background(), Config{MinTime: time.Millisecond, Repeats: 1, Only: "matmul 1×"}, &bytes.Buffer{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 1 || !strings.HasPrefix(rep.Results[0].Name, "matmul 1×") {
+		t.Errorf("Only kept %+v", rep.Results)
+	}
+}

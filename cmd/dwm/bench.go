@@ -11,7 +11,7 @@ import (
 )
 
 // cmdBench runs `dwm bench [SUITE ...] [--out DIR] [--threads N]
-// [--min-time D] [--repeats N] [--dims pendulum|hopper] [--seed S]`.
+// [--min-time D] [--repeats N] [--dims pendulum|hopper] [--seed S] [--only NAME]`.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", stderr)
 	out := fs.String("out", "", "directory for bench.json and the plots")
@@ -20,6 +20,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	repeats := fs.Int("repeats", 0, "repetitions per figure, median reported (default 3)")
 	dims := fs.String("dims", "", "dual suite sizes: pendulum (3/1, default) or hopper (11/3)")
 	seed := fs.Uint64("seed", 0, "seed of the networks and the sampling noise")
+	only := fs.String("only", "", "time only the figures whose name contains this")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: dwm bench [%s ...] [flags]\n", strings.Join(bench.SuiteNames(), "|"))
 		fs.PrintDefaults()
@@ -28,7 +29,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg := bench.Config{Suites: suites, Threads: *threads, MinTime: *minTime, Repeats: *repeats, Dims: *dims, Out: *out, Seed: *seed}
+	cfg := bench.Config{Suites: suites, Threads: *threads, MinTime: *minTime, Repeats: *repeats, Dims: *dims, Out: *out, Seed: *seed, Only: *only}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
