@@ -44,6 +44,18 @@
 //     on two.
 //   - The split cuts the larger of m and n, because every block repacks the
 //     whole operand it does not cut.
+//   - Letting OpenBLAS thread a large product itself (openblas_set_num_threads(2)
+//     around the call) was measured on 2026-11-23 and rejected: its results
+//     are bitwise identical to the single-threaded ones (OpenBLAS cuts M and
+//     N, never K), and on a quiet machine PyTorch's 2-thread OpenBLAS reaches
+//     about 184 GFLOPS on 256×512×512 against about 147 for this split, but
+//     on the shared machine (load average 15–20) its workers' barrier and
+//     spin-waits collapsed it to 3–11 GFLOPS wall and 22–51 GFLOP per
+//     CPU-second, against 14–33 GFLOPS and 68–76 GFLOP/cpu-s for the split,
+//     and its spinning pool would compete with the Go workers that run
+//     everything else. The training paths that matter (nn's MLP, the
+//     diffusion ResMLP, ensemble members) instead give each goroutine whole
+//     single-threaded products over its own rows (see package nn).
 //
 // The ceiling: a loop of independent 512-bit FMAs runs at about 113 GFLOPS
 // per core on this machine (measured against thread CPU time, so other
