@@ -85,6 +85,11 @@ type FitOptions struct {
 	// Progress, if set, is called after every chunk of training steps
 	// with the steps done so far and the chunk's mean loss.
 	Progress func(done int, loss float64)
+	// Stop, if set, is asked before every training step and before the
+	// quality report; a non-nil error (such as a cancelled context's Err)
+	// ends Fit, which returns it wrapped. A signal thus ends a long fit
+	// within one step.
+	Stop func() error
 }
 
 // FitReport describes a fitted model.
@@ -150,6 +155,11 @@ func Fit(data Transitions, cfg Config, opt FitOptions) (*Model, *FitReport, erro
 		c := min(chunk, opt.Steps-done)
 		var st TrainStats
 		for i := 0; i < c; i++ {
+			if opt.Stop != nil {
+				if err := opt.Stop(); err != nil {
+					return nil, nil, fmt.Errorf("worldmodel: fit stopped at step %d of %d: %w", done+i, opt.Steps, err)
+				}
+			}
 			m.opt.LR = sched.At(done + i)
 			s1, err := m.Train(buf, 1)
 			if err != nil {
@@ -172,6 +182,11 @@ func Fit(data Transitions, cfg Config, opt FitOptions) (*Model, *FitReport, erro
 		m.normalizeInputs(&in, holdSet.Obs, holdSet.Act, hold)
 		m.normalizeTargets(&x, holdSet.Obs, holdSet.Next, holdSet.Rew, hold)
 		rep.EliteMSE = m.gauss.selectElites(&in, &x, cfg.Elites)
+	}
+	if opt.Stop != nil {
+		if err := opt.Stop(); err != nil {
+			return nil, nil, fmt.Errorf("worldmodel: fit stopped before the quality report: %w", err)
+		}
 	}
 	if hold >= 2 {
 		q, err := m.Evaluate(holdSet, opt.Quality, rng.Derive(opt.Seed, "worldmodel", "quality"))
