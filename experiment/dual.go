@@ -75,7 +75,7 @@ func wireDual(c Config, loop *train.Loop, data *dataset.Dataset) error {
 				return err
 			}
 		}
-		return ag.AfterEnvStep(t.Obs, t.Act, t.Next, t.Reward, t.Terminated, t.Truncated)
+		return ag.AfterEnvStep(t.Obs, t.Act, t.Reward, t.Next, t.Terminated, t.Truncated)
 	}
 	return nil
 }

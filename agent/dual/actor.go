@@ -41,6 +41,28 @@ func (a *Actor) Clone() *Actor {
 
 func (a *Actor) row(r int) []float64 { n := a.FeatDim + 1; return a.W[r*n : (r+1)*n] }
 
+// LogStdMin and LogStdMax bound log σ where it is used (CleanRL's SAC
+// bounds): without them the weighted MAP of Eq. 5 drives log σ to −∞ on
+// nearly deterministic data, and e^{−2ℓ} overflows the Laplace precision.
+// Outside the bounds the loss is flat in ℓ (zero gradient, as torch.clamp).
+const (
+	LogStdMin = -5
+	LogStdMax = 2
+)
+
+// clampedLogStd returns the clamped log σ = clamp(W[A+j]·φ̃) and whether it lies
+// inside the bounds.
+func clampedLogStd(w []float64, phi []float32) (float64, bool) {
+	l := dotAff(w, phi)
+	if l < LogStdMin {
+		return LogStdMin, false
+	}
+	if l > LogStdMax {
+		return LogStdMax, false
+	}
+	return l, true
+}
+
 func dotAff(w []float64, phi []float32) float64 {
 	v := w[len(phi)]
 	for k, x := range phi {
@@ -98,7 +120,8 @@ func LogBoxVolume(low, high []float32) float64 {
 	return v
 }
 
-// Loss returns the advantage-weighted MAP loss of Eq. 5 on b,
+// Loss returns the advantage-weighted MAP loss of Eq. 5 on b (ℓ clamped to
+// [LogStdMin, LogStdMax]),
 //
 //	L(W) = (1/B) Σ_i w_i Σ_j [ ½ (a_ij − μ_ij)² e^{−2ℓ_ij} + ℓ_ij + ½ log 2π ] + logVol
 //
@@ -125,12 +148,15 @@ func (a *Actor) Loss(b Batch, logVol float64, grad []float64) (float64, error) {
 		w := float64(b.Weight[i])
 		for j := 0; j < A; j++ {
 			mu := float64(b.Plan.At(i, j)) + dotAff(a.row(j), phi)
-			ell := dotAff(a.row(A+j), phi)
+			ell, inside := clampedLogStd(a.row(A+j), phi)
 			r := float64(b.Act.At(i, j)) - mu
 			e := math.Exp(-2 * ell)
 			loss += w * (0.5*r*r*e + ell + 0.5*math.Log(2*math.Pi))
 			if grad != nil {
 				gm, gl := inv*w*(-r*e), inv*w*(1-r*r*e)
+				if !inside {
+					gl = 0
+				}
 				rm, rl := grad[j*(F+1):(j+1)*(F+1)], grad[(A+j)*(F+1):(A+j+1)*(F+1)]
 				for k, x := range phi {
 					rm[k] += gm * float64(x)
@@ -152,7 +178,8 @@ func (a *Actor) Predict(mean, logStd, feat, plan *tensor.Mat) {
 		phi := feat.Row(i)
 		for j := 0; j < A; j++ {
 			mean.Set(i, j, float32(float64(plan.At(i, j))+dotAff(a.row(j), phi)))
-			logStd.Set(i, j, float32(dotAff(a.row(A+j), phi)))
+			l, _ := clampedLogStd(a.row(A+j), phi)
+			logStd.Set(i, j, float32(l))
 		}
 	}
 }

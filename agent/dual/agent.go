@@ -436,7 +436,7 @@ func (a *Agent) Update(b *replay.Batch) []agent.Metric {
 }
 
 func (a *Agent) update(b *replay.Batch) ([]agent.Metric, error) {
-	base := a.critic.base.Update(b)
+	base := a.critic.update(b)
 	a.metrics = append(a.metrics[:0], base...)
 	var plannerLoss float32
 	var err error
@@ -559,7 +559,7 @@ func (a *Agent) StartOnline() error {
 // AfterEnvStep records an online transition: the shift error of Eq. 8
 // between the planner's predicted next state and the observed one, and the
 // transition itself for the planner's online segments.
-func (a *Agent) AfterEnvStep(obs, act, next []float32, reward float32, terminated, truncated bool) error {
+func (a *Agent) AfterEnvStep(obs, act []float32, reward float32, next []float32, terminated, truncated bool) error {
 	if a.hasPred {
 		if err := a.shift.Observe(a.pred, next); err != nil {
 			return err

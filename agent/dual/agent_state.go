@@ -130,6 +130,9 @@ func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[str
 	if err := a.critic.base.SetState(bm, bo, br); err != nil {
 		return err
 	}
+	if err := a.critic.setTarget(bm); err != nil {
+		return err
+	}
 	ts := tensorIndex(model)
 	for _, t := range optimizer {
 		ts[t.Name] = t

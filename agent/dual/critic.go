@@ -42,9 +42,11 @@ type baseAgent interface {
 // copies the agent's current values into them (Params by name) before it
 // evaluates advantages: the networks and losses are the packages' own.
 //
-// IQL's advantages use the online critics, not the Polyak targets IQL's own
-// actor step uses (iql.Agent.Params leaves the targets out); the targets
-// trail the critics by τ = 0.005 per update.
+// IQL's advantages use the target critics, as IQL's own actor step does:
+// iql.Agent.Params leaves the targets out, so the critic keeps a mirror of
+// them, initialised like IQL's (a copy of the critics) and moved by the same
+// Polyak step after every update (restored from IQL's saved
+// "critic_target/…" tensors by setTarget).
 type critic struct {
 	kind           string
 	base           baseAgent
@@ -52,6 +54,8 @@ type critic struct {
 	obsDim, actDim int
 
 	q     *nn.MLP // twin critics, "critic/…"
+	qt    *nn.MLP // IQL: mirror of its target critics (nil for Cal-QL)
+	tau   float32
 	v     *nn.MLP // IQL's value network, "value/…" (nil for Cal-QL)
 	local []*nn.Param
 	src   []*nn.Param
@@ -92,6 +96,8 @@ func newCritic(kind string, obsDim, actDim int, iqlCfg iql.Config, calCfg calql.
 	if kind == CriticIQL {
 		c.v = nn.NewMLP("value", nn.MLPConfig{Sizes: sizes(obsDim), Hidden: act}, rng.New(0))
 		c.local = append(c.local, c.v.Params()...)
+		c.qt = nn.NewEnsembleMLP("critic_target", 2, nn.MLPConfig{Sizes: sizes(obsDim + actDim), Hidden: act}, rng.New(0))
+		c.tau = c.iqlAgent.Config().Tau
 	}
 	byName := map[string]*nn.Param{}
 	for _, p := range c.base.Params() {
@@ -104,7 +110,28 @@ func newCritic(kind string, obsDim, actDim int, iqlCfg iql.Config, calCfg calql.
 		}
 		c.src = append(c.src, s)
 	}
+	if c.qt != nil {
+		nn.CopyParams(c.qt.Params(), c.src[:len(c.q.Params())]) // IQL: target = copy of the critics
+	}
 	return c, nil
+}
+
+// update does the critic agent's update and moves the target mirror.
+func (c *critic) update(b *replay.Batch) []agent.Metric {
+	m := c.base.Update(b)
+	if c.qt != nil {
+		nn.Polyak(c.qt.Params(), c.src[:len(c.q.Params())], c.tau)
+	}
+	return m
+}
+
+// setTarget restores the target mirror from the agent's saved model
+// tensors (IQL's "critic_target/…").
+func (c *critic) setTarget(model []checkpoint.Tensor) error {
+	if c.qt == nil {
+		return nil
+	}
+	return setParams(tensorIndex(model), "", c.qt.Params())
 }
 
 // FitStateNorm fits IQL's state normaliser (Cal-QL has none).
@@ -140,7 +167,11 @@ func (c *critic) advantages(dst []float32, obs, act []float32, n int) error {
 			copy(row[O:], a[i*A:(i+1)*A])
 		}
 		copy(c.in.Data[n*W:], c.in.Data[:n*W])
-		c.q.Predict(&c.qOut, &c.in)
+		net := c.q
+		if c.qt != nil {
+			net = c.qt
+		}
+		net.Predict(&c.qOut, &c.in)
 		for i := 0; i < n; i++ {
 			dst[i] = min(c.qOut.Data[i], c.qOut.Data[n+i])
 		}

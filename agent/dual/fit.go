@@ -42,9 +42,14 @@ func (o *ActorOptimizer) Step(a *Actor, b Batch, logVol float64) (float64, error
 	return loss, nil
 }
 
-// Features writes the planner's normalised observations into dst (B ×
-// obsDim): the actor's features φ(s) in this package's tests and the
-// default until a learned feature layer replaces them.
+// FeatureClip bounds the actor's features: a state dimension the data
+// never varies has the standard-deviation floor 1e-3, and an online state
+// that moves it (a FrozenLake cell never visited offline) would otherwise
+// give a feature of 1000 and sub-policies far outside the action box.
+const FeatureClip = 10
+
+// Features writes the planner's normalised observations, clipped to
+// ±FeatureClip, into dst (B × obsDim): the actor's features φ(s).
 func (p *Planner) Features(dst, obs *tensor.Mat) error {
 	if obs.Cols != p.obsDim || dst.Cols != p.obsDim || dst.Rows != obs.Rows {
 		return fmt.Errorf("dual planner features: obs %d×%d, dst %d×%d: want B×%d both", obs.Rows, obs.Cols, dst.Rows, dst.Cols, p.obsDim)
@@ -52,7 +57,7 @@ func (p *Planner) Features(dst, obs *tensor.Mat) error {
 	for i := 0; i < obs.Rows; i++ {
 		o, d := obs.Row(i), dst.Row(i)
 		for c := range o {
-			d[c] = (o[c] - p.mean[c]) / p.std[c]
+			d[c] = min(max((o[c]-p.mean[c])/p.std[c], -FeatureClip), FeatureClip)
 		}
 	}
 	return nil

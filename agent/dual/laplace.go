@@ -110,7 +110,7 @@ func NewLaplace(mapW *Actor, b Batch, cfg LaplaceConfig) (*Laplace, error) {
 			}
 			phi[F] = 1
 			mu := float64(b.Plan.At(i, j)) + dotAff(mapW.row(j), f)
-			ell := dotAff(mapW.row(A+j), f)
+			ell, _ := clampedLogStd(mapW.row(A+j), f)
 			r := float64(b.Act.At(i, j)) - mu
 			e := math.Exp(-2 * ell)
 			w := float64(b.Weight[i])
@@ -236,7 +236,7 @@ func Aggregate(mean, variance *tensor.Mat, subs []*Actor, feat, plan *tensor.Mat
 			var m, m2, v float64
 			for _, a := range subs {
 				mu := float64(plan.At(i, j)) + dotAff(a.row(j), phi)
-				ls := dotAff(a.row(A+j), phi)
+				ls, _ := clampedLogStd(a.row(A+j), phi)
 				m += mu
 				m2 += mu * mu
 				v += math.Exp(2 * ls)
