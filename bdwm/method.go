@@ -46,6 +46,12 @@ type Parts struct {
 	// Progress, if set, receives one line per stage of the world model's
 	// preparation (fitting, η, quality).
 	Progress func(msg string)
+	// Stop, if set, is asked before every step of the world model's fit; a
+	// non-nil error (such as the run context's Err) ends the fit, and the
+	// hook that started it returns the error wrapped, so that a signal
+	// does not wait for a fit of many minutes (train.Loop then saves and
+	// reports the run interrupted).
+	Stop func() error
 }
 
 // Method is BDWM (or a baseline variant) ready to run in a train.Loop: it
@@ -66,6 +72,7 @@ type Method struct {
 	actDim int
 	data   worldmodel.Transitions
 	prog   func(string)
+	stop   func() error
 
 	model   *worldmodel.Model
 	holdout worldmodel.Transitions
@@ -132,7 +139,7 @@ func New(cfg Config, p Parts) (*Method, error) {
 		return nil, errors.New("bdwm: no offline dataset (BDWM needs D_off)")
 	}
 	m := &Method{cfg: cfg, agent: p.Agent, seed: p.Seed, obsDim: p.Data.ObsDim, actDim: p.Data.ActDim,
-		data: worldmodel.FromDataset(p.Data), prog: p.Progress}
+		data: worldmodel.FromDataset(p.Data), prog: p.Progress, stop: p.Stop}
 	if !cfg.NoBC {
 		bc, ok := p.Agent.(BCLearner)
 		if !ok {
@@ -256,7 +263,7 @@ func (m *Method) prepare() error {
 	} else {
 		m.progress("fitting the world model (%s, K = %d) for %d steps on %d transitions", c.Model.Kind, c.Model.Members, c.ModelSteps, m.data.Len())
 		wm, rep, err := worldmodel.Fit(m.data, c.Model, worldmodel.FitOptions{Steps: c.ModelSteps, Seed: m.seed,
-			Quality: worldmodel.QualityOptions{MaxTransitions: c.QualitySamples}})
+			Quality: worldmodel.QualityOptions{MaxTransitions: c.QualitySamples}, Stop: m.stop})
 		if err != nil {
 			return fmt.Errorf("bdwm: %w", err)
 		}

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -47,8 +48,9 @@ func resolveBDWM(c Config) bdwm.Config {
 
 // wireBDWM builds the BDWM method around the loop's agent and the dataset
 // and hands the loop its samplers, online buffer and hooks. The dataset's
-// replay buffer, when built, serves as D_off.
-func wireBDWM(c Config, loop *train.Loop, data *dataset.Dataset, offline *replay.Buffer, opts Options) error {
+// replay buffer, when built, serves as D_off. The world model's fit stops
+// when ctx is cancelled.
+func wireBDWM(ctx context.Context, c Config, loop *train.Loop, data *dataset.Dataset, offline *replay.Buffer, opts Options) error {
 	ag, ok := loop.Agent.(*sac.Agent)
 	if !ok {
 		return fmt.Errorf("algorithm %s: base learner %T, want SAC", c.Algo, loop.Agent)
@@ -59,7 +61,7 @@ func wireBDWM(c Config, loop *train.Loop, data *dataset.Dataset, offline *replay
 	if offline != nil && offline.Len() != data.Len() {
 		offline = nil
 	}
-	parts := bdwm.Parts{Agent: ag, Data: data, Offline: offline, OnlineCapacity: c.Buffer.Size, Seed: c.Seed}
+	parts := bdwm.Parts{Agent: ag, Data: data, Offline: offline, OnlineCapacity: c.Buffer.Size, Seed: c.Seed, Stop: ctx.Err}
 	if opts.Out != nil {
 		parts.Progress = func(msg string) { fmt.Fprintf(opts.Out, "%s: %s\n", c.Algo, msg) }
 	}
@@ -103,6 +105,9 @@ type WorldModelFit struct {
 	// QualitySamples caps the held-out transitions of the report (default
 	// 1000).
 	QualitySamples int
+	// Stop, if set, ends the fit early with its error (see
+	// worldmodel.FitOptions.Stop); nothing is written then.
+	Stop func() error
 }
 
 // FitWorldModel runs a WorldModelFit: loads the dataset, fits the model
@@ -125,7 +130,7 @@ func FitWorldModel(j WorldModelFit, w io.Writer) (*worldmodel.FitReport, error) 
 	if steps == 0 {
 		steps = 20000
 	}
-	opt := worldmodel.FitOptions{Steps: steps, Seed: j.Seed, Quality: worldmodel.QualityOptions{MaxTransitions: max(j.QualitySamples, 0)}}
+	opt := worldmodel.FitOptions{Steps: steps, Seed: j.Seed, Quality: worldmodel.QualityOptions{MaxTransitions: max(j.QualitySamples, 0)}, Stop: j.Stop}
 	if opt.Quality.MaxTransitions == 0 {
 		opt.Quality.MaxTransitions = 1000
 	}

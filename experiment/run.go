@@ -159,8 +159,10 @@ func (l storeLogger) Log(step int64, phase string, m map[string]float64) error {
 	return l.s.LogMetrics(l.id, step, phase, m)
 }
 
-// build makes every part of a run from its resolved config.
-func build(c Config, dir string, opts Options) (*run, error) {
+// build makes every part of a run from its resolved config; ctx is the
+// run's, for parts that work outside the loop's boundaries (BDWM's world
+// model fit).
+func build(ctx context.Context, c Config, dir string, opts Options) (*run, error) {
 	r := &run{cfg: c, dir: dir, name: filepath.Base(dir), ref: ReferenceFor(c.Env)}
 	ok := false
 	defer func() {
@@ -241,7 +243,7 @@ func build(c Config, dir string, opts Options) (*run, error) {
 		}
 	}
 	if isBDWM(c.Algo) {
-		if err := wireBDWM(c, loop, data, offline, opts); err != nil {
+		if err := wireBDWM(ctx, c, loop, data, offline, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -374,7 +376,7 @@ func Run(ctx context.Context, c Config, opts Options) (Result, error) {
 	if err = atomicfile.WriteBytes(filepath.Join(dir, "config.yaml"), y); err != nil {
 		return Result{}, err
 	}
-	r, err := build(c, dir, opts)
+	r, err := build(ctx, c, dir, opts)
 	if err != nil {
 		return Result{}, err
 	}
@@ -406,7 +408,7 @@ func Resume(ctx context.Context, ref, runsDir string, opts Options) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	r, err := build(c, dir, opts)
+	r, err := build(ctx, c, dir, opts)
 	if err != nil {
 		return Result{}, err
 	}
@@ -454,7 +456,11 @@ func (r *run) execute(ctx context.Context, opts Options) (Result, error) {
 	}
 	res := Result{Name: r.name, Dir: r.dir, RunID: r.runID, Evaluations: r.loop.Evaluations, Reference: r.ref}
 	switch {
-	case errors.Is(err, train.ErrInterrupted):
+	case errors.Is(err, train.ErrInterrupted),
+		// A hook stopped by the run's cancellation (BDWM's world-model fit)
+		// between the loop's boundaries: nothing new was saved, and the last
+		// checkpoint (or a fresh start) resumes to the same result.
+		ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		res.Interrupted = true
 		return res, r.store.SetStatus(r.runID, track.StatusInterrupted)
 	case err != nil:

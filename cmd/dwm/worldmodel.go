@@ -40,7 +40,7 @@ func cmdWorldModel(ctx context.Context, args []string, stdout, stderr io.Writer)
 			}
 		}
 		rep, err := experiment.FitWorldModel(experiment.WorldModelFit{Dataset: *data, Env: *envID, Model: mc, Steps: *steps,
-			Seed: *seed, Out: *out, QualitySamples: *n}, stderr)
+			Seed: *seed, Out: *out, QualitySamples: *n, Stop: ctx.Err}, stderr)
 		if err != nil {
 			return err
 		}
