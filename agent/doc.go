@@ -3,8 +3,8 @@
 // counters (update counts, optimizer steps) as float32 checkpoint tensors,
 // StateParts (an agent lists where it keeps its parameters, optimisers,
 // counters and random streams, and gets checked, all-or-nothing State and
-// SetState from it) and ObsNorm (the observation standardiser of the
-// offline agents).
+// SetState from it), ObsNorm (the observation standardiser of the offline
+// agents) and FillStateAction (the critic ensembles' input rows).
 //
 // Each algorithm is its own package with its whole update rule in one file
 // (agent/sac, ...). Every agent passes the conformance harness in

@@ -214,3 +214,28 @@ func BenchmarkObsNormStandardize(b *testing.B) {
 		norm.Standardize(&dst, &store, obs, n)
 	}
 }
+
+func TestFillStateAction(t *testing.T) {
+	s := tensor.Mat{Rows: 2, Cols: 2, Data: []float32{1, 2, 3, 4}}
+	a := tensor.Mat{Rows: 2, Cols: 1, Data: []float32{5, 6}}
+	var dst tensor.Mat
+	FillStateAction(&dst, &s, &a, 3)
+	want := []float32{1, 2, 5, 3, 4, 6, 1, 2, 5, 3, 4, 6, 1, 2, 5, 3, 4, 6}
+	if dst.Rows != 6 || dst.Cols != 3 || !slices.Equal(dst.Data, want) {
+		t.Errorf("FillStateAction = %s %v, want [6×3] %v", dst.Shape(), dst.Data, want)
+	}
+	if allocs := testing.AllocsPerRun(10, func() { FillStateAction(&dst, &s, &a, 3) }); allocs != 0 {
+		t.Errorf("FillStateAction allocates %v times once grown", allocs)
+	}
+}
+
+func BenchmarkFillStateAction(b *testing.B) {
+	const n, O, A, k = 256, 17, 6, 2
+	s := tensor.Mat{Rows: n, Cols: O, Data: make([]float32, n*O)}
+	a := tensor.Mat{Rows: n, Cols: A, Data: make([]float32, n*A)}
+	var dst tensor.Mat
+	b.ReportAllocs()
+	for b.Loop() {
+		FillStateAction(&dst, &s, &a, k)
+	}
+}

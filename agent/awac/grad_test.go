@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/agent/agenttest"
 	"github.com/dwm-rl/dwm/dataset"
 	"github.com/dwm-rl/dwm/nn"
@@ -116,9 +117,9 @@ func TestAdvantageWeights(t *testing.T) {
 	a.advantageWeights(n)
 	var q, qPi tensor.Mat
 	var in tensor.Mat
-	fillStateAction(&in, &a.buf.obs, &a.buf.act, numCritics)
+	agent.FillStateAction(&in, &a.buf.obs, &a.buf.act, numCritics)
 	a.critic.Predict(&q, &in)
-	fillStateAction(&in, &a.buf.obs, &a.buf.piAct, numCritics)
+	agent.FillStateAction(&in, &a.buf.obs, &a.buf.piAct, numCritics)
 	a.critic.Predict(&qPi, &in)
 	capped := 0
 	for i := 0; i < n; i++ {

@@ -477,7 +477,7 @@ func (a *Agent) Update(b *replay.Batch) []agent.Metric {
 // critics (CORL: q_target(observations, actions), the min of its twins).
 func (a *Agent) targetQ(n int) {
 	B := &a.buf
-	fillStateAction(&B.criticIn, &B.obs, &B.act, numCritics)
+	agent.FillStateAction(&B.criticIn, &B.obs, &B.act, numCritics)
 	a.criticTarget.Predict(&B.targetQ, &B.criticIn)
 	B.qHat.Resize(n, 1)
 	for i := 0; i < n; i++ {
@@ -623,22 +623,6 @@ func (a *Agent) bindBatch(b *replay.Batch) int {
 }
 
 func clamp(x, lo, hi float32) float32 { return min(max(x, lo), hi) }
-
-// fillStateAction sets dst to k stacked copies of the rows [s_i, a_i]: the
-// input of the k-member critic ensemble, every member fed the same batch.
-func fillStateAction(dst, s, act *tensor.Mat, k int) {
-	n, O, A := s.Rows, s.Cols, act.Cols
-	W := O + A
-	dst.Resize(k*n, W)
-	for i := 0; i < n; i++ {
-		row := dst.Data[i*W : (i+1)*W]
-		copy(row[:O], s.Data[i*O:(i+1)*O])
-		copy(row[O:], act.Data[i*A:(i+1)*A])
-	}
-	for m := 1; m < k; m++ {
-		copy(dst.Data[m*n*W:(m+1)*n*W], dst.Data[:n*W])
-	}
-}
 
 // Act writes the action for one raw observation into act: the policy mean
 // μ(s) if deterministic; otherwise a sample of N(μ(s), σ²) clipped to

@@ -440,7 +440,7 @@ func (a *Agent) criticTargets(n int, alpha float32) {
 	a.actor.Predict(&B.nextOut, &B.next)
 	a.splitPolicy(&B.nextMean, &B.nextLogStd, nil, &B.nextOut)
 	B.nextDist.Sample(&B.nextAct, &B.nextLogp, &B.nextMean, &B.nextLogStd, &B.nextNoise)
-	fillStateAction(&B.targetIn, &B.next, &B.nextAct, numCritics)
+	agent.FillStateAction(&B.targetIn, &B.next, &B.nextAct, numCritics)
 	a.criticTarget.Predict(&B.targetQ, &B.targetIn)
 	B.y.Resize(n, 1)
 	gamma := a.cfg.Gamma
@@ -456,7 +456,7 @@ func (a *Agent) criticTargets(n int, alpha float32) {
 func (a *Agent) criticLossGrad(n int) (loss, qMean float64) {
 	B := &a.buf
 	K := numCritics
-	fillStateAction(&B.criticIn, &B.obs, &B.act, K)
+	agent.FillStateAction(&B.criticIn, &B.obs, &B.act, K)
 	nn.ZeroGrad(a.criticParams)
 	q := a.critic.Forward(&B.criticIn)
 	B.dq.Resize(K*n, 1)
@@ -492,7 +492,7 @@ func (a *Agent) actorLossGrad(n int, alpha float32) (loss, logpMean, bcKL float6
 
 	// min_k Q_k(s, ã): forward the critic on [s, ã]; the loss gradient -1/n
 	// goes to the member holding the minimum.
-	fillStateAction(&B.piIn, &B.obs, &B.piAct, K)
+	agent.FillStateAction(&B.piIn, &B.obs, &B.piAct, K)
 	qPi := a.critic.Forward(&B.piIn)
 	B.dqPi.Resize(K*n, 1)
 	B.dLogp.Resize(n, 1)
@@ -595,22 +595,6 @@ func (a *Agent) splitPolicy(mean, logStd, dSquash, out *tensor.Mat) {
 				dSquash.Data[i*A+j] = half * (1 - t*t)
 			}
 		}
-	}
-}
-
-// fillStateAction sets dst to k stacked copies of the rows [s_i, a_i]: the
-// input of the k-member critic ensemble, every member fed the same batch.
-func fillStateAction(dst, s, act *tensor.Mat, k int) {
-	n, O, A := s.Rows, s.Cols, act.Cols
-	W := O + A
-	dst.Resize(k*n, W)
-	for i := 0; i < n; i++ {
-		row := dst.Data[i*W : (i+1)*W]
-		copy(row[:O], s.Data[i*O:(i+1)*O])
-		copy(row[O:], act.Data[i*A:(i+1)*A])
-	}
-	for m := 1; m < k; m++ {
-		copy(dst.Data[m*n*W:(m+1)*n*W], dst.Data[:n*W])
 	}
 }
 

@@ -402,7 +402,7 @@ func (a *Agent) criticTargets(n int) {
 	for i, e := range B.noise.Values() {
 		B.nextAct.Data[i] = clamp(B.nextAct.Data[i]+clamp(sigma*e, -c, c), -1, 1)
 	}
-	fillStateAction(&B.targetIn, &B.next, &B.nextAct, numCritics)
+	agent.FillStateAction(&B.targetIn, &B.next, &B.nextAct, numCritics)
 	a.criticTarget.Predict(&B.targetQ, &B.targetIn)
 	B.y.Resize(n, 1)
 	gamma := a.cfg.Gamma
@@ -418,7 +418,7 @@ func (a *Agent) criticTargets(n int) {
 func (a *Agent) criticLossGrad(n int) (loss, qMean float64) {
 	B := &a.buf
 	K := numCritics
-	fillStateAction(&B.criticIn, &B.obs, &B.act, K)
+	agent.FillStateAction(&B.criticIn, &B.obs, &B.act, K)
 	nn.ZeroGrad(a.criticParams)
 	q := a.critic.Forward(&B.criticIn)
 	B.dq.Resize(K*n, 1)
@@ -452,7 +452,7 @@ func (a *Agent) actorLossGrad(n int, lambda float32) (loss, bc, lam float64) {
 
 	// Q_1(s, π(s)): the ensemble evaluates both members; only member 1's
 	// output carries a gradient.
-	fillStateAction(&B.piIn, &B.obs, pi, K)
+	agent.FillStateAction(&B.piIn, &B.obs, pi, K)
 	qPi := a.critic.Forward(&B.piIn)
 	var absSum, qSum float64
 	for i := 0; i < n; i++ {
@@ -512,22 +512,6 @@ func (a *Agent) bindBatch(b *replay.Batch) int {
 }
 
 func clamp(x, lo, hi float32) float32 { return min(max(x, lo), hi) }
-
-// fillStateAction sets dst to k stacked copies of the rows [s_i, a_i]: the
-// input of the k-member critic ensemble, every member fed the same batch.
-func fillStateAction(dst, s, act *tensor.Mat, k int) {
-	n, O, A := s.Rows, s.Cols, act.Cols
-	W := O + A
-	dst.Resize(k*n, W)
-	for i := 0; i < n; i++ {
-		row := dst.Data[i*W : (i+1)*W]
-		copy(row[:O], s.Data[i*O:(i+1)*O])
-		copy(row[O:], act.Data[i*A:(i+1)*A])
-	}
-	for m := 1; m < k; m++ {
-		copy(dst.Data[m*n*W:(m+1)*n*W], dst.Data[:n*W])
-	}
-}
 
 // Act writes the action for one raw observation into act: π(s) if
 // deterministic, otherwise π(s) + N(0, ExplNoise²) clipped to [-1, 1], the
