@@ -325,6 +325,7 @@ func TestAgentSameSeedSameMetrics(t *testing.T) {
 		cfg := smallConfig()
 		cfg.OfflineSteps = 40
 		cfg.RefitEvery = 20
+		cfg.Distill.Iters = 10
 		a, err := New(d, 3, 1, cfg, seed)
 		if err != nil {
 			t.Fatal(err)

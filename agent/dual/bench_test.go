@@ -1,6 +1,7 @@
 package dual
 
 import (
+	"github.com/dwm-rl/dwm/replay"
 	"testing"
 
 	"github.com/dwm-rl/dwm/datasets"
@@ -57,5 +58,50 @@ func BenchmarkAggregate(b *testing.B) {
 	mean, v := tensor.New(1, 1), tensor.New(1, 1)
 	for b.Loop() {
 		Aggregate(mean, v, subs, batch.Feat, batch.Plan)
+	}
+}
+
+// BenchmarkAgentAct measures one online action of the whole agent at batch
+// 1 (Table 4's latency): the distilled planner's first action and ŝ', the
+// aggregate of 10 Laplace sub-policies (Eq. 7) and the shift-aware draw
+// (Eq. 8); "teacher" is the w/o-distillation ablation. Untrained weights.
+func BenchmarkAgentAct(b *testing.B) {
+	d, err := datasets.Load("pendulum-medium")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, nd := range []bool{false, true} {
+		name := "distilled"
+		if nd {
+			name = "teacher"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg := Config{Planner: PlannerConfig{Horizon: 8, DiffusionSteps: 20}, Distill: DistillSettings{Iters: 1, Batch: 4},
+				OfflineSteps: 2, ActorBatch: 4, NoDistill: nd}
+			a, err := New(d, 3, 1, cfg, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf, err := replay.FromDataset(d, 0, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			batch := replay.NewBatch(8, 3, 1, true)
+			s := rng.New(2)
+			for range 2 {
+				buf.SampleRows(s, batch, 0, batch.Len())
+				a.Update(batch)
+			}
+			if err := a.StartOnline(); err != nil {
+				b.Fatal(err)
+			}
+			obs, act := append([]float32(nil), d.Obs(0)...), make([]float32, 1)
+			b.ResetTimer()
+			for b.Loop() {
+				if err := a.Act(obs, act, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
