@@ -72,6 +72,14 @@
 // `dwm dawm generate --dataset D --out F.npz` writes the generated
 // transitions with D4RL's keys plus infos/uncertainty.
 //
+// Resuming a killed run: the generated transitions are the only product of
+// the two models the learner sees, so the run saves them (the npz above,
+// written as soon as they exist, and their SHA-256 in every checkpoint)
+// rather than the models. A run killed while fitting refits from the seed:
+// Synthesize is deterministic for a given dataset, configuration and seed
+// (experiment.TestDAWMRunResumes deletes the data of an interrupted run and
+// checks that the resumed run ends exactly as an uninterrupted one).
+//
 // # Return-to-go direction
 //
 // On pendulum-medium (time-limited episodes of 200 steps) the data tie a
