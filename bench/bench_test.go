@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,5 +162,35 @@ func TestOnly(t *testing.T) {
 	}
 	if len(rep.Results) != 1 || !strings.HasPrefix(rep.Results[0].Name, "matmul 1×") {
 		t.Errorf("Only kept %+v", rep.Results)
+	}
+}
+
+// BenchmarkDualActor times DUAL's acting path with the 4-step distilled
+// planner at batch 1 and 256 (pendulum sizes), as the dual suite does.
+func BenchmarkDualActor(b *testing.B) {
+	d, err := dualData("pendulum", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := dual.NewPlanner(d, dualPlannerConfig(dualT), rng.New(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := distill(p, 4, rng.New(2)); err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{1, throughputBatch} {
+		a, err := newDualActor(p, d, true, n, rng.New(3))
+		if err != nil {
+			b.Fatal(err)
+		}
+		obs := states(d, n)
+		b.Run(fmt.Sprintf("batch%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if err := a.step(obs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
