@@ -235,6 +235,19 @@ func Run(ctx context.Context, cfg Config, w, log io.Writer) (*Report, error) {
 	return rep, nil
 }
 
+// ReadReport reads a report written by Run (bench.json).
+func ReadReport(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: read report: %w", err)
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("bench: read report %s: %w", path, err)
+	}
+	return &rep, nil
+}
+
 func writeOut(dir string, rep *Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("bench: create output directory %s: %w", dir, err)

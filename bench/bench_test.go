@@ -117,15 +117,15 @@ func TestDualActorStep(t *testing.T) {
 // TestPlot writes the steps-vs-latency plot of a synthetic report.
 func TestPlot(t *testing.T) {
 	rep := &Report{Results: []Result{
-		{Name: "a1", Series: "A", Batch: 1, Steps: 4, WallNs: 4e6},
-		{Name: "a0", Series: "A", Batch: 1, Steps: 1, WallNs: 1e6},
-		{Name: "b", Series: "B", Batch: 1, Steps: 2, WallNs: 3e6},
+		{Name: "a1", Series: "A", Batch: 1, Steps: 4, WallNs: 5e6, MinNs: 4.5e6, CPUNs: 4e6},
+		{Name: "a0", Series: "A", Batch: 1, Steps: 1, WallNs: 2e6, MinNs: 1.5e6, CPUNs: 1e6},
+		{Name: "b", Series: "B", Batch: 1, Steps: 2, WallNs: 3e6, MinNs: 3e6, CPUNs: 3e6},
 		{Name: "throughput", Series: "A", Batch: 256, Steps: 2, WallNs: 9e6},
 		{Name: "other", Batch: 1, WallNs: 1},
 	}}
-	names, pts := seriesPoints(rep)
-	if len(names) != 2 || len(pts["A"]) != 2 || pts["A"][0].X != 1 || pts["A"][1].Y != 4 {
-		t.Fatalf("series %v %v", names, pts)
+	names, pts, wall := seriesPoints(rep)
+	if len(names) != 2 || len(pts["A"]) != 2 || pts["A"][0].X != 1 || pts["A"][1].Y != 4 || wall["A"][0].Y != 1.5 {
+		t.Fatalf("series %v %v %v", names, pts, wall)
 	}
 	dir := t.TempDir()
 	if err := writePlots(dir, rep); err != nil {

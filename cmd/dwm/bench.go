@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 )
 
 // cmdBench runs `dwm bench [SUITE ...] [--out DIR] [--threads N]
-// [--min-time D] [--repeats N] [--dims pendulum|hopper] [--seed S] [--only NAME]`.
+// [--min-time D] [--repeats N] [--dims pendulum|hopper] [--seed S] [--only NAME],
+// or `dwm bench --replot bench.json [--out DIR]`.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", stderr)
 	out := fs.String("out", "", "directory for bench.json and the plots")
@@ -21,6 +23,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dims := fs.String("dims", "", "dual suite sizes: pendulum (3/1, default) or hopper (11/3)")
 	seed := fs.Uint64("seed", 0, "seed of the networks and the sampling noise")
 	only := fs.String("only", "", "time only the figures whose name contains this")
+	replot := fs.String("replot", "", "instead of measuring, print the table and write the plots (to --out) of this bench.json")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: dwm bench [%s ...] [flags]\n", strings.Join(bench.SuiteNames(), "|"))
 		fs.PrintDefaults()
@@ -28,6 +31,22 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	suites, err := parseArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	if *replot != "" {
+		rep, err := bench.ReadReport(*replot)
+		if err != nil {
+			return err
+		}
+		if err := bench.WriteTable(stdout, rep); err != nil {
+			return err
+		}
+		if *out == "" {
+			return nil
+		}
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", *out, err)
+		}
+		return bench.WritePlots(*out, rep)
 	}
 	cfg := bench.Config{Suites: suites, Threads: *threads, MinTime: *minTime, Repeats: *repeats, Dims: *dims, Out: *out, Seed: *seed, Only: *only}
 	if err := cfg.Validate(); err != nil {

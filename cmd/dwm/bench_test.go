@@ -27,6 +27,10 @@ func TestBench(t *testing.T) {
 		t.Fatalf("dwm bench core: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "bench.json")); err != nil {
-		t.Error(err)
+		t.Fatal(err)
+	}
+	code, stdout, stderr = dwm(t, "bench", "--replot", filepath.Join(out, "bench.json"))
+	if code != 0 || !strings.Contains(stdout, "matmul 256×23·23×256") {
+		t.Fatalf("dwm bench --replot: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 }
