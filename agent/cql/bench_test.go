@@ -1,7 +1,6 @@
 package cql_test
 
 import (
-	"syscall"
 	"testing"
 
 	"github.com/dwm-rl/dwm/agent/agenttest"
@@ -19,18 +18,7 @@ func BenchmarkCQLUpdate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bs := agenttest.Batches(11, 3, 256, 4, 1)
-	a.Update(bs[0])
-	b.ReportAllocs()
-	b.ResetTimer()
-	c0 := cpuSeconds()
-	k := 0
-	for b.Loop() {
-		a.Update(bs[k&3])
-		k++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
-	b.ReportMetric((cpuSeconds()-c0)/float64(b.N)*1e3, "cpu-ms/update")
+	agenttest.BenchUpdate(b, a, agenttest.Batches(11, 3, 256, 4, 1), 1)
 }
 
 // BenchmarkAct times batch-1 stochastic acting with the default networks.
@@ -39,23 +27,5 @@ func BenchmarkAct(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	obs, act := make([]float32, 11), make([]float32, 3)
-	_ = a.Act(obs, act, false)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		_ = a.Act(obs, act, false)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "µs/op")
-}
-
-// cpuSeconds returns the process's user+system CPU time. Per update it is
-// much less sensitive than wall time to other processes competing for the
-// cores.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+	agenttest.BenchAct(b, a, 11, 3)
 }

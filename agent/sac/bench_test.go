@@ -26,25 +26,13 @@ func BenchmarkSACUpdateSerial(b *testing.B) {
 }
 
 func benchUpdate(b *testing.B) {
-	for _, c := range []struct {
-		name           string
-		obsDim, actDim int
-	}{{"pendulum", 3, 1}, {"hopper", 11, 3}} {
-		b.Run(c.name, func(b *testing.B) {
-			a, err := sac.New(c.obsDim, c.actDim, sac.Config{}, 1)
+	for _, d := range agenttest.BenchDims() {
+		b.Run(d.Name, func(b *testing.B) {
+			a, err := sac.New(d.ObsDim, d.ActDim, sac.Config{}, 1)
 			if err != nil {
 				b.Fatal(err)
 			}
-			bs := agenttest.Batches(c.obsDim, c.actDim, 256, 4, 1)
-			a.Update(bs[0])
-			b.ReportAllocs()
-			b.ResetTimer()
-			k := 0
-			for b.Loop() {
-				a.Update(bs[k&3])
-				k++
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+			agenttest.BenchUpdate(b, a, agenttest.Batches(d.ObsDim, d.ActDim, 256, 4, 1), 1)
 		})
 	}
 }
@@ -55,12 +43,5 @@ func BenchmarkAct(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	obs, act := make([]float32, 11), make([]float32, 3)
-	_ = a.Act(obs, act, false)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		_ = a.Act(obs, act, false)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "µs/op")
+	agenttest.BenchAct(b, a, 11, 3)
 }
