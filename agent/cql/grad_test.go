@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/dwm-rl/dwm/agent/agenttest"
-	"github.com/dwm-rl/dwm/nn"
 	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/tensor"
@@ -32,46 +31,6 @@ import (
 // The conservative term alone is checked against Q-values directly, in
 // float64 from float32 inputs (h = 1e-3): measured ≤ 2.3e-7, tolerance
 // 1e-5.
-
-const fdStep = 1e-2
-
-func relErr(ana, num float64) float64 {
-	return math.Abs(ana-num) / (math.Abs(ana) + math.Abs(num) + 1e-2)
-}
-
-// fdCheck compares the saved analytic gradients of params with central
-// differences of loss for every entry and returns the largest error.
-func fdCheck(t *testing.T, params []*nn.Param, grads [][]float32, loss func() float64, tol float64) float64 {
-	t.Helper()
-	var worst float64
-	for pi, p := range params {
-		for i := range p.W {
-			old := p.W[i]
-			p.W[i] = old + fdStep
-			hi := p.W[i]
-			lp := loss()
-			p.W[i] = old - fdStep
-			lo := p.W[i]
-			lm := loss()
-			p.W[i] = old
-			num := (lp - lm) / (float64(hi) - float64(lo))
-			e := relErr(float64(grads[pi][i]), num)
-			worst = max(worst, e)
-			if e > tol {
-				t.Errorf("%s[%d]: analytic %.6g, numeric %.6g (error %.2g > %.2g)", p.Name, i, grads[pi][i], num, e, tol)
-			}
-		}
-	}
-	return worst
-}
-
-func saveGrads(params []*nn.Param) [][]float32 {
-	out := make([][]float32, len(params))
-	for i, p := range params {
-		out[i] = slices.Clone(p.G)
-	}
-	return out
-}
 
 func tinyAgent(t *testing.T, calibrate bool, cfg Config) *Agent {
 	t.Helper()
@@ -205,9 +164,9 @@ func TestCriticLossGradient(t *testing.T) {
 			if c.calibrate && !(st.boundPolicy > 0.1 && st.boundPolicy < 0.9) {
 				t.Fatalf("bound rate %.2f: want a mix of bounded and free policy values", st.boundPolicy)
 			}
-			grads := saveGrads(a.criticParams)
+			grads := agenttest.SaveGrads(a.criticParams)
 			loss := func() float64 { s := a.criticLossGrad(n, w); return s.td + s.cql }
-			worst := fdCheck(t, a.criticParams, grads, loss, 5e-3)
+			worst := agenttest.GradCheck(t, a.criticParams, grads, loss, 5e-3)
 			t.Logf("critic loss: largest finite-difference error %.2g", worst)
 		})
 	}
@@ -227,7 +186,7 @@ func TestActorLossGradient(t *testing.T) {
 		return l
 	}
 	loss()
-	grads := saveGrads(a.actorParams)
+	grads := agenttest.SaveGrads(a.actorParams)
 	for _, p := range a.criticParams {
 		for i, g := range p.G {
 			if g != 0 {
@@ -238,7 +197,7 @@ func TestActorLossGradient(t *testing.T) {
 	if grads[len(grads)-2][0] == 0 || grads[len(grads)-1][0] == 0 {
 		t.Fatalf("log-σ scalars have zero gradients %v, %v", grads[len(grads)-2], grads[len(grads)-1])
 	}
-	worst := fdCheck(t, a.actorParams, grads, loss, 5e-3)
+	worst := agenttest.GradCheck(t, a.actorParams, grads, loss, 5e-3)
 	t.Logf("actor loss: largest finite-difference error %.2g", worst)
 }
 
@@ -310,7 +269,7 @@ func TestConservativeGradient(t *testing.T) {
 				lm := f()
 				q[i] = old
 				num := (lp - lm) / (float64(hi) - float64(lo))
-				e := relErr(float64(dq[i]), num)
+				e := agenttest.GradErr(float64(dq[i]), num)
 				worst = max(worst, e)
 				if e > 1e-5 {
 					t.Errorf("dq[%d] (state %d, row %d): analytic %.7g, numeric %.7g", i, i/G, i%G, dq[i], num)

@@ -1,13 +1,11 @@
 package iql
 
 import (
-	"math"
 	"slices"
 	"testing"
 
 	"github.com/dwm-rl/dwm/agent/agenttest"
 	"github.com/dwm-rl/dwm/dataset"
-	"github.com/dwm-rl/dwm/nn"
 )
 
 // Finite-difference checks of the hand-written gradients, as in agent/sac:
@@ -16,44 +14,6 @@ import (
 // step h = 1e-2 divided by the float32 step actually taken, and the error
 // |analytic - numeric| / (|analytic| + |numeric| + 1e-2). Tolerance 5e-3
 // (agent/sac's); measured maxima are logged and listed on each test.
-
-const fdStep = 1e-2
-
-func relErr(ana, num float64) float64 {
-	return math.Abs(ana-num) / (math.Abs(ana) + math.Abs(num) + 1e-2)
-}
-
-func fdCheck(t *testing.T, params []*nn.Param, grads [][]float32, loss func() float64, tol float64) float64 {
-	t.Helper()
-	var worst float64
-	for pi, p := range params {
-		for i := range p.W {
-			old := p.W[i]
-			p.W[i] = old + fdStep
-			hi := p.W[i]
-			lp := loss()
-			p.W[i] = old - fdStep
-			lo := p.W[i]
-			lm := loss()
-			p.W[i] = old
-			num := (lp - lm) / (float64(hi) - float64(lo))
-			e := relErr(float64(grads[pi][i]), num)
-			worst = max(worst, e)
-			if e > tol {
-				t.Errorf("%s[%d]: analytic %.6g, numeric %.6g (error %.2g > %.2g)", p.Name, i, grads[pi][i], num, e, tol)
-			}
-		}
-	}
-	return worst
-}
-
-func saveGrads(params []*nn.Param) [][]float32 {
-	out := make([][]float32, len(params))
-	for i, p := range params {
-		out[i] = slices.Clone(p.G)
-	}
-	return out
-}
 
 // tinyAgent has a state normaliser, so the checks cover standardised
 // inputs, and target critics away from the critics.
@@ -93,9 +53,9 @@ func TestValueLossGradient(t *testing.T) {
 	if neg == 0 || neg == n {
 		t.Fatalf("%d of %d residuals negative: both signs needed", neg, n)
 	}
-	grads := saveGrads(a.valueParams)
+	grads := agenttest.SaveGrads(a.valueParams)
 	loss := func() float64 { l, _ := a.valueLossGrad(n); return l }
-	t.Logf("expectile loss: largest finite-difference error %.2g", fdCheck(t, a.valueParams, grads, loss, 5e-3))
+	t.Logf("expectile loss: largest finite-difference error %.2g", agenttest.GradCheck(t, a.valueParams, grads, loss, 5e-3))
 }
 
 // Measured largest error 3.8e-4.
@@ -106,9 +66,9 @@ func TestCriticLossGradient(t *testing.T) {
 	a.value.Predict(&a.buf.nextV, &a.buf.next)
 	a.targetQ(n)
 	a.criticLossGrad(n)
-	grads := saveGrads(a.criticParams)
+	grads := agenttest.SaveGrads(a.criticParams)
 	loss := func() float64 { l, _ := a.criticLossGrad(n); return l }
-	t.Logf("critic loss: largest finite-difference error %.2g", fdCheck(t, a.criticParams, grads, loss, 5e-3))
+	t.Logf("critic loss: largest finite-difference error %.2g", agenttest.GradCheck(t, a.criticParams, grads, loss, 5e-3))
 }
 
 // The advantage-weighted log-likelihood with weights held fixed, through the
@@ -131,9 +91,9 @@ func TestActorLossGradient(t *testing.T) {
 				t.Fatalf("weights all %v: the check needs distinct weights", w[0])
 			}
 			a.actorLossGrad(n)
-			grads := saveGrads(a.actorParams)
+			grads := agenttest.SaveGrads(a.actorParams)
 			loss := func() float64 { return a.actorLossGrad(n) }
-			t.Logf("actor loss: largest finite-difference error %.2g", fdCheck(t, a.actorParams, grads, loss, 5e-3))
+			t.Logf("actor loss: largest finite-difference error %.2g", agenttest.GradCheck(t, a.actorParams, grads, loss, 5e-3))
 		})
 	}
 }

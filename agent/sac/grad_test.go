@@ -2,7 +2,6 @@ package sac
 
 import (
 	"math"
-	"slices"
 	"testing"
 
 	"github.com/dwm-rl/dwm/agent/agenttest"
@@ -11,7 +10,7 @@ import (
 	"github.com/dwm-rl/dwm/tensor"
 )
 
-// Finite-difference checks of the hand-written gradients.
+// Finite-difference checks of the hand-written gradients (agenttest.GradCheck).
 //
 // The networks are tiny (3→8→8→·) with tanh hidden units (ReLU kinks make
 // finite differences unreliable), everything is float32, and the central
@@ -26,47 +25,6 @@ import (
 // both is 5e-3. A 5% error in any one gradient path gives errors ≥ 1e-2.
 // The KL is evaluated in float64 from float32 inputs (h = 1e-3): measured
 // 4.8e-7, tolerance 5e-6.
-
-const fdStep = 1e-2
-
-func relErr(ana, num float64) float64 {
-	return math.Abs(ana-num) / (math.Abs(ana) + math.Abs(num) + 1e-2)
-}
-
-// fdCheck compares the saved analytic gradients of params with central
-// differences of loss, for every entry (the nets are tiny), and returns the
-// largest error.
-func fdCheck(t *testing.T, params []*nn.Param, grads [][]float32, loss func() float64, tol float64) float64 {
-	t.Helper()
-	var worst float64
-	for pi, p := range params {
-		for i := range p.W {
-			old := p.W[i]
-			p.W[i] = old + fdStep
-			hi := p.W[i]
-			lp := loss()
-			p.W[i] = old - fdStep
-			lo := p.W[i]
-			lm := loss()
-			p.W[i] = old
-			num := (lp - lm) / (float64(hi) - float64(lo)) // the float32 step actually taken
-			e := relErr(float64(grads[pi][i]), num)
-			worst = max(worst, e)
-			if e > tol {
-				t.Errorf("%s[%d]: analytic %.6g, numeric %.6g (error %.2g > %.2g)", p.Name, i, grads[pi][i], num, e, tol)
-			}
-		}
-	}
-	return worst
-}
-
-func saveGrads(params []*nn.Param) [][]float32 {
-	out := make([][]float32, len(params))
-	for i, p := range params {
-		out[i] = slices.Clone(p.G)
-	}
-	return out
-}
 
 func tinyAgent(t *testing.T, cfg Config) *Agent {
 	t.Helper()
@@ -86,9 +44,9 @@ func TestCriticLossGradient(t *testing.T) {
 	a.updStream.FillNormal(a.buf.nextNoise.Resize(n, 2).Values())
 	a.criticTargets(n, a.Alpha())
 	a.criticLossGrad(n)
-	grads := saveGrads(a.criticParams)
+	grads := agenttest.SaveGrads(a.criticParams)
 	loss := func() float64 { l, _ := a.criticLossGrad(n); return l }
-	worst := fdCheck(t, a.criticParams, grads, loss, 5e-3)
+	worst := agenttest.GradCheck(t, a.criticParams, grads, loss, 5e-3)
 	t.Logf("critic loss: largest finite-difference error %.2g", worst)
 }
 
@@ -116,7 +74,7 @@ func TestActorLossGradient(t *testing.T) {
 			if bc && !(kl > 0.01) {
 				t.Fatalf("BC KL = %v, want clearly positive", kl)
 			}
-			grads := saveGrads(a.actorParams)
+			grads := agenttest.SaveGrads(a.actorParams)
 			for _, p := range a.criticParams {
 				for i, g := range p.G {
 					if g != 0 {
@@ -125,7 +83,7 @@ func TestActorLossGradient(t *testing.T) {
 				}
 			}
 			loss := func() float64 { l, _, _ := a.actorLossGrad(n, a.Alpha()); return l }
-			worst := fdCheck(t, a.actorParams, grads, loss, 5e-3)
+			worst := agenttest.GradCheck(t, a.actorParams, grads, loss, 5e-3)
 			t.Logf("actor loss: largest finite-difference error %.2g", worst)
 		})
 	}
@@ -169,7 +127,7 @@ func TestGaussianKLGradient(t *testing.T) {
 			lm := loss()
 			c.x.Data[i] = old
 			num := (lp - lm) / (float64(hi) - float64(lo))
-			e := relErr(float64(c.g.Data[i]-c.base), num)
+			e := agenttest.GradErr(float64(c.g.Data[i]-c.base), num)
 			worst = max(worst, e)
 			if e > 5e-6 {
 				t.Errorf("d%s[%d]: analytic %.7g, numeric %.7g", c.name, i, c.g.Data[i]-c.base, num)

@@ -1,13 +1,10 @@
 package td3bc
 
 import (
-	"math"
-	"slices"
 	"testing"
 
 	"github.com/dwm-rl/dwm/agent/agenttest"
 	"github.com/dwm-rl/dwm/dataset"
-	"github.com/dwm-rl/dwm/nn"
 )
 
 // Finite-difference checks of the hand-written gradients, as in agent/sac:
@@ -17,44 +14,6 @@ import (
 // |analytic - numeric| / (|analytic| + |numeric| + 1e-2). Measured maxima
 // over every entry: critic 9.3e-4, actor 8.7e-4; the tolerance is 5e-3
 // (agent/sac's). A 5% error in any gradient path exceeds 1e-2.
-
-const fdStep = 1e-2
-
-func relErr(ana, num float64) float64 {
-	return math.Abs(ana-num) / (math.Abs(ana) + math.Abs(num) + 1e-2)
-}
-
-func fdCheck(t *testing.T, params []*nn.Param, grads [][]float32, loss func() float64, tol float64) float64 {
-	t.Helper()
-	var worst float64
-	for pi, p := range params {
-		for i := range p.W {
-			old := p.W[i]
-			p.W[i] = old + fdStep
-			hi := p.W[i]
-			lp := loss()
-			p.W[i] = old - fdStep
-			lo := p.W[i]
-			lm := loss()
-			p.W[i] = old
-			num := (lp - lm) / (float64(hi) - float64(lo))
-			e := relErr(float64(grads[pi][i]), num)
-			worst = max(worst, e)
-			if e > tol {
-				t.Errorf("%s[%d]: analytic %.6g, numeric %.6g (error %.2g > %.2g)", p.Name, i, grads[pi][i], num, e, tol)
-			}
-		}
-	}
-	return worst
-}
-
-func saveGrads(params []*nn.Param) [][]float32 {
-	out := make([][]float32, len(params))
-	for i, p := range params {
-		out[i] = slices.Clone(p.G)
-	}
-	return out
-}
 
 // tinyAgent has a state normaliser, so the checks cover standardised inputs.
 func tinyAgent(t *testing.T) *Agent {
@@ -76,9 +35,9 @@ func TestCriticLossGradient(t *testing.T) {
 	a.updStream.FillNormal(a.buf.noise.Resize(n, 2).Values())
 	a.criticTargets(n)
 	a.criticLossGrad(n)
-	grads := saveGrads(a.criticParams)
+	grads := agenttest.SaveGrads(a.criticParams)
 	loss := func() float64 { l, _ := a.criticLossGrad(n); return l }
-	t.Logf("critic loss: largest finite-difference error %.2g", fdCheck(t, a.criticParams, grads, loss, 5e-3))
+	t.Logf("critic loss: largest finite-difference error %.2g", agenttest.GradCheck(t, a.criticParams, grads, loss, 5e-3))
 }
 
 // The λ-normalised actor loss: the gradient goes through Q_1's input (dQ/dπ),
@@ -91,7 +50,7 @@ func TestActorLossGradient(t *testing.T) {
 	if !(bc > 0.01) || !(lambda > 0) {
 		t.Fatalf("BC term %v and λ %v: want both clearly positive", bc, lambda)
 	}
-	grads := saveGrads(a.actorParams)
+	grads := agenttest.SaveGrads(a.actorParams)
 	for _, p := range a.criticParams {
 		for i, g := range p.G {
 			if g != 0 {
@@ -100,5 +59,5 @@ func TestActorLossGradient(t *testing.T) {
 		}
 	}
 	loss := func() float64 { l, _, _ := a.actorLossGrad(n, float32(lambda)); return l }
-	t.Logf("actor loss (λ = %.3g): largest finite-difference error %.2g", lambda, fdCheck(t, a.actorParams, grads, loss, 5e-3))
+	t.Logf("actor loss (λ = %.3g): largest finite-difference error %.2g", lambda, agenttest.GradCheck(t, a.actorParams, grads, loss, 5e-3))
 }
