@@ -89,6 +89,11 @@ type robot struct {
 	task    Task
 	nArm    int
 	armAdr  []int
+	// ikAdr are the qpos addresses of the joints reach moves (the arm's,
+	// then the wrist's if useWrist), ikIdx their actuator indices.
+	ikAdr, ikIdx []int
+	// wrist makes reach move the wrist joints too (after useWrist).
+	wrist bool
 	ranges  [][2]float64
 	grasp   int // S_grasp site
 	scratch *mujoco.Data
@@ -111,6 +116,8 @@ func newRobot(e *mujoco.Env, t Task) (*robot, error) {
 			return nil, fmt.Errorf("adroit expert %s: %w", t, err)
 		}
 		r.armAdr = append(r.armAdr, a)
+		r.ikAdr = append(r.ikAdr, a)
+		r.ikIdx = append(r.ikIdx, len(r.ikIdx))
 	}
 	var err error
 	if r.grasp, err = m.SiteID("S_grasp"); err != nil {
@@ -139,13 +146,28 @@ func (r *robot) palm() [3]float64 { return r.env.Data().SiteXPos(r.grasp) }
 // hand returns the current qpos of hand joint k (0..23).
 func (r *robot) hand(k int) float64 { return r.env.Data().QPos()[r.nArm+k] }
 
-// jacobian fills J (3 × nArm, row-major) of site s with respect to the arm
+// useWrist adds the two wrist joints to the joints reach moves.
+func (r *robot) useWrist() error {
+	m := r.env.Data().Model()
+	for k, j := range []string{"WRJ1", "WRJ0"} {
+		a, err := m.JointQPosAdr(j)
+		if err != nil {
+			return err
+		}
+		r.ikAdr = append(r.ikAdr, a)
+		r.ikIdx = append(r.ikIdx, r.nArm+k)
+	}
+	return nil
+}
+
+// jacobian fills J (3 × len(ikAdr), row-major) of site s with respect to the arm
 // joints by central differences on the scratch state.
 func (r *robot) jacobian(site int, J []float64) error {
 	d := r.env.Data()
 	copy(r.scratch.QPos(), d.QPos())
 	const h = 1e-4
-	for j, a := range r.armAdr {
+	n := len(J) / 3
+	for j, a := range r.ikAdr[:n] {
 		q0 := r.scratch.QPos()[a]
 		r.scratch.QPos()[a] = q0 + h
 		if err := r.scratch.Forward(); err != nil {
@@ -159,7 +181,7 @@ func (r *robot) jacobian(site int, J []float64) error {
 		m := r.scratch.SiteXPos(site)
 		r.scratch.QPos()[a] = q0
 		for i := range 3 {
-			J[i*r.nArm+j] = (p[i] - m[i]) / (2 * h)
+			J[i*n+j] = (p[i] - m[i]) / (2 * h)
 		}
 	}
 	return nil
@@ -167,30 +189,50 @@ func (r *robot) jacobian(site int, J []float64) error {
 
 // reach sets the arm joint targets that move the palm by dx (damped least
 // squares: dq = Jᵀ(JJᵀ + λ²I)⁻¹dx), each joint moving at most maxStep.
+// Joints at a limit that the step would push further are left out and the
+// step solved again with the others.
 func (r *robot) reach(dx [3]float64, maxStep float64) error {
 	n := r.nArm
+	if r.wrist {
+		n = len(r.ikAdr)
+	}
 	J := make([]float64, 3*n)
 	if err := r.jacobian(r.grasp, J); err != nil {
 		return err
 	}
-	var A [9]float64
-	for i := range 3 {
-		for k := range 3 {
-			for j := range n {
-				A[i*3+k] += J[i*n+j] * J[k*n+j]
+	qpos := r.env.Data().QPos()
+	dq := make([]float64, n)
+	for range 3 {
+		var A [9]float64
+		for i := range 3 {
+			for k := range 3 {
+				for j := range n {
+					A[i*3+k] += J[i*n+j] * J[k*n+j]
+				}
+			}
+			A[i*3+i] += 1e-3
+		}
+		y := solve3(A, dx)
+		again := false
+		for j := range n {
+			dq[j] = 0
+			for i := range 3 {
+				dq[j] += J[i*n+j] * y[i]
+			}
+			q, lo, hi := qpos[r.ikAdr[j]], r.ranges[r.ikIdx[j]][0], r.ranges[r.ikIdx[j]][1]
+			if (q > hi-0.02 && dq[j] > 0) || (q < lo+0.02 && dq[j] < 0) {
+				for i := range 3 {
+					J[i*n+j] = 0
+				}
+				again = true
 			}
 		}
-		A[i*3+i] += 1e-3
-	}
-	y := solve3(A, dx)
-	qpos := r.env.Data().QPos()
-	for j := range n {
-		var dq float64
-		for i := range 3 {
-			dq += J[i*n+j] * y[i]
+		if !again {
+			break
 		}
-		dq = min(max(dq, -maxStep), maxStep)
-		r.q[j] = qpos[r.armAdr[j]] + dq
+	}
+	for j := range n {
+		r.q[r.ikIdx[j]] = qpos[r.ikAdr[j]] + min(max(dq[j], -maxStep), maxStep)
 	}
 	return nil
 }

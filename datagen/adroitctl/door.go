@@ -28,6 +28,10 @@ type door struct {
 	*robot
 	handle, hinge, latch, frame int
 	phase, t                   int
+	pullGain, pullAhead        float64
+	lost                       float64
+	pressGain, latchOpen       float64
+	wristFrom                  float64
 }
 
 func (c *door) reset() { c.phase, c.t = 0, 0 }
@@ -51,6 +55,9 @@ func (c *door) act(act []float32) error {
 		hand = blend(openHand, hookHand, float64(c.t)/8)
 		if c.t >= 10 {
 			c.phase, c.t = 2, 0
+			if latch > 1.1 {
+				c.phase = 3
+			}
 		}
 	case 2: // press the handle down: the latch turns
 		mp := d.MocapPos()[3*c.frame : 3*c.frame+3]
@@ -58,34 +65,39 @@ func (c *door) act(act []float32) error {
 		θ := latch + 0.5
 		target = add(pivot, [3]float64{0.15 * math.Cos(θ), -0.17, -0.15*math.Sin(θ) + 0.01})
 		hand = hookHand
-		if latch > 1.4 || c.t > 90 {
+		if latch > c.latchOpen || c.t > 90 {
 			c.phase, c.t = 3, 0
 		}
 	default: // pull the handle round the hinge
 		hand = hookHand
+		if norm(sub(palm, handle)) > c.lost {
+			c.phase, c.t = 0, 0 // lost the handle: reach it again
+		}
 		mp := d.MocapPos()[3*c.frame : 3*c.frame+3]
 		axis := [3]float64{mp[0] + 0.6, mp[1], mp[2]}
 		rel := sub(handle, axis)
-		dθ := 0.25
+		rel[2] = 0
+		n := norm(rel)
+		tangent := [3]float64{-rel[1] / n, rel[0] / n, 0} // d(handle)/dθ about +z
+		step := c.pullAhead
 		if hinge > 1.45 {
-			dθ = 0.05
+			step /= 4
 		}
-		s, co := math.Sin(dθ), math.Cos(dθ)
-		target = add(axis, [3]float64{co*rel[0] - s*rel[1], s*rel[0] + co*rel[1], rel[2] - 0.06})
-		target = add(target, [3]float64{0, -0.02, 0})
+		target = add(handle, [3]float64{step * tangent[0], step*tangent[1] - 0.02, -0.02})
 	}
 	_ = palm
 	dx := sub(target, palm)
 	switch c.phase {
 	case 2:
-		dx = [3]float64{3 * dx[0], 3 * dx[1], 3 * dx[2]}
+		dx = [3]float64{c.pressGain * dx[0], c.pressGain * dx[1], c.pressGain * dx[2]}
 	case 3:
-		dx = [3]float64{1.5 * dx[0], 1.5 * dx[1], 1.5 * dx[2]}
+		dx = [3]float64{c.pullGain * dx[0], c.pullGain * dx[1], c.pullGain * dx[2]}
 	}
+	c.setHand(hand)
+	c.wrist = c.phase == 3 && hinge > c.wristFrom
 	if err := c.reach(dx, 0.3); err != nil {
 		return err
 	}
-	c.setHand(hand)
 	c.write(act)
 	return nil
 }

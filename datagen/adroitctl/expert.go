@@ -50,7 +50,14 @@ func New(e *mujoco.Env) (*Expert, error) {
 	}
 	switch t {
 	case Door:
-		x.c = &door{robot: r, handle: site("S_handle"), hinge: qadr("door_hinge"), latch: qadr("latch"), frame: mocap("frame")}
+		x.c = &door{robot: r, handle: site("S_handle"), hinge: qadr("door_hinge"), latch: qadr("latch"), frame: mocap("frame"), pullGain: 1, pullAhead: 0.1, lost: 0.12, pressGain: 2, latchOpen: 1.3, wristFrom: 0.9}
+		if err := r.useWrist(); err != nil {
+			return nil, err
+		}
+	case Relocate:
+		b, err := m.ID(mujoco.ObjBody, "Object")
+		errs = append(errs, err)
+		x.c = &relocate{robot: r, ball: b, target: site("target")}
 	default:
 		return nil, fmt.Errorf("adroit expert: %s not written yet", t)
 	}
