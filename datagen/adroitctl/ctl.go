@@ -85,15 +85,15 @@ const armGain = 500.0 / 200.0
 // robot holds what every task controller needs: the env, the joint
 // addresses, the control ranges and a scratch state for Jacobians.
 type robot struct {
-	env     *mujoco.Env
-	task    Task
-	nArm    int
-	armAdr  []int
+	env    *mujoco.Env
+	task   Task
+	nArm   int
+	armAdr []int
 	// ikAdr are the qpos addresses of the joints reach moves (the arm's,
 	// then the wrist's if useWrist), ikIdx their actuator indices.
 	ikAdr, ikIdx []int
 	// wrist makes reach move the wrist joints too (after useWrist).
-	wrist bool
+	wrist   bool
 	ranges  [][2]float64
 	grasp   int // S_grasp site
 	scratch *mujoco.Data
@@ -287,4 +287,4 @@ func blend(a, b [24]float64, t float64) [24]float64 {
 
 func sub(a, b [3]float64) [3]float64 { return [3]float64{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
 func add(a, b [3]float64) [3]float64 { return [3]float64{a[0] + b[0], a[1] + b[1], a[2] + b[2]} }
-func norm(a [3]float64) float64    { return math.Sqrt(a[0]*a[0] + a[1]*a[1] + a[2]*a[2]) }
+func norm(a [3]float64) float64      { return math.Sqrt(a[0]*a[0] + a[1]*a[1] + a[2]*a[2]) }

@@ -27,11 +27,11 @@ var (
 type door struct {
 	*robot
 	handle, hinge, latch, frame int
-	phase, t                   int
-	pullGain, pullAhead        float64
-	lost                       float64
-	pressGain, latchOpen       float64
-	wristFrom                  float64
+	phase, t                    int
+	pullGain, pullAhead         float64
+	lost                        float64
+	pressGain, latchOpen        float64
+	wristFrom                   float64
 }
 
 func (c *door) reset() { c.phase, c.t = 0, 0 }
