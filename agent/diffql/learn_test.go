@@ -104,7 +104,9 @@ func TestOfflinePendulumMedium(t *testing.T) {
 // TestSeeds runs the learning test's budget for the seeds in
 // DWM_DIFFQL_SEEDS (e.g. "1,2,3") and logs each score; DWM_DIFFQL_UPDATES
 // changes the number of updates and DWM_DIFFQL_SAMPLE=1 evaluates the
-// sampling policy (sample_action) instead of the deterministic one.
+// sampling policy (sample_action) instead of the deterministic one, and
+// DWM_DIFFQL_STEPS sets the number of diffusion steps T (Fig. 2(b) of the
+// DUAL paper: return against steps).
 //
 //	DWM_DIFFQL_SEEDS=1,2,3,4,5,6 go test -run TestSeeds -v ./agent/diffql/
 //	DWM_DIFFQL_SEEDS=1,2 DWM_DIFFQL_UPDATES=4000 go test -run TestSeeds -v ./agent/diffql/
@@ -124,9 +126,15 @@ func TestSeeds(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		cfg := learnCfg
+		if v := os.Getenv("DWM_DIFFQL_STEPS"); v != "" {
+			if cfg.Steps, err = strconv.Atoi(v); err != nil {
+				t.Fatal(err)
+			}
+		}
 		start := time.Now()
-		score := offlinePendulum(t, learnCfg, updates, learnBatch, 20, seed, det)
-		t.Logf("seed %d, %d updates, deterministic %v: normalized score %.1f (%v)", seed, updates, det, score, time.Since(start).Round(time.Millisecond))
+		score := offlinePendulum(t, cfg, updates, learnBatch, 20, seed, det)
+		t.Logf("seed %d, %d updates, T = %d, deterministic %v: normalized score %.1f (%v)", seed, updates, cfg.WithDefaults().Steps, det, score, time.Since(start).Round(time.Millisecond))
 	}
 }
 
