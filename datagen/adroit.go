@@ -30,7 +30,7 @@ var adroitOnly = []string{"demo", "cloned"}
 // adroitKind reports whether c is made by the Adroit recipes (expert, demo,
 // cloned on an Adroit env) rather than the generic ones.
 func (c Config) adroitKind() bool {
-	return isAdroit(c.Env) && (c.Kind == "expert" || c.Kind == "demo" || c.Kind == "cloned")
+	return isAdroit(c.Env) && (c.Kind == "random" || c.Kind == "expert" || c.Kind == "demo" || c.Kind == "cloned")
 }
 
 // adroitPolicy acts for one Adroit episode at a time.
@@ -195,6 +195,9 @@ func generateAdroit(ctx context.Context, c Config, meta map[string]string, out i
 	var succ []float32
 	var err error
 	switch c.Kind {
+	case "random":
+		d, succ, err = collectAdroit(ctx, c, randomAdroit(c), c.Size, 0)
+		meta[dataset.MetaPolicyHash] = "uniform-random"
 	case "expert":
 		d, succ, err = collectAdroit(ctx, c, expertPolicy(c, 0), c.Size, 0)
 		meta[dataset.MetaPolicyHash] = "adroitctl.Expert(" + c.Env + ")"
@@ -418,4 +421,83 @@ func adroitRecipe(c Config) int {
 		return adroitRecipeVersion
 	}
 	return 0
+}
+
+// randomAdroit acts uniformly in [-1, 1] from rng.Derive(seed, "datagen",
+// "adroit", "random", k) in episode k.
+func randomAdroit(c Config) func(e *mujoco.Env) (adroitPolicy, error) {
+	return func(*mujoco.Env) (adroitPolicy, error) { return &randomActor{seed: c.Seed}, nil }
+}
+
+type randomActor struct {
+	seed uint64
+	s    *rng.Stream
+}
+
+func (a *randomActor) begin(k int) {
+	a.s = rng.Derive(a.seed, "datagen", "adroit", "random", strconv.Itoa(k))
+}
+
+func (a *randomActor) act(_, act []float32) error {
+	for j := range act {
+		act[j] = float32(2*a.s.Float64() - 1)
+	}
+	return nil
+}
+
+func (a *randomActor) close() {}
+
+// SuccessSummary describes the episodes of a dataset with a per-step
+// "success" infos column (the Adroit kinds write one).
+type SuccessSummary struct {
+	// Episodes is the number of episodes (the last may be cut).
+	Episodes int
+	// MeanReturn and StdReturn are the mean and population std of the
+	// episode returns.
+	MeanReturn, StdReturn float64
+	// SuccessRate is the fraction of episodes with more than SuccessSteps
+	// successful steps (eval.SuccessStepsFor's rule for the env).
+	SuccessRate float64
+	// SuccessSteps is the rule used.
+	SuccessSteps int
+}
+
+// Summarize reports the episode returns and success rate of d, whose
+// success column marks successful steps; an episode succeeds when more
+// than successSteps of its steps do. It fails if d has no success column.
+func Summarize(d *dataset.Dataset, successSteps int) (SuccessSummary, error) {
+	col, ok := d.Infos["success"]
+	if !ok || col.Dim != 1 || len(col.Data) != d.Len() {
+		return SuccessSummary{}, fmt.Errorf("dataset has no per-step success column (infos/success)")
+	}
+	s := SuccessSummary{SuccessSteps: successSteps}
+	rets := d.EpisodeReturns()
+	var succ int
+	start := 0
+	for _, end := range d.EpisodeEnds() {
+		n := 0
+		for _, v := range col.Data[start:end] {
+			if v != 0 {
+				n++
+			}
+		}
+		if n > successSteps {
+			succ++
+		}
+		start = end
+	}
+	s.Episodes = len(rets)
+	if s.Episodes == 0 {
+		return s, nil
+	}
+	for _, r := range rets {
+		s.MeanReturn += r
+	}
+	s.MeanReturn /= float64(len(rets))
+	for _, r := range rets {
+		s.StdReturn += (r - s.MeanReturn) * (r - s.MeanReturn)
+	}
+	s.StdReturn = math.Sqrt(s.StdReturn / float64(len(rets)))
+	s.SuccessRate = float64(succ) / float64(len(rets))
+	return s, nil
 }

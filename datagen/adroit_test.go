@@ -64,3 +64,51 @@ func TestAdroitKindsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// Summarize counts an episode a success with more than N successful steps.
+func TestSummarize(t *testing.T) {
+	d := dataset.New(1, 1, 10)
+	var succ []float32
+	// Episodes of 4, 3 and 3 steps with 3, 1 and 0 successful steps.
+	flags := []float32{1, 1, 0, 1, 0, 1, 0, 0, 0, 0}
+	ends := map[int]bool{3: true, 6: true, 9: true}
+	for i, f := range flags {
+		d.Append([]float32{0}, []float32{0}, float32(i), []float32{0}, false, ends[i])
+		succ = append(succ, f)
+	}
+	if _, err := Summarize(d, 0); err == nil {
+		t.Fatal("dataset without a success column accepted")
+	}
+	d.Infos = map[string]dataset.Column{"success": {Dim: 1, Data: succ}}
+	for _, c := range []struct {
+		n    int
+		rate float64
+	}{{0, 2.0 / 3}, {1, 1.0 / 3}, {2, 1.0 / 3}, {3, 0}} {
+		s, err := Summarize(d, c.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Episodes != 3 || s.SuccessRate != c.rate || s.MeanReturn != (6+15+24)/3.0 {
+			t.Errorf("rule %d: %+v, want 3 episodes, success rate %v, mean return 15", c.n, s, c.rate)
+		}
+	}
+}
+
+// The Adroit random kind is episode-based with a success column too.
+func TestAdroitRandom(t *testing.T) {
+	p, err := Make(context.Background(), Config{Env: "relocate", Kind: "random", Size: 300, Workers: 2, CacheDir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dataset.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Summarize(d, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Episodes != 2 || s.SuccessRate != 0 {
+		t.Fatalf("relocate random: %+v", s)
+	}
+}

@@ -15,6 +15,28 @@
 //	               noise: D4RL's maze2d recipe (waypoint controller), and the
 //	               FrozenLake/Pendulum stand-ins
 //
+// The Adroit tasks (pen, door, hammer, relocate) have their own recipes,
+// honest stand-ins for D4RL's (human teleoperation cannot be recorded here):
+//
+//	random   uniform random actions, in whole episodes
+//	expert   the scripted controller of datagen/adroitctl (it reads the
+//	         simulator state; demonstration-free SAC fails on these tasks,
+//	         Rajeswaran et al. 2018), acting without noise; D4RL size
+//	demo     Episodes (default 25) expert episodes with N(0, Noise²) action
+//	         noise (default 0.1), standing in for D4RL's "human" (25
+//	         demonstrations); Size is ignored
+//	cloned   D4RL's cloned recipe: an MLP (256-256, ReLU, tanh output)
+//	         behaviour-cloned on the demo episodes (BCSteps Adam steps, batch
+//	         256, MSE), rolled out with N(0, Noise²) noise for half of Size,
+//	         the demo episodes repeated in order for the other half (50/50 by
+//	         transitions); D4RL size (1M, pen 500k)
+//
+// Adroit episodes are numbered; episode k resets the env with a seed derived
+// from (Seed, k) and draws its noise from its own stream, so the data do not
+// depend on Workers. Every Adroit dataset has a per-step infos column
+// "success" (env.Result.Success); Summarize turns it into D4RL's episode
+// success rate. pen and hammer have no scripted expert yet, so only their
+// random kind can be made.
 // The SAC "expert run" is an ordinary dwm run in <cache>/runs, so it
 // checkpoints and resumes; every evaluation saves the policy's parameters, so
 // the medium snapshot can be chosen once the expert's return is known.
