@@ -411,7 +411,7 @@ func (a *Agent) baseMean(obs, next *tensor.Mat, s *rng.Stream) error {
 			return err
 		}
 	}
-	return a.critic.base.ActBatch(obs.Data[:n*a.obsDim], a.buf.plan.Data, true)
+	return a.critic.base.ActBatch(obs.Data[:n*a.obsDim], a.buf.plan.Data[:n*a.actDim], true)
 }
 
 // Metric names Update reports after the critic's.
@@ -605,7 +605,7 @@ func (a *Agent) act(n int, obs, act []float32, deterministic bool) error {
 		}
 	}
 	B.obs.Resize(n, O)
-	copy(B.obs.Data, obs)
+	copy(B.obs.Data, obs[:n*O])
 	s := a.sAct
 	var next *tensor.Mat
 	if deterministic {
@@ -629,8 +629,8 @@ func (a *Agent) act(n int, obs, act []float32, deterministic bool) error {
 	}
 	Aggregate(&B.mean, &B.vari, subs, &B.feat, &B.plan)
 	if deterministic {
-		for i := range B.mean.Data {
-			act[i] = min(max(B.mean.Data[i], -1), 1)
+		for i, m := range B.mean.Data[:n*A] {
+			act[i] = min(max(m, -1), 1)
 		}
 		return nil
 	}

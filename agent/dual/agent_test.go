@@ -422,3 +422,33 @@ func TestAgentStateRoundTrip(t *testing.T) {
 		t.Errorf("SetState without %s: %v", model[len(model)-1].Name, err)
 	}
 }
+
+// TestAgentActBatchSizes: acting alternately on batches of 5 and 1 rows,
+// deterministic and not, with and without the planner's action, writes
+// exactly the requested rows (scratch buffers keep their larger capacity).
+func TestAgentActBatchSizes(t *testing.T) {
+	for _, noPlanner := range []bool{false, true} {
+		cfg := smallConfig()
+		cfg.NoPlanner = noPlanner
+		cfg.Distill.Iters = 5
+		a, d := pendulumAgent(t, cfg, 10, 31)
+		for _, n := range []int{5, 1, 5, 1} {
+			for _, det := range []bool{true, false} {
+				obs := append([]float32(nil), d.Observations[:3*n]...)
+				act := make([]float32, n+1)
+				act[n] = 42
+				if err := a.ActBatch(obs, act[:n], det); err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range act[:n] {
+					if !(v >= -1 && v <= 1) {
+						t.Errorf("no_planner %v, n %d, deterministic %v: action %d = %v", noPlanner, n, det, i, v)
+					}
+				}
+				if act[n] != 42 {
+					t.Errorf("no_planner %v, n %d: wrote past the batch", noPlanner, n)
+				}
+			}
+		}
+	}
+}

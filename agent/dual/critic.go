@@ -186,7 +186,7 @@ func (c *critic) advantages(dst []float32, obs, act []float32, n int) error {
 	}
 	// Cal-QL: the baseline is the value of its own policy's mean action.
 	c.piAct.Resize(n, A)
-	if err := c.base.ActBatch(obs[:n*O], c.piAct.Data, true); err != nil {
+	if err := c.base.ActBatch(obs[:n*O], c.piAct.Data[:n*A], true); err != nil {
 		return err
 	}
 	c.qPi = append(c.qPi[:0], make([]float32, n)...)
