@@ -136,11 +136,14 @@ func TestPlot(t *testing.T) {
 	}
 }
 
-// TestRunDual runs the whole dual suite once per figure (slow: it builds
-// and distils every network and times batch 256).
+// TestRunDual runs the whole dual suite once per figure. It is slow (it
+// builds and distils every network and times Diffuser at batch 256: about
+// 20 CPU-seconds), so it runs only with DWM_BENCH_DUAL=1:
+//
+//	DWM_BENCH_DUAL=1 go test -run TestRunDual -v ./bench/
 func TestRunDual(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the whole dual suite: tens of seconds on the shared machine")
+	if os.Getenv("DWM_BENCH_DUAL") == "" {
+		t.Skip("set DWM_BENCH_DUAL=1 to run the whole dual suite")
 	}
 	dir := t.TempDir()
 	rep, err := Run(context.Background(), Config{Suites: []string{"dual"}, MinTime: time.Nanosecond, Repeats: 1, Out: dir}, &bytes.Buffer{}, nil)

@@ -32,4 +32,7 @@
 // distillation of each stage); the shapes are listed in the report
 // (Report.Networks) so that scripts/bench_dual.py can build the same
 // networks in PyTorch.
+//
+// Config.Only restricts a run to the figures whose name contains it, and
+// ReadReport with WritePlots redraw a saved report (`dwm bench --replot`).
 package bench
