@@ -19,6 +19,8 @@ func (c Config) discount() float64 {
 		return float64(c.CalQL.CQL.Gamma)
 	case "diffql":
 		return float64(c.DiffQL.Gamma)
+	case "dual":
+		return c.DUAL.Gamma()
 	}
 	return 0
 }

@@ -160,6 +160,14 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
+// Gamma returns the critic's discount γ (with its package's default).
+func (c Config) Gamma() float64 {
+	if c.Critic == CriticCalQL {
+		return c.CalQL.Gamma()
+	}
+	return float64(c.IQL.WithDefaults().Gamma)
+}
+
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // Validate reports the first invalid field, naming it and its value.
