@@ -188,7 +188,8 @@ func (e *Env) Spec() env.Spec { return e.spec }
 // Data exposes the simulation state (for tests and diagnostics).
 func (e *Env) Data() *Data { return e.data }
 
-// Info returns the reward breakdown of the last step.
+// Info returns the reward breakdown of the last step (locomotion and
+// AntMaze tasks; Adroit tasks report theirs through AdroitInfo).
 func (e *Env) Info() StepInfo { return e.info }
 
 // Goal returns the AntMaze goal (zero for other tasks).
@@ -197,7 +198,8 @@ func (e *Env) Goal() [2]float64 { return e.goal }
 // Reset starts an episode: mj_resetData, the task's reset noise on the
 // default pose and zero velocity (drawn from rng.Derive(seed, "env/mujoco",
 // base id), so shifted variants of a task start from the same states), then
-// mj_forward. AntMaze draws a new goal first.
+// mj_forward. AntMaze draws a new goal first; Adroit tasks add no noise and
+// draw their object placement instead (see the package documentation).
 func (e *Env) Reset(seed uint64, obs []float32) error {
 	if e.data == nil {
 		return fmt.Errorf("%s: reset: %w", e.spec.ID, errClosed)
