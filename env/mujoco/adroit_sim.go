@@ -88,15 +88,30 @@ func (d *Data) SensorData() []float64 { return f64s(d.ptr.sensordata, int(d.mode
 // uses it to give its raw C loop the scene an Adroit Reset drew). It edits
 // the model: call it only where nothing else steps the model.
 func alignMocap(m *Model, d *Data) {
-	p := m.ptr
-	nb := int(p.nbody)
-	ids := ints(p.body_mocapid, nb)
-	pos, quat := f64s(p.body_pos, 3*nb), f64s(p.body_quat, 4*nb)
+	ids := ints(m.ptr.body_mocapid, int(m.ptr.nbody))
 	mp, mq := d.MocapPos(), d.MocapQuat()
 	for b, i := range ids {
 		if i >= 0 {
-			copy(pos[3*b:3*b+3], mp[3*i:3*i+3])
-			copy(quat[4*b:4*b+4], mq[4*i:4*i+4])
+			m.setBodyPose(b, mp[3*i:3*i+3], mq[4*i:4*i+4])
 		}
 	}
+}
+
+// setBodyPose writes body b's position and orientation relative to its
+// parent (model body_pos, body_quat); a nil slice leaves that part. A test
+// and benchmark hook: call it only where nothing else steps the model.
+func (m *Model) setBodyPose(b int, pos, quat []float64) {
+	nb := int(m.ptr.nbody)
+	if pos != nil {
+		copy(f64s(m.ptr.body_pos, 3*nb)[3*b:3*b+3], pos)
+	}
+	if quat != nil {
+		copy(f64s(m.ptr.body_quat, 4*nb)[4*b:4*b+4], quat)
+	}
+}
+
+// setSitePos writes site i's position in its body's frame (model site_pos).
+// A test hook: call it only where nothing else steps the model.
+func (m *Model) setSitePos(i int, pos []float64) {
+	copy(f64s(m.ptr.site_pos, 3*int(m.ptr.nsite))[3*i:3*i+3], pos)
 }

@@ -739,76 +739,137 @@ func TestAdroitRandomReturnsTable(t *testing.T) {
 	}
 }
 
-// TestAdroitMatchesPublishedModel compares dwm's Adroit models with the
-// published ones (Gymnasium-Robotics' assets/adroit_hand files, with their
-// meshes and sensors) compiled by the same MuJoCo: from the default pose,
-// 100 env steps of the same random controls. It runs only when
-// DWM_ADROIT_REFERENCE_DIR names a directory holding adroit_<task>.xml.
+// TestAdroitMatchesPublishedModel compares dwm's Adroit tasks with the
+// published models (Gymnasium-Robotics' assets/adroit_hand files, with their
+// meshes and sensors) compiled by the same MuJoCo. For three seeds it resets
+// dwm's env, places the published model's objects where that reset drew
+// them (by editing body_pos, body_quat and site_pos, as Gymnasium-Robotics
+// does), then runs 100 env steps of the same random actions in both and
+// compares joint positions, the sites and bodies the rules read, and the
+// nail's touch sensor. It runs only when DWM_ADROIT_REFERENCE_DIR names a
+// directory holding adroit_<task>.xml.
 func TestAdroitMatchesPublishedModel(t *testing.T) {
 	dir := os.Getenv("DWM_ADROIT_REFERENCE_DIR")
 	if dir == "" {
 		t.Skip("set DWM_ADROIT_REFERENCE_DIR to Gymnasium-Robotics' assets/adroit_hand directory")
 	}
+	sites := map[string][]string{
+		"pen":      {"S_grasp", "eps_ball", "object_top", "object_bottom", "target_top", "target_bottom"},
+		"door":     {"S_grasp", "S_handle"},
+		"hammer":   {"S_grasp", "tool", "S_target", "nail_goal"},
+		"relocate": {"S_grasp", "target"},
+	}
 	for _, id := range adroitIDList {
 		t.Run(id, func(t *testing.T) {
-			ref, err := LoadFile(dir + "/adroit_" + id + ".xml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ref.Close()
 			mk := mustMaker(t, id)
+			e := mustEnv(t, mk)
 			m := mk.Model()
-			if ref.NQ() != m.NQ() || ref.NV() != m.NV() || ref.NU() != m.NU() {
-				t.Fatalf("published nq %d nv %d nu %d, dwm %d %d %d", ref.NQ(), ref.NV(), ref.NU(), m.NQ(), m.NV(), m.NU())
-			}
-			pr, pd := ref.Params(), m.Params()
-			for i := range pd.CtrlRange {
-				if pr.CtrlRange[i] != pd.CtrlRange[i] {
-					t.Errorf("ctrlrange[%d]: published %g, dwm %g", i, pr.CtrlRange[i], pd.CtrlRange[i])
-				}
-			}
-			a, err := NewData(ref)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			b, err := NewData(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer b.Close()
-			for _, d := range []*Data{a, b} {
-				if err := d.Reset(); err != nil {
+			for seed := range uint64(3) {
+				ref, err := LoadFile(dir + "/adroit_" + id + ".xml")
+				if err != nil {
 					t.Fatal(err)
 				}
-				if err := d.Forward(); err != nil {
-					t.Fatal(err)
+				defer ref.Close()
+				if ref.NQ() != m.NQ() || ref.NV() != m.NV() || ref.NU() != m.NU() {
+					t.Fatalf("published nq %d nv %d nu %d, dwm %d %d %d", ref.NQ(), ref.NV(), ref.NU(), m.NQ(), m.NV(), m.NU())
 				}
-			}
-			cr := pd.CtrlRange
-			var worst float64
-			worstStep := -1
-			for k, act := range randomActions(6, 100, m.NU(), 1) {
-				for i, x := range act {
-					c := cr[2*i] + (float64(x)+1)*0.5*(cr[2*i+1]-cr[2*i])
-					a.Ctrl()[i], b.Ctrl()[i] = c, c
-				}
-				if err := a.Step(5); err != nil {
-					t.Fatal(err)
-				}
-				if err := b.Step(5); err != nil {
-					t.Fatal(err)
-				}
-				for i := range a.QPos() {
-					if dq := math.Abs(a.QPos()[i] - b.QPos()[i]); dq > worst {
-						worst, worstStep = dq, k
+				if seed == 0 {
+					pr, pd := ref.Params(), m.Params()
+					for i := range pd.CtrlRange {
+						if pr.CtrlRange[i] != pd.CtrlRange[i] {
+							t.Errorf("ctrlrange[%d]: published %g, dwm %g", i, pr.CtrlRange[i], pd.CtrlRange[i])
+						}
 					}
 				}
-			}
-			t.Logf("%s: largest qpos difference over 100 env steps %.3g (step %d); contacts %d vs %d", id, worst, worstStep, a.NCon(), b.NCon())
-			if worst > 1e-6 {
-				t.Errorf("%s: trajectories differ by %.3g", id, worst)
+				obs := make([]float32, e.Spec().Obs.Dim)
+				if err := e.Reset(seed, obs); err != nil {
+					t.Fatal(err)
+				}
+				d := e.Data()
+				mp, mq := d.MocapPos(), d.MocapQuat()
+				// qoff is what dwm's qpos holds beyond the published one.
+				qoff := make([]float64, m.NQ())
+				switch id {
+				case "pen":
+					ref.setBodyPose(id2(t, ref, "target"), nil, mq[:4])
+				case "door":
+					ref.setBodyPose(id2(t, ref, "frame"), mp[:3], nil)
+				case "hammer":
+					ref.setBodyPose(id2(t, ref, "nail_board"), mp[:3], nil)
+				case "relocate":
+					x := qadr(t, e, "OBJTx")
+					qoff[x], qoff[x+1] = d.QPos()[x], d.QPos()[x+1]
+					ref.setBodyPose(id2(t, ref, "Object"), []float64{qoff[x], qoff[x+1], 0.035}, nil)
+					s, err := ref.SiteID("target")
+					if err != nil {
+						t.Fatal(err)
+					}
+					ref.setSitePos(s, mp[:3])
+				}
+				a, err := NewData(ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer a.Close()
+				if err := a.Reset(); err != nil {
+					t.Fatal(err)
+				}
+				if err := a.Forward(); err != nil {
+					t.Fatal(err)
+				}
+				var worst float64
+				where := ""
+				cmp := func(what string, x, y float64) {
+					if dv := math.Abs(x - y); dv > worst || math.IsNaN(dv) {
+						worst, where = dv, what
+					}
+				}
+				for k, act := range randomActions(6+seed, 100, m.NU(), 1) {
+					if _, err := e.Step(act, obs); err != nil {
+						t.Fatal(err)
+					}
+					copy(a.Ctrl(), d.Ctrl())
+					if err := a.Step(5); err != nil {
+						t.Fatal(err)
+					}
+					for i := range d.QPos() {
+						cmp(fmt.Sprintf("step %d qpos[%d]", k, i), d.QPos()[i]-qoff[i], a.QPos()[i])
+					}
+					for _, name := range sites[id] {
+						i, err := m.SiteID(name)
+						if err != nil {
+							t.Fatal(err)
+						}
+						j, err := ref.SiteID(name)
+						if err != nil {
+							t.Fatal(err)
+						}
+						p, q := d.SiteXPos(i), a.SiteXPos(j)
+						for c := range 3 {
+							cmp(fmt.Sprintf("step %d site %s", k, name), p[c], q[c])
+						}
+					}
+					if id != "door" {
+						p, q := d.XPos(id2(t, m, "Object")), a.XPos(id2(t, ref, "Object"))
+						for c := range 3 {
+							cmp(fmt.Sprintf("step %d Object position", k), p[c], q[c])
+						}
+					}
+					if id == "hammer" {
+						adr, err := ref.sensorAdr("S_nail")
+						if err != nil {
+							t.Fatal(err)
+						}
+						cmp(fmt.Sprintf("step %d nail touch", k), d.SensorData()[0], a.SensorData()[adr])
+					}
+				}
+				t.Logf("%s seed %d: largest difference over 100 env steps %.3g (%s)", id, seed, worst, where)
+				if worst > 1e-6 {
+					t.Errorf("%s seed %d: dwm and the published model differ by %.3g at %s", id, seed, worst, where)
+				}
 			}
 		})
 	}
 }
+
+func id2(t *testing.T, m *Model, body string) int { return id(t, m, ObjBody, body) }
