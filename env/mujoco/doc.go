@@ -96,7 +96,10 @@
 // away, none of it part of the dynamics: the visual meshes (non-colliding,
 // and every hand body has an explicit inertial, so they add no mass),
 // textures, cameras, lights, the unused mocap tracker, touch-sensor sites and
-// all sensors but the nail's touch sensor (which hammer observes). The
+// all sensors but the nail's touch sensor (which hammer observes).
+// TestAdroitMatchesPublishedModel, given the published files, checks that
+// both step alike from the same random placements (bitwise for pen, door and
+// hammer, to round-off for relocate). The
 // published solver settings (20 iterations, 20 noslip iterations) are kept;
 // they make an Adroit env step several times costlier than a Hopper step.
 //
