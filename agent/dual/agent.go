@@ -187,9 +187,11 @@ func (c Config) Validate() error {
 	d := c.WithDefaults()
 	teacher := d.Planner.SampleSteps
 	switch t := d.Distill.TargetSteps; {
+	case c.NoDistill:
+		// No distillation: the target is unused.
 	case t < 1 || t > teacher:
 		return fmt.Errorf("dual.distill.target_steps = %d: must be in [1, %d], the teacher's steps (planner.sample_steps)", t, teacher)
-	case t == teacher && !c.NoDistill:
+	case t == teacher:
 		return fmt.Errorf("dual.distill.target_steps = %d equals the teacher's steps: nothing to distil (set no_distill)", t)
 	case teacher%t != 0 || !powerOfTwo(teacher/t):
 		return fmt.Errorf("dual.distill.target_steps = %d: planner.sample_steps/target_steps = %d/%d must be a power of two", t, teacher, t)

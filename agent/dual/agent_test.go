@@ -46,8 +46,10 @@ func TestConfigErrors(t *testing.T) {
 	if err := (Config{}).Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
 	}
-	if err := (Config{Planner: PlannerConfig{DiffusionSteps: 8}, Distill: DistillSettings{TargetSteps: 8}, NoDistill: true}).Validate(); err != nil {
-		t.Errorf("no_distill with target = teacher: %v", err)
+	for _, target := range []int{0, 8, 16} {
+		if err := (Config{Planner: PlannerConfig{DiffusionSteps: 8}, Distill: DistillSettings{TargetSteps: target}, NoDistill: true}).Validate(); err != nil {
+			t.Errorf("no_distill with target %d and 8 teacher steps: %v", target, err)
+		}
 	}
 	// The Laplace step itself refuses λ ≤ 0 (the agent's 0 means 1).
 	if _, err := NewLaplace(NewActor(1, 1), Batch{}, LaplaceConfig{PriorPrecision: 0}); err == nil || !strings.Contains(err.Error(), "PriorPrecision = 0") {
