@@ -5,11 +5,15 @@ package datagen
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/envs"
+	"github.com/dwm-rl/dwm/eval"
 )
 
 // Each Adroit kind gives a byte-identical file for the same config (made
@@ -110,5 +114,33 @@ func TestAdroitRandom(t *testing.T) {
 	}
 	if s.Episodes != 2 || s.SuccessRate != 0 {
 		t.Fatalf("relocate random: %+v", s)
+	}
+}
+
+// TestAdroitSummary prints the return and success rate of the Adroit
+// datasets named in DWM_ADROIT_SUMMARY (space-separated files); the figures
+// of docs/results/adroit-datasets.md come from it.
+func TestAdroitSummary(t *testing.T) {
+	files := strings.Fields(os.Getenv("DWM_ADROIT_SUMMARY"))
+	if len(files) == 0 {
+		t.Skip("set DWM_ADROIT_SUMMARY to dataset files")
+	}
+	for _, f := range files {
+		d, err := dataset.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := d.Metadata[dataset.MetaEnvID]
+		rule := eval.SuccessStepsFor(id)
+		s, err := Summarize(d, rule)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		norm := "n/a"
+		if ref, ok := envs.D4RLReferenceFor(id); ok {
+			norm = fmt.Sprintf("%.1f", 100*(s.MeanReturn-ref.Random)/(ref.Expert-ref.Random))
+		}
+		fmt.Printf("| %s-%s | %s | %d | %d | %.1f ± %.1f | %s | %.0f%% (> %d steps) |\n", id, d.Metadata["kind"], d.Metadata["config_hash"],
+			d.Len(), s.Episodes, s.MeanReturn, s.StdReturn, norm, 100*s.SuccessRate, rule)
 	}
 }

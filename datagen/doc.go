@@ -23,7 +23,7 @@
 //	         simulator state; demonstration-free SAC fails on these tasks,
 //	         Rajeswaran et al. 2018), acting without noise; D4RL size
 //	demo     Episodes (default 25) expert episodes with N(0, Noise²) action
-//	         noise (default 0.1), standing in for D4RL's "human" (25
+//	         noise (default 0.02), standing in for D4RL's "human" (25
 //	         demonstrations); Size is ignored
 //	cloned   D4RL's cloned recipe: an MLP (256-256, ReLU, tanh output)
 //	         behaviour-cloned on the demo episodes (BCSteps Adam steps, batch
