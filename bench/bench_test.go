@@ -150,8 +150,8 @@ func TestRunDual(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Networks) != 4 {
-		t.Errorf("%d networks described, want 4", len(rep.Networks))
+	if len(rep.Networks) != 5 {
+		t.Errorf("%d networks described, want 5", len(rep.Networks))
 	}
 	if _, err := os.Stat(filepath.Join(dir, "dual-steps-latency.png")); err != nil {
 		t.Error(err)

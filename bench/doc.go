@@ -10,8 +10,10 @@
 //     denoiser training step at batch 256, and a batch-1 MLP forward.
 //   - dual: per-action latency at batch 1 and throughput at batch 256 of
 //     DUAL's actor (the distilled planner, Eq. 4, followed by the Laplace
-//     sub-policy aggregate, Eq. 7, and the shift-aware sample, Eq. 8), of
-//     the undistilled planner ("w/o distillation"), of Diffuser (the
+//     sub-policy aggregate, Eq. 7, and the shift-aware sample, Eq. 8; timed
+//     both from the package's parts at 4, 2 and 1 steps and through
+//     dual.Agent with its defaults), of the undistilled planner ("w/o
+//     distillation"), of Diffuser (the
 //     planner at its locomotion size) and of Diff-QL, plus IQL's Gaussian
 //     actor as a non-diffusion reference; and the Fig. 2-style series of
 //     latency against denoising steps.

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/dwm-rl/dwm/agent/diffql"
 	"github.com/dwm-rl/dwm/agent/dual"
@@ -12,6 +13,7 @@ import (
 	"github.com/dwm-rl/dwm/diffusion"
 	"github.com/dwm-rl/dwm/diffusion/denoiser"
 	"github.com/dwm-rl/dwm/optim"
+	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/tensor"
 )
@@ -208,6 +210,14 @@ func runDual(ctx context.Context, r *runner) error {
 		return err
 	}
 
+	// The DUAL agent itself (dual.Agent.ActBatch) with its default
+	// configuration (planner T = 20, distilled to 5 steps), and its
+	// w/o-distillation ablation: the same path as above, through the
+	// agent's API.
+	if err := timeAgent(ctx, r, d, batches, obsFor); err != nil {
+		return err
+	}
+
 	// Diffuser and D-Diffuser: the planner's first action, no actor.
 	df, err := dual.NewPlanner(d, diffuserConfig(diffuserT), s.Child("diffuser"))
 	if err != nil {
@@ -308,5 +318,64 @@ func runDual(ctx context.Context, r *runner) error {
 		}
 	}
 	r.series = ""
+	return nil
+}
+
+// newAgent returns a DUAL agent with its default networks, briefly updated
+// and switched online (distillation with one-iteration stages, the first
+// Laplace fit), ready to act.
+func newAgent(d *dataset.Dataset, noDistill bool, seed uint64) (*dual.Agent, error) {
+	cfg := dual.Config{Distill: dual.DistillSettings{Iters: dualDistillIters, Batch: 4}, OfflineSteps: 2, ActorBatch: 4, NoDistill: noDistill}
+	a, err := dual.New(d, d.ObsDim, d.ActDim, cfg, seed)
+	if err != nil {
+		return nil, err
+	}
+	buf, err := replay.FromDataset(d, 0, nil)
+	if err != nil {
+		return nil, err
+	}
+	b := replay.NewBatch(8, d.ObsDim, d.ActDim, true)
+	s := rng.Derive(seed, "bench", "dual-agent")
+	for range 2 {
+		buf.SampleRows(s, b, 0, b.Len())
+		a.Update(b)
+	}
+	if err := a.StartOnline(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// timeAgent times dual.Agent.ActBatch (sampling) with and without
+// distillation and describes the agent's planner in the report.
+func timeAgent(ctx context.Context, r *runner, d *dataset.Dataset, batches []int, obsFor map[int]*tensor.Mat) error {
+	def := dual.Config{}.WithDefaults()
+	pc := def.Planner
+	r.rep.Networks = append(r.rep.Networks, Network{Name: "dual-agent", Kind: "temporal-unet", ObsDim: d.ObsDim, ActDim: d.ActDim,
+		Horizon: pc.Horizon, Dim: pc.UNet.Dim, Mults: pc.UNet.Mults, Kernel: pc.UNet.WithDefaults().Kernel, Groups: pc.UNet.Groups,
+		DiffusionSteps: pc.DiffusionSteps, SampleSteps: []int{pc.SampleSteps, def.Distill.TargetSteps}, Prediction: "x0", Schedule: "cosine",
+		LaplaceSamples: def.Samples, Note: "dual.Agent with its defaults: the same acting path as network dual, T = 20"})
+	for _, v := range []struct {
+		name      string
+		noDistill bool
+		steps     int
+	}{
+		{fmt.Sprintf("dual agent (default, distilled %d steps)", def.Distill.TargetSteps), false, def.Distill.TargetSteps},
+		{fmt.Sprintf("dual agent w/o distillation (%d steps)", pc.SampleSteps), true, pc.SampleSteps},
+	} {
+		if r.cfg.Only != "" && !strings.Contains(v.name, r.cfg.Only) {
+			continue // building the agent distils its planner: skip it too
+		}
+		a, err := newAgent(d, v.noDistill, r.cfg.Seed)
+		if err != nil {
+			return fmt.Errorf("%s: %w", v.name, err)
+		}
+		for _, b := range batches {
+			obs, act := obsFor[b].Values(), make([]float32, b*d.ActDim)
+			if err := r.measure(ctx, v.name, b, v.steps, 0, "dual.Agent.ActBatch, sampling", func() error { return a.ActBatch(obs, act, false) }); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }

@@ -8,11 +8,13 @@ tool only: dwm never needs Python or torch at run time.
 
 Workloads (names are the Go result names):
   dual actor (distilled, K steps) / dual w/o distillation (16 steps)
+  dual agent (default, distilled 5 steps) / dual agent w/o distillation (20 steps)
       Diffuser's temporal U-Net (Janner et al. 2022, models/temporal.py) over H rows of
       obs+act channels, x0-prediction, cosine schedule of T steps, K deterministic DDIM
       steps with the first state inpainted; then DUAL's Eq. 7 aggregate of N Laplace
       sub-policies (features = normalised state, last layer 2A x (F+1)) and the Eq. 8
-      shift-aware Gaussian sample clipped to [-1, 1].
+      shift-aware Gaussian sample clipped to [-1, 1]. The "dual agent" rows are the same
+      path with dual.Agent's default planner (T = 20, distilled to 5 steps).
   diffuser (20 steps) / d-diffuser (distilled, 5 steps)
       the same U-Net at Diffuser's locomotion size; the first action, no actor.
   diff-ql (5 steps, 50 candidates) / diff-ql (5 steps, 1 sample)
@@ -263,6 +265,13 @@ def workloads(nets):
     for k in students:
         out.append((f"dual actor (distilled, {k} steps)", O, lambda s, k=k: actor(s, k)))
     out.append((f"dual w/o distillation ({teacher} steps)", O, lambda s: actor(s, teacher)))
+    if "dual-agent" in by:  # dual.Agent's defaults: the same path with T = 20
+        g = by["dual-agent"]
+        gnet = TemporalUnet(O + A, g["dim"], g["mults"], g["kernel"], g["groups"]).eval()
+        gact = DualActor(Planner(gnet, O, A, g["horizon"], g["diffusion_steps"]), g["laplace_samples"])
+        gt, gs = g["sample_steps"]
+        out.append((f"dual agent (default, distilled {gs} steps)", O, lambda s: gact(s, gs)))
+        out.append((f"dual agent w/o distillation ({gt} steps)", O, lambda s: gact(s, gt)))
     f = by["diffuser"]
     dnet = TemporalUnet(O + A, f["dim"], f["mults"], f["kernel"], f["groups"]).eval()
     dpl = Planner(dnet, O, A, f["horizon"], f["diffusion_steps"])
@@ -287,6 +296,8 @@ def main():
     ap.add_argument("--torch-threads", default="1,2")
     ap.add_argument("--batches", default="1,256")
     ap.add_argument("--only", default="", help="substring of the workload names to run")
+    ap.add_argument("--skip", default="", help="comma-separated NAME@BATCH pairs to leave out, NAME a substring "
+                                               "(e.g. 'diffuser@256' skips Diffuser's slow throughput figures)")
     args = ap.parse_args()
     with open(args.report) as fh:
         rep = json.load(fh)
@@ -303,6 +314,8 @@ def main():
             if args.only and args.only not in name:
                 continue
             for b in batches:
+                if any(n in name and int(bb) == b for n, bb in (x.rsplit("@", 1) for x in args.skip.split(",") if x)):
+                    continue
                 state = torch.randn(b, obs_dim)
                 best = None
                 for th in threads:
