@@ -56,40 +56,60 @@ func TestDualRun(t *testing.T) {
 	}
 }
 
-// TestDualResume: a run interrupted after distillation, in the offline
-// phase, and resumed ends with the same evaluation as an uninterrupted
-// run.
+// TestDualResume: runs interrupted in the offline phase after distillation
+// and in the online phase (at the end of the first episode, after the
+// online episodes, the fine-tuned student and the sub-policies exist) and
+// resumed end with the same evaluation as an uninterrupted run.
 func TestDualResume(t *testing.T) {
-	whole := tinyDual(t, "whole")
-	res, err := Run(context.Background(), whole, Options{Out: io.Discard, Quiet: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, _ := res.Final()
-
-	c := tinyDual(t, "cut")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stop := func(l *train.Loop) error {
-		l.Hooks.BeforeUpdate = func(phase train.Phase, step int64) ([]agent.Metric, error) {
-			if phase == train.Offline && step == 30 {
-				cancel()
-			}
-			return nil, nil
+	for _, tc := range []struct {
+		name   string
+		online bool
+		at     int64
+	}{{"offline", false, 30}, {"online", true, 100}} {
+		whole := tinyDual(t, "whole")
+		whole.Train.OnlineSteps = 250
+		res, err := Run(context.Background(), whole, Options{Out: io.Discard, Quiet: true})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	}
-	r1, err := Run(ctx, c, Options{Out: io.Discard, Quiet: true, Extend: stop})
-	if err != nil || !r1.Interrupted {
-		t.Fatalf("interrupted run: %+v, %v", r1, err)
-	}
-	r2, err := Resume(context.Background(), "cut", c.RunsDir, Options{Out: io.Discard, Quiet: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := r2.Final()
-	if got.Step != want.Step || got.Return != want.Return {
-		t.Errorf("resumed run ends with %+v, uninterrupted %+v", got.Result, want.Result)
+		want, _ := res.Final()
+
+		c := tinyDual(t, "cut")
+		c.Train.OnlineSteps = 250
+		ctx, cancel := context.WithCancel(context.Background())
+		stop := func(l *train.Loop) error {
+			if tc.online {
+				h := l.Hooks.AfterEnvStep
+				l.Hooks.AfterEnvStep = func(step int64, tr train.Transition) error {
+					if step == tc.at {
+						cancel()
+					}
+					return h(step, tr)
+				}
+				return nil
+			}
+			l.Hooks.BeforeUpdate = func(phase train.Phase, step int64) ([]agent.Metric, error) {
+				if phase == train.Offline && step == tc.at {
+					cancel()
+				}
+				return nil, nil
+			}
+			return nil
+		}
+		r1, err := Run(ctx, c, Options{Out: io.Discard, Quiet: true, Extend: stop})
+		cancel()
+		if err != nil || !r1.Interrupted {
+			t.Fatalf("%s: interrupted run: %+v, %v", tc.name, r1, err)
+		}
+		r2, err := Resume(context.Background(), "cut", c.RunsDir, Options{Out: io.Discard, Quiet: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := r2.Final()
+		if got.Step != want.Step || got.Return != want.Return {
+			t.Errorf("%s: resumed run ends with %+v, uninterrupted %+v", tc.name, got.Result, want.Result)
+		}
+		t.Logf("%s: final return %.2f at step %d both ways", tc.name, got.Return, got.Step)
 	}
 }
 
