@@ -413,8 +413,9 @@ func (a *bcActor) close() {}
 
 // adroitRecipeVersion changes whenever the Adroit recipes (the scripted
 // expert, the demo noise, behaviour cloning) change what they produce; it
-// enters only the Adroit kinds' cache keys.
-const adroitRecipeVersion = 1
+// enters only the Adroit kinds' cache keys. 2: relocate's carry got its
+// integral and damping terms.
+const adroitRecipeVersion = 2
 
 func adroitRecipe(c Config) int {
 	if c.adroitKind() {

@@ -11,7 +11,8 @@
 // Status:
 //
 //	relocate  hover over the ball, descend, close the hand, carry the ball to
-//	          the target: succeeds (D4RL's rule) on 10 of 10 seeds tested
+//	          the target (PI-D on the ball's error): succeeds (D4RL's rule)
+//	          on 10 of 10 seeds tested
 //	door      reach the handle, hook it, press it down along the latch's arc
 //	          until the latch passes 1.3 rad, pull it round the hinge (reaching
 //	          for it again when lost): opens the door to 1.0–1.26 rad on most

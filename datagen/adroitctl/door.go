@@ -85,7 +85,6 @@ func (c *door) act(act []float32) error {
 		}
 		target = add(handle, [3]float64{step * tangent[0], step*tangent[1] - 0.02, -0.02})
 	}
-	_ = palm
 	dx := sub(target, palm)
 	switch c.phase {
 	case 2:

@@ -57,7 +57,7 @@ func New(e *mujoco.Env) (*Expert, error) {
 	case Relocate:
 		b, err := m.ID(mujoco.ObjBody, "Object")
 		errs = append(errs, err)
-		x.c = &relocate{robot: r, ball: b, target: site("target")}
+		x.c = &relocate{robot: r, ball: b, target: site("target"), objV: qadr("OBJTx")}
 	default:
 		return nil, fmt.Errorf("adroit expert: %s not written yet", t)
 	}
