@@ -242,7 +242,7 @@ func adroitCloned(ctx context.Context, c Config, meta map[string]string, out io.
 		return nil, nil, err
 	}
 	fmt.Fprintf(out, "dataset %s-cloned: behaviour cloning on %d demo transitions for %d steps\n", c.Env, demos.Len(), c.BCSteps)
-	bc, err := trainBC(c, demos)
+	bc, err := trainBC(ctx, c, demos)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -318,7 +318,7 @@ type bcPolicy struct {
 // the demo actions, batch 256.
 const bcBatch = 256
 
-func trainBC(c Config, demos *dataset.Dataset) (*bcPolicy, error) {
+func trainBC(ctx context.Context, c Config, demos *dataset.Dataset) (*bcPolicy, error) {
 	O, A := demos.ObsDim, demos.ActDim
 	p := &bcPolicy{obsDim: O, mean: make([]float32, O), std: make([]float32, O)}
 	n := demos.Len()
@@ -340,7 +340,12 @@ func trainBC(c Config, demos *dataset.Dataset) (*bcPolicy, error) {
 	s := rng.Derive(c.Seed, "datagen", "bc", "batches")
 	x, y, g := tensor.New(bcBatch, O), tensor.New(bcBatch, A), tensor.New(bcBatch, A)
 	var loss float32
-	for range c.BCSteps {
+	for step := range c.BCSteps {
+		if step%100 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("behaviour cloning on %s: %w", c.Env, err)
+			}
+		}
 		for b := range bcBatch {
 			i := s.IntN(n)
 			p.standardise(x.Row(b), demos.Obs(i))
