@@ -19,9 +19,9 @@ func validateDual(c Config) error {
 }
 
 // resolveDual fills DUAL's defaults: the offline budget that places the
-// planner→actor switch, the critic's (IQL's cosine schedule spans the
+// planner→actor switch, the critics' (IQL's cosine schedule spans the
 // offline updates, as for iql runs; Cal-QL's CQL defaults need the action
-// width).
+// width; SO2's).
 func resolveDual(c Config, actDim int) dual.Config {
 	d := c.DUAL
 	if d.OfflineSteps == 0 {
@@ -32,6 +32,7 @@ func resolveDual(c Config, actDim int) dual.Config {
 	}
 	d.IQL = d.IQL.WithDefaults()
 	d.CalQL.CQL = d.CalQL.CQL.WithDefaults(actDim)
+	d.SO2 = d.SO2.WithDefaults()
 	return d.WithDefaults()
 }
 

@@ -22,6 +22,7 @@ func tinyDual(t *testing.T, name string) Config {
 	c.DUAL.Distill = dual.DistillSettings{TargetSteps: 2, Iters: 10, Batch: 16}
 	c.DUAL.IQL = iql.Config{Hidden: []int{32, 32}}
 	c.DUAL.CalQL.CQL.Hidden, c.DUAL.CalQL.CQL.ActorHidden, c.DUAL.CalQL.CQL.NumActions = []int{32, 32}, []int{32}, 2
+	c.DUAL.SO2 = dual.SO2Config{Members: 3, Hidden: []int{32, 32}, UTD: 2}
 	c.DUAL.ActorBatch, c.DUAL.LaplaceRows, c.DUAL.RefitEvery = 16, 128, 20
 	return c
 }
@@ -30,7 +31,7 @@ func tinyDual(t *testing.T, name string) Config {
 // places the planner→actor switch at half the offline updates, the run
 // finishes with an evaluation, and Evaluate reloads its checkpoint.
 func TestDualRun(t *testing.T) {
-	for _, critic := range []string{dual.CriticIQL, dual.CriticCalQL} {
+	for _, critic := range []string{dual.CriticIQL, dual.CriticCalQL, dual.CriticSO2} {
 		c := tinyDual(t, "dual-"+critic)
 		c.DUAL.Critic = critic
 		res, err := Run(context.Background(), c, Options{Out: io.Discard, Quiet: true})
@@ -122,7 +123,7 @@ func TestDualConfigErrors(t *testing.T) {
 		{func(c *Config) { c.DUAL.Planner.Horizon = 1 }, "dual.planner.horizon = 1: must be ≥ 2"},
 		{func(c *Config) { c.DUAL.Distill.TargetSteps = 16 }, "dual.distill.target_steps = 16"},
 		{func(c *Config) { c.DUAL.PriorPrecision = -1 }, "dual.prior_precision = -1"},
-		{func(c *Config) { c.DUAL.Critic = "so2" }, `dual.critic = "so2"`},
+		{func(c *Config) { c.DUAL.Critic = "td3" }, `dual.critic = "td3"`},
 	} {
 		c := tinyDual(t, "bad")
 		tc.set(&c)

@@ -19,11 +19,14 @@ import (
 // Config holds DUAL's hyperparameters. Zero fields take the defaults listed
 // on each field (WithDefaults).
 type Config struct {
-	// Critic is "iql" (default, the paper's Table 1) or "calql" (Table 2).
+	// Critic is "iql" (default, the paper's Table 1), "calql" or "so2"
+	// (Table 2).
 	Critic string `yaml:"critic"`
-	// IQL and CalQL configure the critic packages (their own defaults).
+	// IQL and CalQL configure the critic packages (their own defaults),
+	// SO2 the SO2 critic (SO2Config).
 	IQL   iql.Config   `yaml:"iql"`
 	CalQL calql.Config `yaml:"calql"`
+	SO2   SO2Config    `yaml:"so2"`
 	// Planner configures the trajectory planner (PlannerConfig defaults).
 	Planner PlannerConfig `yaml:"planner"`
 	// Distill configures progressive distillation.
@@ -162,8 +165,11 @@ func (c Config) WithDefaults() Config {
 
 // Gamma returns the critic's discount γ (with its package's default).
 func (c Config) Gamma() float64 {
-	if c.Critic == CriticCalQL {
+	switch c.Critic {
+	case CriticCalQL:
 		return c.CalQL.Gamma()
+	case CriticSO2:
+		return float64(c.SO2.WithDefaults().Gamma)
 	}
 	return float64(c.IQL.WithDefaults().Gamma)
 }
@@ -172,8 +178,8 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // Validate reports the first invalid field, naming it and its value.
 func (c Config) Validate() error {
-	if c.Critic != "" && c.Critic != CriticIQL && c.Critic != CriticCalQL {
-		return fmt.Errorf("dual.critic = %q: want %q or %q (SO2 is not built)", c.Critic, CriticIQL, CriticCalQL)
+	if c.Critic != "" && c.Critic != CriticIQL && c.Critic != CriticCalQL && c.Critic != CriticSO2 {
+		return fmt.Errorf("dual.critic = %q: want %q, %q or %q", c.Critic, CriticIQL, CriticCalQL, CriticSO2)
 	}
 	if c.Planner.Horizon != 0 && c.Planner.Horizon < 2 {
 		return fmt.Errorf("dual.planner.horizon = %d: must be ≥ 2 (the transition model reads the second row)", c.Planner.Horizon)
@@ -228,12 +234,19 @@ func (c Config) Validate() error {
 			return fmt.Errorf("dual.%s = %v: must be in [0, 1]", f.name, f.v)
 		}
 	}
-	if c.Critic == CriticCalQL {
+	switch c.Critic {
+	case CriticCalQL:
 		if err := c.CalQL.Validate(); err != nil {
 			return fmt.Errorf("dual.calql: %w", err)
 		}
-	} else if err := c.IQL.Validate(); err != nil {
-		return fmt.Errorf("dual.iql: %w", err)
+	case CriticSO2:
+		if err := c.SO2.Validate(); err != nil {
+			return err
+		}
+	default:
+		if err := c.IQL.Validate(); err != nil {
+			return fmt.Errorf("dual.iql: %w", err)
+		}
 	}
 	return nil
 }
@@ -314,7 +327,7 @@ func New(d *dataset.Dataset, obsDim, actDim int, cfg Config, seed uint64) (*Agen
 		sTrain: rng.Derive(seed, "dual", "train"), sActor: rng.Derive(seed, "dual", "actor"),
 		sAct: rng.Derive(seed, "dual", "act"), sEval: rng.Derive(seed, "dual", "eval")}
 	var err error
-	if a.critic, err = newCritic(cfg.Critic, obsDim, actDim, cfg.IQL, cfg.CalQL, seed); err != nil {
+	if a.critic, err = newCritic(cfg.Critic, obsDim, actDim, cfg.IQL, cfg.CalQL, cfg.SO2, seed); err != nil {
 		return nil, err
 	}
 	if a.planner, err = NewPlanner(d, cfg.Planner, rng.Derive(seed, "dual", "planner-init")); err != nil {

@@ -31,7 +31,8 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Planner: PlannerConfig{DiffusionSteps: 8}, Distill: DistillSettings{TargetSteps: 8}}, "nothing to distil"},
 		{Config{PriorPrecision: -1}, "dual.prior_precision = -1: must be finite and > 0"},
 		{Config{PriorPrecision: math.NaN()}, "dual.prior_precision = NaN"},
-		{Config{Critic: "so2"}, `dual.critic = "so2"`},
+		{Config{Critic: "td3"}, `dual.critic = "td3"`},
+		{Config{Critic: CriticSO2, SO2: SO2Config{Members: 1}}, "dual.so2.members = 1: must be ≥ 2"},
 		{Config{Hessian: "diag"}, `dual.hessian = "diag"`},
 		{Config{ShiftWeight: -0.5}, "dual.shift_weight = -0.5"},
 		{Config{PlannerFraction: 1.5}, "dual.planner_fraction = 1.5"},
@@ -365,10 +366,18 @@ func TestAgentSameSeedSameMetrics(t *testing.T) {
 
 // TestAgentStateRoundTrip: an agent restored from another's State, in the
 // middle of the online phase, continues exactly like it: same actions,
-// same update metrics, same state.
+// same update metrics, same state (IQL and SO2 critics).
 func TestAgentStateRoundTrip(t *testing.T) {
+	for _, critic := range []string{CriticIQL, CriticSO2} {
+		t.Run(critic, func(t *testing.T) { stateRoundTrip(t, critic) })
+	}
+}
+
+func stateRoundTrip(t *testing.T, critic string) {
 	cfg := smallConfig()
 	cfg.RefitEvery = 5
+	cfg.Critic = critic
+	cfg.SO2 = SO2Config{Members: 3, Hidden: []int{32, 32}, UTD: 2}
 	x, d := pendulumAgent(t, cfg, 40, 21)
 	buf, err := replay.FromDataset(d, 0, nil)
 	if err != nil {

@@ -50,6 +50,7 @@ type baseAgent interface {
 type critic struct {
 	kind           string
 	base           baseAgent
+	so2            *so2Agent  // nil unless SO2
 	iqlAgent       *iql.Agent // nil for Cal-QL
 	obsDim, actDim int
 
@@ -64,8 +65,16 @@ type critic struct {
 	qPi                        []float32
 }
 
-func newCritic(kind string, obsDim, actDim int, iqlCfg iql.Config, calCfg calql.Config, seed uint64) (*critic, error) {
+func newCritic(kind string, obsDim, actDim int, iqlCfg iql.Config, calCfg calql.Config, so2Cfg SO2Config, seed uint64) (*critic, error) {
 	c := &critic{kind: kind, obsDim: obsDim, actDim: actDim}
+	if kind == CriticSO2 {
+		a, err := newSO2(obsDim, actDim, so2Cfg, seed)
+		if err != nil {
+			return nil, fmt.Errorf("dual critic: %w", err)
+		}
+		c.base, c.so2 = a, a
+		return c, nil
+	}
 	var hidden []int
 	var actName string
 	switch kind {
@@ -84,7 +93,7 @@ func newCritic(kind string, obsDim, actDim int, iqlCfg iql.Config, calCfg calql.
 		c.base = a
 		hidden, actName = a.Config().Hidden, a.Config().Activation
 	default:
-		return nil, fmt.Errorf("dual critic %q: want %q or %q", kind, CriticIQL, CriticCalQL)
+		return nil, fmt.Errorf("dual critic %q: want %q, %q or %q", kind, CriticIQL, CriticCalQL, CriticSO2)
 	}
 	act, err := tensor.ParseActivation(actName)
 	if err != nil {
@@ -145,6 +154,10 @@ func (c *critic) FitStateNorm(obs []float32) error {
 // advantages writes A(s_i, a_i) for n rows of raw observations and actions
 // into dst.
 func (c *critic) advantages(dst []float32, obs, act []float32, n int) error {
+	if c.so2 != nil {
+		c.so2.advantages(dst, obs, act, n)
+		return nil
+	}
 	nn.CopyParams(c.local, c.src)
 	O, A := c.obsDim, c.actDim
 	c.obs.Resize(n, O)
@@ -197,8 +210,12 @@ func (c *critic) advantages(dst []float32, obs, act []float32, n int) error {
 	return nil
 }
 
-// startOnline switches Cal-QL's α_cql to its online value.
+// startOnline switches Cal-QL's α_cql to its online value and SO2 to its
+// online update-to-data ratio.
 func (c *critic) startOnline() {
+	if c.so2 != nil {
+		c.so2.online = true
+	}
 	if a, ok := c.base.(*cql.Agent); ok {
 		a.StartOnline()
 	}
