@@ -129,8 +129,14 @@
 // − min_k Q_k(s, π(s)), π(s) Cal-QL's own actor mean; experiment gives it
 // buffers with Monte-Carlo returns as for calql runs. The critic package's
 // Update also trains its own actor, which is the "w/o planner" mean. SO2
-// (Q-ensemble with target-action noise and a high update-to-data ratio) is
-// not built.
+// (so2.go, no package of its own exists): an ensemble of N = 10 critics
+// trained towards r + γ(1 − d) min_k Q̄_k(s', ã'), ã' = clip(π̄(s') +
+// clip(N(0, 0.2²), ±0.5), ±1) (TD3's target smoothing, SO2's perturbed
+// value update), with UTD = 10 critic updates per online update (one
+// offline); its target actor π is TD3+BC's (tanh MLP, loss −λ·mean_k Q_k(s,
+// π(s)) + ‖π(s) − a‖², λ = 2.5/mean|Q|), and A = mean_k Q_k(s, a) −
+// mean_k Q_k(s, π(s)). OFF2ON's balanced replay is not built (the loop's
+// buffer.mix chooses the sampling).
 //
 // Ablations (Table 4): NoPlanner (μ from the critic package's MLP actor;
 // the planner still gives ŝ'), NoDistill (plan with the teacher),
@@ -147,8 +153,9 @@
 // Built: Planner (training, Eq. 4 extraction, transition model, online
 // fine-tuning), Distill, Actor with Eq. 5's loss and ActorOptimizer,
 // Laplace (Eq. 6–7), Aggregate, ShiftAware and SampleActions (Eq. 8), the
-// Agent with IQL and Cal-QL critics and the four ablations, and `dwm train
-// dual` (package experiment). Not yet: SO2, a learned feature layer, the
+// Agent with IQL, Cal-QL and SO2 critics and the four ablations, and `dwm
+// train dual` (package experiment). Not yet: OFF2ON's balanced replay, a
+// learned feature layer, the
 // baselines (Diff-QL, Diffuser as a policy), the Fig. 3(c) variants
 // (latent sampling, ELBO-Laplace), `dwm bench dual` figures and the
 // benchmark runs.
