@@ -3,6 +3,8 @@
 package datagen
 
 import (
+	"fmt"
+
 	"github.com/dwm-rl/dwm/datagen/adroitctl"
 	"github.com/dwm-rl/dwm/env/mujoco"
 )
@@ -15,3 +17,12 @@ type adroitExpert interface {
 }
 
 func newAdroitExpert(e *mujoco.Env) (adroitExpert, error) { return adroitctl.New(e) }
+
+// adroitExpertFor reports an error if the Adroit env id has no scripted
+// expert.
+func adroitExpertFor(id string) error {
+	if t, ok := adroitctl.TaskOf(id); !ok || !adroitctl.Has(t) {
+		return fmt.Errorf("no scripted Adroit expert for %s yet (relocate and door have one)", id)
+	}
+	return nil
+}

@@ -144,3 +144,35 @@ func TestAdroitSummary(t *testing.T) {
 			d.Len(), s.Episodes, s.MeanReturn, s.StdReturn, norm, 100*s.SuccessRate, rule)
 	}
 }
+
+// Kinds that need the scripted expert are refused up front for tasks
+// without one; demo and cloned only for Adroit tasks.
+func TestAdroitBadConfig(t *testing.T) {
+	for _, c := range []Config{
+		{Env: "pen", Kind: "demo"},
+		{Env: "hammer", Kind: "expert"},
+		{Env: "pendulum", Kind: "demo"},
+		{Env: "hopper", Kind: "cloned"},
+		{Env: "door", Kind: "demo", Episodes: -1},
+		{Env: "door", Kind: "cloned", BCSteps: -1},
+	} {
+		if err := c.WithDefaults().Validate(); err == nil {
+			t.Errorf("config %+v accepted", c)
+		}
+	}
+	if err := (Config{Env: "pen", Kind: "random"}).WithDefaults().Validate(); err != nil {
+		t.Errorf("pen-random refused: %v", err)
+	}
+}
+
+func TestParseAdroitNames(t *testing.T) {
+	for name, want := range map[string][2]string{
+		"door-demo": {"door", "demo"}, "relocate-cloned": {"relocate", "cloned"},
+		"pen-expert": {"pen", "expert"}, "hammer-random": {"hammer", "random"},
+	} {
+		e, k, err := ParseName(name)
+		if err != nil || e != want[0] || k != want[1] {
+			t.Errorf("ParseName(%q) = %q, %q, %v; want %q", name, e, k, err, want)
+		}
+	}
+}

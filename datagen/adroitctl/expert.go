@@ -13,6 +13,10 @@ type controller interface {
 	act(act []float32) error
 }
 
+// Has reports whether task t has a scripted controller (relocate and door
+// so far).
+func Has(t Task) bool { return t == Door || t == Relocate }
+
 // Expert is a scripted controller of one Adroit env: it reads the
 // simulator state of the env it was made for (not the observation).
 type Expert struct {
