@@ -23,6 +23,7 @@ const (
 
 var taskNames = [...]string{"pen", "door", "hammer", "relocate"}
 
+// String returns the task's env id ("pen", "door", "hammer", "relocate").
 func (t Task) String() string { return taskNames[t] }
 
 // TaskOf returns the Adroit task of an env id (shifted ids included).
@@ -101,6 +102,8 @@ type robot struct {
 	scratchEnv *mujoco.Env
 	// target joint positions, one per actuator
 	q []float64
+	// jac and dq are reach's buffers (3 × IK joints, IK joints).
+	jac, dq []float64
 }
 
 func newRobot(e *mujoco.Env, t Task) (*robot, error) {
@@ -196,12 +199,14 @@ func (r *robot) reach(dx [3]float64, maxStep float64) error {
 	if r.wrist {
 		n = len(r.ikAdr)
 	}
-	J := make([]float64, 3*n)
+	if cap(r.jac) < 3*len(r.ikAdr) {
+		r.jac, r.dq = make([]float64, 3*len(r.ikAdr)), make([]float64, len(r.ikAdr))
+	}
+	J, dq := r.jac[:3*n], r.dq[:n]
 	if err := r.jacobian(r.grasp, J); err != nil {
 		return err
 	}
 	qpos := r.env.Data().QPos()
-	dq := make([]float64, n)
 	for range 3 {
 		var A [9]float64
 		for i := range 3 {

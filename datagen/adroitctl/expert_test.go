@@ -107,3 +107,37 @@ func TestNoExpertYet(t *testing.T) {
 		t.Errorf("TaskOf(door-friction-2.0) = %v, %v", tk, ok)
 	}
 }
+
+// BenchmarkExpertStep times one expert action plus one env step.
+func BenchmarkExpertStep(b *testing.B) {
+	for _, id := range []string{"door", "relocate"} {
+		b.Run(id, func(b *testing.B) {
+			ee, err := mujoco.Make(id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			e := ee.(*mujoco.Env)
+			defer e.Close()
+			x, err := New(e)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer x.Close()
+			obs := make([]float32, e.Spec().Obs.Dim)
+			act := make([]float32, e.Spec().Act.Dim)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if i%e.Spec().MaxSteps == 0 {
+					e.Reset(uint64(i), obs)
+					x.Reset()
+				}
+				if err := x.Act(act); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := e.Step(act, obs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
