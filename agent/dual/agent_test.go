@@ -376,6 +376,7 @@ func TestAgentStateRoundTrip(t *testing.T) {
 func stateRoundTrip(t *testing.T, critic string) {
 	cfg := smallConfig()
 	cfg.RefitEvery = 5
+	cfg.Distill.Iters = 10
 	cfg.Critic = critic
 	cfg.SO2 = SO2Config{Members: 3, Hidden: []int{32, 32}, UTD: 2}
 	x, d := pendulumAgent(t, cfg, 40, 21)
