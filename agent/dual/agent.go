@@ -87,6 +87,18 @@ type Config struct {
 	NoEpistemic bool `yaml:"no_epistemic"`
 	// NoShiftAware drops Eq. 8's extra variance (κ = 0).
 	NoShiftAware bool `yaml:"no_shift_aware"`
+
+	// Uncertainty selects the epistemic sub-policies of Eq. 7 (Fig. 3(c)'s
+	// variants): "laplace" (default, Eq. 6: last-layer Laplace under the
+	// actor loss), "latent" (N samples of the planner's initial noise per
+	// state) or "elbo_laplace" (last-layer Laplace of the planner's
+	// denoiser under Eq. 3, Remark 3.3). The variants need the planner
+	// (not no_planner) and epistemic sampling (not no_epistemic).
+	Uncertainty string `yaml:"uncertainty"`
+	// Policy is "dual" (default) or "diffuser": Diffuser as a
+	// planner-policy baseline (PolicyDiffuser), which ignores the critic,
+	// the actor, distillation, the posterior and Eq. 8.
+	Policy string `yaml:"policy"`
 }
 
 // DistillSettings configures progressive distillation of the planner
@@ -160,6 +172,12 @@ func (c Config) WithDefaults() Config {
 	if c.OnlineFraction == 0 {
 		c.OnlineFraction = 0.5 // Cal-QL's symmetric sampling
 	}
+	if c.Uncertainty == "" {
+		c.Uncertainty = UncertaintyLaplace // the paper's Eq. 6
+	}
+	if c.Policy == "" {
+		c.Policy = PolicyDUAL
+	}
 	return c
 }
 
@@ -190,10 +208,34 @@ func (c Config) Validate() error {
 	if c.PriorPrecision < 0 || !finite(c.PriorPrecision) {
 		return fmt.Errorf("dual.prior_precision = %v: must be finite and > 0", c.PriorPrecision)
 	}
+	switch c.Uncertainty {
+	case "", UncertaintyLaplace:
+	case UncertaintyLatent, UncertaintyELBO:
+		switch {
+		case c.NoPlanner:
+			return fmt.Errorf("dual.uncertainty = %q needs the planner: it conflicts with no_planner", c.Uncertainty)
+		case c.NoEpistemic:
+			return fmt.Errorf("dual.uncertainty = %q conflicts with no_epistemic (which drops epistemic sampling)", c.Uncertainty)
+		}
+	default:
+		return fmt.Errorf("dual.uncertainty = %q: want %q, %q or %q", c.Uncertainty, UncertaintyLaplace, UncertaintyLatent, UncertaintyELBO)
+	}
+	switch c.Policy {
+	case "", PolicyDUAL:
+	case PolicyDiffuser:
+		switch {
+		case c.NoPlanner:
+			return fmt.Errorf("dual.policy = %q is the planner: it conflicts with no_planner", c.Policy)
+		case c.Uncertainty != "" && c.Uncertainty != UncertaintyLaplace:
+			return fmt.Errorf("dual.policy = %q has no sub-policies: dual.uncertainty = %q does not apply", c.Policy, c.Uncertainty)
+		}
+	default:
+		return fmt.Errorf("dual.policy = %q: want %q or %q", c.Policy, PolicyDUAL, PolicyDiffuser)
+	}
 	d := c.WithDefaults()
 	teacher := d.Planner.SampleSteps
 	switch t := d.Distill.TargetSteps; {
-	case c.NoDistill:
+	case c.NoDistill || c.Policy == PolicyDiffuser:
 		// No distillation: the target is unused.
 	case t < 1 || t > teacher:
 		return fmt.Errorf("dual.distill.target_steps = %d: must be in [1, %d], the teacher's steps (planner.sample_steps)", t, teacher)
@@ -273,6 +315,9 @@ type Agent struct {
 	actor *Actor
 	aopt  ActorOptimizer
 	subs  []*Actor // Eq. 7's sub-policies (nil until the first fit)
+	// elbo holds the ELBO-Laplace variant's last-layer deviations of the
+	// planner (nil until the first fit or for the other variants).
+	elbo [][]float32
 	shift ShiftAware
 	low   []float32
 	high  []float32
@@ -298,6 +343,7 @@ type Agent struct {
 	metrics []agent.Metric
 	buf     struct {
 		obs, act, feat, plan, next, mean, vari tensor.Mat
+		plans                                  tensor.Mat
 		adv, w                                 []float32
 	}
 }
@@ -395,9 +441,25 @@ func (a *Agent) plannerSteps() int64 {
 	return int64(math.Ceil(a.cfg.PlannerFraction * float64(a.cfg.OfflineSteps)))
 }
 
-// prepare distils the planner once (unless NoDistill).
+// updateDiffuser is Update for PolicyDiffuser: one planner step (Eq. 3),
+// on the offline segments offline and fine-tuning online; no critic.
+func (a *Agent) updateDiffuser() ([]agent.Metric, error) {
+	loss, err := a.planner.FineTuneStep(a.sTrain)
+	if err != nil {
+		return nil, err
+	}
+	a.metrics = append(a.metrics[:0], agent.Metric{Name: metricPlannerLoss, Value: float64(loss)})
+	a.updates++
+	if a.online0 {
+		a.onlineUpdates++
+		a.metrics = append(a.metrics, agent.Metric{Name: metricShift, Value: a.lastShift})
+	}
+	return a.metrics, nil
+}
+
+// prepare distils the planner once (unless NoDistill or PolicyDiffuser).
 func (a *Agent) prepare() error {
-	if a.distilled || a.cfg.NoDistill {
+	if a.distilled || a.cfg.NoDistill || a.cfg.Policy == PolicyDiffuser {
 		a.distilled = true
 		return nil
 	}
@@ -413,7 +475,7 @@ func (a *Agent) prepare() error {
 // plan runs the acting planner: the student after distillation, else the
 // teacher.
 func (a *Agent) plan(act, next, obs *tensor.Mat, s *rng.Stream) error {
-	if a.planner.student != nil && !a.cfg.NoDistill {
+	if a.planner.student != nil && !a.cfg.NoDistill && a.cfg.Policy != PolicyDiffuser {
 		return a.planner.ActDistilled(act, next, obs, s)
 	}
 	return a.planner.Act(act, next, obs, s)
@@ -459,6 +521,9 @@ func (a *Agent) Update(b *replay.Batch) []agent.Metric {
 }
 
 func (a *Agent) update(b *replay.Batch) ([]agent.Metric, error) {
+	if a.cfg.Policy == PolicyDiffuser {
+		return a.updateDiffuser()
+	}
 	base := a.critic.update(b)
 	a.metrics = append(a.metrics[:0], base...)
 	var plannerLoss float32
@@ -548,6 +613,18 @@ func (a *Agent) actorStep(b *replay.Batch) (float64, float64, error) {
 // kept rows and draws new sub-policies (Eq. 7).
 func (a *Agent) refit() error {
 	a.sinceRefit = 0
+	switch {
+	case a.cfg.Policy == PolicyDiffuser || a.cfg.Uncertainty == UncertaintyLatent:
+		return nil
+	case a.cfg.Uncertainty == UncertaintyELBO:
+		l, err := a.planner.FitELBOLaplace(a.cfg.LaplaceRows, a.cfg.PriorPrecision, a.sActor)
+		if err != nil {
+			return fmt.Errorf("dual: %w", err)
+		}
+		_, a.damping = l.Damped()
+		a.elbo = l.Sample(a.cfg.Samples, a.sActor)
+		return nil
+	}
 	if a.cfg.NoEpistemic || a.ring.n == 0 {
 		a.subs = nil
 		return nil
@@ -561,6 +638,25 @@ func (a *Agent) refit() error {
 	}
 	_, a.damping = l.Damped()
 	a.subs = l.Sample(a.sActor)
+	return nil
+}
+
+// actDiffuser writes the planner's first actions (PolicyDiffuser): the
+// teacher plans from the states in a.buf.obs with stream s; with next set
+// (exploring) ŝ' is kept for the shift metric.
+func (a *Agent) actDiffuser(n int, act []float32, next *tensor.Mat, s *rng.Stream) error {
+	B := &a.buf
+	B.plan.Resize(n, a.actDim)
+	if err := a.planner.Act(&B.plan, next, &B.obs, s); err != nil {
+		return err
+	}
+	for i, m := range B.plan.Data[:n*a.actDim] {
+		act[i] = min(max(m, -1), 1)
+	}
+	if next != nil && n == 1 {
+		copy(a.pred, B.next.Row(0))
+		a.hasPred = true
+	}
 	return nil
 }
 
@@ -637,8 +733,25 @@ func (a *Agent) act(n int, obs, act []float32, deterministic bool) error {
 		B.next.Resize(n, O)
 		next = &B.next
 	}
-	if err := a.baseMean(&B.obs, next, s); err != nil {
+	if a.cfg.Policy == PolicyDiffuser {
+		return a.actDiffuser(n, act, next, s)
+	}
+	latent := !deterministic && a.cfg.Uncertainty == UncertaintyLatent
+	if latent {
+		// Sample 0 of the N latents plays μ_plan's part for ŝ'.
+		B.plans.Resize(a.cfg.Samples*n, A)
+		if err := a.planner.ActSamples(&B.plans, next, &B.obs, a.cfg.Samples, s); err != nil {
+			return err
+		}
+	} else if err := a.baseMean(&B.obs, next, s); err != nil {
 		return err
+	}
+	elbo := !deterministic && a.cfg.Uncertainty == UncertaintyELBO && a.elbo != nil
+	if elbo {
+		B.plans.Resize(len(a.elbo)*n, A)
+		if err := a.planner.ActPerturbed(&B.plans, &B.obs, a.elbo, s); err != nil {
+			return err
+		}
 	}
 	B.feat.Resize(n, O)
 	if err := a.planner.Features(&B.feat, &B.obs); err != nil {
@@ -646,11 +759,15 @@ func (a *Agent) act(n int, obs, act []float32, deterministic bool) error {
 	}
 	B.mean.Resize(n, A)
 	B.vari.Resize(n, A)
-	subs := a.subs
-	if deterministic || subs == nil {
-		subs = []*Actor{a.actor}
+	if latent || elbo {
+		AggregatePlans(&B.mean, &B.vari, a.actor, &B.feat, &B.plans)
+	} else {
+		subs := a.subs
+		if deterministic || subs == nil {
+			subs = []*Actor{a.actor}
+		}
+		Aggregate(&B.mean, &B.vari, subs, &B.feat, &B.plan)
 	}
-	Aggregate(&B.mean, &B.vari, subs, &B.feat, &B.plan)
 	if deterministic {
 		for i, m := range B.mean.Data[:n*A] {
 			act[i] = min(max(m, -1), 1)

@@ -70,6 +70,11 @@ func (a *Agent) State() (model, optimizer []checkpoint.Tensor, rngStates map[str
 		subs = append(subs, s.W...)
 	}
 	model = append(model, f64Tensor("dual/subs", subs), agent.CounterTensor("dual/subs_n", int64(len(a.subs))))
+	var elbo []float32
+	for _, d := range a.elbo {
+		elbo = append(elbo, d...)
+	}
+	model = append(model, f32("dual/elbo_devs", elbo), agent.CounterTensor("dual/elbo_devs_n", int64(len(a.elbo))))
 	r := &a.ring
 	model = append(model, f32("dual/ring/feat", r.feat), f32("dual/ring/plan", r.plan), f32("dual/ring/act", r.act), f32("dual/ring/w", r.w),
 		agent.CounterTensor("dual/ring/n", int64(r.n)), agent.CounterTensor("dual/ring/pos", int64(r.pos)))
@@ -174,6 +179,28 @@ func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[str
 		s := a.actor.Clone()
 		copy(s.W, flat[k*P:(k+1)*P])
 		a.subs = append(a.subs, s)
+	}
+	// ELBO-Laplace deviations (absent from checkpoints written before the
+	// variant existed: none).
+	a.elbo = nil
+	if _, ok := ts["dual/elbo_devs_n"]; ok {
+		ne, err := counter("dual/elbo_devs_n")
+		if err != nil {
+			return err
+		}
+		if ne > 0 {
+			flat, err := vec("dual/elbo_devs", -1)
+			if err != nil {
+				return err
+			}
+			per := (a.obsDim + a.actDim) * (a.cfg.Planner.UNet.Dim + 1)
+			if len(flat) != int(ne)*per {
+				return fmt.Errorf("tensor dual/elbo_devs: %d values for %d deviations of %d", len(flat), ne, per)
+			}
+			for k := 0; k < int(ne); k++ {
+				a.elbo = append(a.elbo, append([]float32(nil), flat[k*per:(k+1)*per]...))
+			}
+		}
 	}
 	r := &a.ring
 	for _, f := range []struct {

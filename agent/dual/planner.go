@@ -138,6 +138,13 @@ type Planner struct {
 
 	x0, known, out *tensor.Mat
 	inp            diffusion.Inpaint
+
+	// Scratch copy of the acting network for the Fig. 3(c) variants
+	// (scratchFor), with a model and sampler configured as scratchOf's.
+	scratch        *denoiser.TemporalUNet
+	scratchModel   *diffusion.Model
+	scratchSampler *diffusion.Sampler
+	scratchOf      *diffusion.Model
 }
 
 // NewPlanner returns an untrained planner for the dataset d, or the
@@ -384,12 +391,18 @@ func (p *Planner) Act(act, next, obs *tensor.Mat, s *rng.Stream) error {
 }
 
 func (p *Planner) actWith(sm *diffusion.Sampler, act, next, obs *tensor.Mat, s *rng.Stream) error {
+	return p.actWithM(sm, 1, act, next, obs, s)
+}
+
+// actWithM samples m trajectories per state: act is m·B × actDim (row
+// k·B + i: sample k of state i), next (if not nil) B × obsDim from sample 0.
+func (p *Planner) actWithM(sm *diffusion.Sampler, m int, act, next, obs *tensor.Mat, s *rng.Stream) error {
 	b := obs.Rows
 	if obs.Cols != p.obsDim {
 		return fmt.Errorf("dual planner: observations have %d columns, want %d", obs.Cols, p.obsDim)
 	}
-	if act.Rows != b || act.Cols != p.actDim {
-		return fmt.Errorf("dual planner: action matrix is %d×%d, want %d×%d", act.Rows, act.Cols, b, p.actDim)
+	if act.Rows != m*b || act.Cols != p.actDim {
+		return fmt.Errorf("dual planner: action matrix is %d×%d, want %d×%d", act.Rows, act.Cols, m*b, p.actDim)
 	}
 	if next != nil && (next.Rows != b || next.Cols != p.obsDim) {
 		return fmt.Errorf("dual planner: next-state matrix is %d×%d, want %d×%d", next.Rows, next.Cols, b, p.obsDim)
@@ -399,6 +412,7 @@ func (p *Planner) actWith(sm *diffusion.Sampler, act, next, obs *tensor.Mat, s *
 		p.known = tensor.New(b, p.obsDim)
 		p.out = tensor.New(b, p.cfg.Horizon*p.ch)
 	}
+	p.out.Resize(m*b, p.cfg.Horizon*p.ch)
 	for i := 0; i < b; i++ {
 		o, k := obs.Row(i), p.known.Row(i)
 		for c := range k {
@@ -406,17 +420,17 @@ func (p *Planner) actWith(sm *diffusion.Sampler, act, next, obs *tensor.Mat, s *
 		}
 	}
 	p.inp.Values = p.known
-	if err := sm.Sample(p.out, diffusion.Request{B: b, M: 1, Inpaint: &p.inp}, s); err != nil {
+	if err := sm.Sample(p.out, diffusion.Request{B: b, M: m, Inpaint: &p.inp}, s); err != nil {
 		return fmt.Errorf("dual planner: %w", err)
 	}
-	for i := 0; i < b; i++ {
+	for i := 0; i < m*b; i++ {
 		row := p.out.Row(i)
 		a := act.Row(i)
 		for c := range a {
 			k := p.obsDim + c
 			a[c] = row[k]*p.std[k] + p.mean[k]
 		}
-		if next != nil {
+		if next != nil && i < b {
 			n := next.Row(i)
 			for c := range n {
 				n[c] = row[p.ch+c]*p.std[c] + p.mean[c]
