@@ -317,7 +317,7 @@ type Agent struct {
 	subs  []*Actor // Eq. 7's sub-policies (nil until the first fit)
 	// elbo holds the ELBO-Laplace variant's last-layer deviations of the
 	// planner (nil until the first fit or for the other variants).
-	elbo [][]float32
+	elbo  [][]float32
 	shift ShiftAware
 	low   []float32
 	high  []float32

@@ -38,6 +38,12 @@ func TestConfigErrors(t *testing.T) {
 		{Config{PlannerFraction: 1.5}, "dual.planner_fraction = 1.5"},
 		{Config{Samples: -2}, "dual.samples = -2"},
 		{Config{IQL: iql.Config{Expectile: 1}}, "dual.iql: iql.Config.Expectile = 1"},
+		{Config{Uncertainty: "mcdropout"}, `dual.uncertainty = "mcdropout": want "laplace", "latent" or "elbo_laplace"`},
+		{Config{Uncertainty: UncertaintyLatent, NoPlanner: true}, `dual.uncertainty = "latent" needs the planner`},
+		{Config{Uncertainty: UncertaintyELBO, NoEpistemic: true}, `dual.uncertainty = "elbo_laplace" conflicts with no_epistemic`},
+		{Config{Policy: "diffql"}, `dual.policy = "diffql": want "dual" or "diffuser"`},
+		{Config{Policy: PolicyDiffuser, NoPlanner: true}, `dual.policy = "diffuser" is the planner`},
+		{Config{Policy: PolicyDiffuser, Uncertainty: UncertaintyLatent}, `dual.uncertainty = "latent" does not apply`},
 	} {
 		err := tc.cfg.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -46,6 +52,15 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if err := (Config{}).Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
+	}
+	for _, c := range []Config{{Uncertainty: UncertaintyLatent}, {Uncertainty: UncertaintyELBO, NoShiftAware: true},
+		{Policy: PolicyDiffuser, Planner: PlannerConfig{DiffusionSteps: 8}, Distill: DistillSettings{TargetSteps: 8}}} {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+	if d := (Config{}).WithDefaults(); d.Uncertainty != UncertaintyLaplace || d.Policy != PolicyDUAL {
+		t.Errorf("defaults: uncertainty %q, policy %q", d.Uncertainty, d.Policy)
 	}
 	for _, target := range []int{0, 8, 16} {
 		if err := (Config{Planner: PlannerConfig{DiffusionSteps: 8}, Distill: DistillSettings{TargetSteps: target}, NoDistill: true}).Validate(); err != nil {
@@ -368,16 +383,19 @@ func TestAgentSameSeedSameMetrics(t *testing.T) {
 // middle of the online phase, continues exactly like it: same actions,
 // same update metrics, same state (IQL and SO2 critics).
 func TestAgentStateRoundTrip(t *testing.T) {
-	for _, critic := range []string{CriticIQL, CriticSO2} {
-		t.Run(critic, func(t *testing.T) { stateRoundTrip(t, critic) })
+	for _, tc := range []struct{ critic, uncertainty, policy string }{
+		{CriticIQL, "", ""}, {CriticSO2, "", ""}, {CriticIQL, UncertaintyELBO, ""}, {CriticIQL, "", PolicyDiffuser}} {
+		t.Run(tc.critic+tc.uncertainty+tc.policy, func(t *testing.T) { stateRoundTrip(t, tc.critic, tc.uncertainty, tc.policy) })
 	}
 }
 
-func stateRoundTrip(t *testing.T, critic string) {
+func stateRoundTrip(t *testing.T, critic, uncertainty, policy string) {
 	cfg := smallConfig()
 	cfg.RefitEvery = 5
 	cfg.Distill.Iters = 10
 	cfg.Critic = critic
+	cfg.Uncertainty, cfg.Policy = uncertainty, policy
+	cfg.LaplaceRows = 128
 	cfg.SO2 = SO2Config{Members: 3, Hidden: []int{32, 32}, UTD: 2}
 	x, d := pendulumAgent(t, cfg, 40, 21)
 	buf, err := replay.FromDataset(d, 0, nil)
@@ -405,6 +423,9 @@ func stateRoundTrip(t *testing.T, critic string) {
 	}
 	for i := 0; i < 10; i++ {
 		step(x, i)
+	}
+	if uncertainty == UncertaintyELBO && len(x.elbo) != x.cfg.Samples {
+		t.Fatalf("%d ELBO-Laplace deviations, want %d", len(x.elbo), x.cfg.Samples)
 	}
 	model, opt, streams, err := x.State()
 	if err != nil {
@@ -439,9 +460,16 @@ func stateRoundTrip(t *testing.T, critic string) {
 // deterministic and not, with and without the planner's action, writes
 // exactly the requested rows (scratch buffers keep their larger capacity).
 func TestAgentActBatchSizes(t *testing.T) {
-	for _, noPlanner := range []bool{false, true} {
+	for _, tc := range []struct {
+		noPlanner           bool
+		uncertainty, policy string
+	}{{false, "", ""}, {true, "", ""}, {false, UncertaintyLatent, ""}, {false, UncertaintyELBO, ""}, {false, "", PolicyDiffuser}} {
+		noPlanner := tc.noPlanner
 		cfg := smallConfig()
 		cfg.NoPlanner = noPlanner
+		cfg.Uncertainty, cfg.Policy = tc.uncertainty, tc.policy
+		cfg.LaplaceRows = 128
+		cfg.Samples = 4
 		cfg.Distill.Iters = 5
 		a, d := pendulumAgent(t, cfg, 10, 31)
 		for _, n := range []int{5, 1, 5, 1} {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/tensor"
 )
@@ -143,4 +145,61 @@ func TestAggregatePlans(t *testing.T) {
 	if s := PlanSpread(plans, 1); math.Abs(s-0.04) > 1e-6 {
 		t.Errorf("PlanSpread %v, want 0.04", s)
 	}
+}
+
+// TestDiffuserPolicy: with policy diffuser the agent trains only the
+// planner (no critic metrics, no distillation, the actor head stays zero)
+// and its action is the undistilled planner's first action, clipped.
+func TestDiffuserPolicy(t *testing.T) {
+	cfg := smallConfig()
+	cfg.Policy = PolicyDiffuser
+	a, d := pendulumAgent(t, cfg, 20, 41)
+	if a.Planner().DistilledSteps() != 0 {
+		t.Errorf("diffuser planner distilled to %d steps", a.Planner().DistilledSteps())
+	}
+	for _, w := range a.Actor().W {
+		if w != 0 {
+			t.Fatal("diffuser trained the actor head")
+		}
+	}
+	for _, m := range a.Update(replayBatch(t, d)) {
+		if m.Name != metricPlannerLoss && m.Name != metricShift {
+			t.Errorf("diffuser update reports %s", m.Name)
+		}
+	}
+	obs := tensor.New(3, 3)
+	copy(obs.Data, d.Observations[:9])
+	st, err := a.sEval.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rng.New(0)
+	if err := s.SetState(st); err != nil {
+		t.Fatal(err)
+	}
+	want := tensor.New(3, 1)
+	if err := a.Planner().Act(want, nil, obs, s); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 3)
+	if err := a.ActBatch(obs.Data, got, true); err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range got {
+		if w := min(max(want.Data[i], -1), 1); g != w {
+			t.Errorf("state %d: action %v, planner's first action %v", i, g, w)
+		}
+	}
+}
+
+// replayBatch samples a batch of 64 rows of d.
+func replayBatch(t *testing.T, d *dataset.Dataset) *replay.Batch {
+	t.Helper()
+	buf, err := replay.FromDataset(d, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := replay.NewBatch(64, d.ObsDim, d.ActDim, true)
+	buf.SampleRows(rng.New(1), b, 0, b.Len())
+	return b
 }
