@@ -9,6 +9,7 @@ import (
 	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/agent/dual"
 	"github.com/dwm-rl/dwm/agent/iql"
+	"github.com/dwm-rl/dwm/config"
 	"github.com/dwm-rl/dwm/train"
 )
 
@@ -131,5 +132,41 @@ func TestDualConfigErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want one containing %q", err, tc.want)
 		}
+	}
+}
+
+// TestDualVariantsRun runs the ELBO-Laplace variant of Fig. 3(c) (the latent one is exercised in package dual) and the
+// Diffuser planner-policy baseline through Run, set as on the command line
+// (--set dual.uncertainty=…, --set dual.policy=diffuser).
+func TestDualVariantsRun(t *testing.T) {
+	for _, set := range []string{"dual.uncertainty=elbo_laplace", "dual.policy=diffuser"} {
+		c := tinyDual(t, "dual-variant")
+		c.DUAL.LaplaceRows = 64
+		if err := config.Set(&c, set); err != nil {
+			t.Fatalf("%s: %v", set, err)
+		}
+		res, err := Run(context.Background(), c, Options{Out: io.Discard, Quiet: true})
+		if err != nil {
+			t.Fatalf("%s: %v", set, err)
+		}
+		f, ok := res.Final()
+		if !ok || f.Step != 90 {
+			t.Fatalf("%s: final evaluation %+v, %v", set, f, ok)
+		}
+		rc, err := loadRunConfig(res.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc.DUAL.Uncertainty == "" || rc.DUAL.Policy == "" {
+			t.Errorf("%s: resolved uncertainty %q, policy %q", set, rc.DUAL.Uncertainty, rc.DUAL.Policy)
+		}
+		t.Logf("%s: final return %.1f", set, f.Return)
+	}
+	c := tinyDual(t, "bad")
+	if err := config.Set(&c, "dual.uncertainty=mc"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resolve(c); err == nil || !strings.Contains(err.Error(), `dual.uncertainty = "mc"`) {
+		t.Errorf("bad uncertainty: %v", err)
 	}
 }
