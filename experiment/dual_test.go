@@ -135,9 +135,10 @@ func TestDualConfigErrors(t *testing.T) {
 	}
 }
 
-// TestDualVariantsRun runs the ELBO-Laplace variant of Fig. 3(c) (the latent one is exercised in package dual) and the
-// Diffuser planner-policy baseline through Run, set as on the command line
-// (--set dual.uncertainty=…, --set dual.policy=diffuser).
+// TestDualVariantsRun runs the ELBO-Laplace variant of Fig. 3(c) (the
+// latent one is exercised in package dual) and the Diffuser planner-policy
+// baseline through Run, set as on the command line (--set
+// dual.uncertainty=…, --set dual.policy=diffuser).
 func TestDualVariantsRun(t *testing.T) {
 	for _, set := range []string{"dual.uncertainty=elbo_laplace", "dual.policy=diffuser"} {
 		c := tinyDual(t, "dual-variant")
