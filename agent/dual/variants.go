@@ -153,7 +153,6 @@ func (p *Planner) FitELBOLaplace(rows int, prior float64, s *rng.Stream) (*ELBOL
 	if err != nil {
 		return nil, err
 	}
-	W, B := lastLayer(net)
 	H, C, D := p.cfg.Horizon, p.ch, p.cfg.UNet.Dim
 	P := D + 1
 	wts := m.Config().Weights
@@ -187,27 +186,7 @@ func (p *Planner) FitELBOLaplace(rows int, prior float64, s *rng.Stream) (*ELBOL
 				z[k] = x[k]
 			}
 		}
-		for i := 0; i < n; i++ {
-			for h := 0; h < H; h++ {
-				g[(i*H+h)*P+D] = 1
-			}
-		}
-		for r := 0; r*C < D; r++ {
-			clear(W.W)
-			clear(B.W)
-			for c := 0; c < C && r*C+c < D; c++ {
-				W.W[c*D+r*C+c] = 1
-			}
-			out := net.Forward(xt, times[:n], nil, nil)
-			for i := 0; i < n; i++ {
-				o := out.Row(i)
-				for h := 0; h < H; h++ {
-					for c := 0; c < C && r*C+c < D; c++ {
-						g[(i*H+h)*P+r*C+c] = float64(o[h*C+c])
-					}
-				}
-			}
-		}
+		lastLayerInputs(net, xt, times[:n], g)
 		for i := 0; i < n; i++ {
 			for h := 0; h < H; h++ {
 				v, G := g[(i*H+h)*P:(i*H+h+1)*P], gram[h]
@@ -253,6 +232,38 @@ func (p *Planner) FitELBOLaplace(rows int, prior float64, s *rng.Stream) (*ELBOL
 		l.chol[c] = L
 	}
 	return l, nil
+}
+
+// lastLayerInputs writes into g (xt.Rows·H rows of Dim+1 values, row
+// i·H + h) the augmented input g̃ = (g, 1) of net's last layer at
+// trajectory row h of input row i, for the noisy inputs xt at times. It
+// overwrites net's last layer: the output x̂_{h,c} = W[c]·g_h + b_c is
+// linear in (W, b), so with b = 0 and W[c] the unit vector of feature
+// r·C + c one forward pass reads C features at once (⌈Dim/C⌉ passes).
+func lastLayerInputs(net *denoiser.TemporalUNet, xt *tensor.Mat, times []float32, g []float64) {
+	W, B := lastLayer(net)
+	H, C, D := net.H, net.C, net.Cfg.Dim
+	P := D + 1
+	n := xt.Rows
+	for i := 0; i < n*H; i++ {
+		g[i*P+D] = 1
+	}
+	for r := 0; r*C < D; r++ {
+		clear(W.W)
+		clear(B.W)
+		for c := 0; c < C && r*C+c < D; c++ {
+			W.W[c*D+r*C+c] = 1
+		}
+		out := net.Forward(xt, times, nil, nil)
+		for i := 0; i < n; i++ {
+			o := out.Row(i)
+			for h := 0; h < H; h++ {
+				for c := 0; c < C && r*C+c < D; c++ {
+					g[(i*H+h)*P+r*C+c] = float64(o[h*C+c])
+				}
+			}
+		}
+	}
 }
 
 // Damped reports whether any block needed damping, and the largest δ.

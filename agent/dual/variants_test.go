@@ -203,3 +203,45 @@ func replayBatch(t *testing.T, d *dataset.Dataset) *replay.Batch {
 	buf.SampleRows(rng.New(1), b, 0, b.Len())
 	return b
 }
+
+// TestLastLayerInputs: the features the ELBO-Laplace reads by probing the
+// output layer reproduce the acting network's output through its own last
+// layer, x̂_{h,c} = W[c]·g_h + b_c (the linearity the Hessian relies on).
+func TestLastLayerInputs(t *testing.T) {
+	p := sharedPlanner(t)
+	u, _, _ := p.actingModel()
+	H, C, D := p.cfg.Horizon, p.ch, p.cfg.UNet.Dim
+	const n = 5
+	s := rng.New(13)
+	xt := tensor.New(n, H*C)
+	s.FillNormal(xt.Data)
+	times := []float32{0.1, 0.3, 0.5, 0.7, 0.9}
+	want := u.Forward(xt, times, nil, nil).Clone()
+	net, _, err := p.scratchFor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := make([]float64, n*H*(D+1))
+	lastLayerInputs(net, xt, times, g)
+	W, B := lastLayer(u)
+	var worst float64
+	for i := 0; i < n; i++ {
+		for h := 0; h < H; h++ {
+			gi := g[(i*H+h)*(D+1) : (i*H+h+1)*(D+1)]
+			if gi[D] != 1 {
+				t.Fatalf("augmented feature %v, want 1", gi[D])
+			}
+			for c := 0; c < C; c++ {
+				v := float64(B.W[c])
+				for k := 0; k < D; k++ {
+					v += float64(W.W[c*D+k]) * gi[k]
+				}
+				worst = math.Max(worst, math.Abs(v-float64(want.At(i, h*C+c))))
+			}
+		}
+	}
+	t.Logf("largest |W·g̃ − x̂| %.3g", worst)
+	if worst > 1e-4 {
+		t.Errorf("probed features reproduce the output within %.3g, want ≤ 1e-4", worst)
+	}
+}
