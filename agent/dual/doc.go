@@ -142,6 +142,57 @@
 // the planner still gives ŝ'), NoDistill (plan with the teacher),
 // NoEpistemic (sample from the MAP actor alone), NoShiftAware (κ = 0).
 //
+// Fig. 3(c)'s uncertainty variants (Config.Uncertainty; the actor, its
+// training and Eq. 8 are unchanged, only Eq. 7's sub-policies differ):
+//
+//   - "laplace" (default): Eq. 6–7 above.
+//   - "latent" ("Ours w sampling"): N initial noises x_T^k ~ N(0, I) per
+//     state, each denoised by the acting planner (Planner.ActSamples,
+//     one Sample call with M = N); sub-policy k is
+//     N(a_0^k(s) + Ŵ_μ φ̃(s), σ_Ŵ(s)²), aggregated by AggregatePlans:
+//     μ̄ = mean_k a_0^k + Ŵ_μ φ̃, σ̄² = σ_Ŵ² + var_k a_0^k. ŝ' is sample 0's
+//     s_1 (distributed as the default's single plan).
+//   - "elbo_laplace" (Remark 3.3's alternative, BayesDiff/DiffUQ-style):
+//     the "last layer" is the acting planner denoiser's output layer, the
+//     1×1 convolution final/out of the temporal U-Net (weights C × Dim,
+//     bias C, C = obsDim + actDim channels; the student after distillation,
+//     else the EMA teacher). With g_h ∈ R^Dim its input at trajectory row h
+//     (Mish(GroupNorm(conv(·))) of the final block), the output
+//     x̂_{h,c} = W[c]·g_h + b_c is linear in θ_c = (W[c], b_c), and Eq. 3's
+//     summed loss Σ_i Σ_{h,c} w_{h,c} (x̂_{h,c} − τ⁰_{h,c})² (w = 10 on the
+//     first action, 1 elsewhere) is quadratic in it, so its Hessian is
+//     exact, equal to its GGN, and block-diagonal over channels:
+//
+//     Λ_c = Σ_i Σ_h 2 w_{h,c} g̃_{i,h} g̃_{i,h}ᵀ + λ I,   g̃ = (g, 1)
+//
+//     over LaplaceRows segments from the planner's training mix, each with
+//     one draw of t ~ U{1..T}, ε ~ N(0, I) and x_t formed as in training
+//     (Planner.FitELBOLaplace; g is read by probing the output layer of a
+//     scratch copy with 0/1 selector weights, lastLayerInputs). This is
+//     the reading of Eq. 3 as a Gaussian log-likelihood with variance
+//     1/(2w) that Remark 3.3 calls unprincipled. N deviations
+//     Δ^k ~ N(0, Λ⁻¹) are drawn at each refit; an exploring action plans
+//     with the acting planner's last layer moved by each Δ^k (on a scratch
+//     copy, so the deviations follow the planner's online fine-tuning),
+//     all N plans from the same initial noise so their spread is the
+//     posterior's alone (Planner.ActPerturbed), then AggregatePlans as for
+//     "latent"; ŝ' comes from the unperturbed plan.
+//
+// Measured (TestVariantSpreads, shared pendulum planner, first-action
+// variance across 12 sub-policies, dataset states vs 3× the data's largest
+// angular velocity): latent 0.048 → 0.00053 (0.011×; seed 30: 0.008×),
+// ELBO-Laplace 0.0021 → 0.00054 (0.26×; 0.27×), against the actor-loss
+// Laplace's 12× increase (TestLaplaceSpreadsOffPendulumData). Neither
+// alternative spreads more off the data, as the paper's argument predicts:
+// latent sampling measures the behaviour data's action spread, and the
+// ELBO posterior is fitted to trajectory regression, not to the policy.
+//
+// Diffuser baseline (Config.Policy = "diffuser"): the action is the first
+// action of a trajectory sampled from the undistilled planner (Eq. 4) with
+// no actor, critic, posterior or shift term; the planner trains on every
+// offline update and is fine-tuned online like DUAL's. Diffuser's
+// return-gradient guidance is not built (unguided planner).
+//
 // State and SetState save everything (critic agent under "base/", planner
 // with EMA, optimisers and student, the float64 actor and sub-policies
 // exactly, the Laplace rows, the online episodes, counters and random
@@ -153,12 +204,12 @@
 // Built: Planner (training, Eq. 4 extraction, transition model, online
 // fine-tuning), Distill, Actor with Eq. 5's loss and ActorOptimizer,
 // Laplace (Eq. 6–7), Aggregate, ShiftAware and SampleActions (Eq. 8), the
-// Agent with IQL, Cal-QL and SO2 critics and the four ablations, and `dwm
-// train dual` (package experiment). Not yet: OFF2ON's balanced replay, a
-// learned feature layer, the
-// baselines (Diff-QL, Diffuser as a policy), the Fig. 3(c) variants
-// (latent sampling, ELBO-Laplace), `dwm bench dual` figures and the
-// benchmark runs.
+// Agent with IQL, Cal-QL and SO2 critics and the four ablations, the
+// Fig. 3(c) variants (latent sampling, ELBO-Laplace), Diffuser as a
+// planner-policy, and `dwm train dual` (package experiment; Diff-QL is
+// package diffql). Not yet: OFF2ON's balanced replay, a learned feature
+// layer, Diffuser's value guidance, "Diff-QL w LA" (Fig. 3(c)), and the
+// MuJoCo/maze benchmark runs.
 //
 // Measured (tests, fixed seeds): FrozenLake, data without slip, online
 // slip 2/3 after 200 steps: mean ‖ŝ' − s'‖² 0.31 before the change, 1.12
