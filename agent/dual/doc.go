@@ -146,12 +146,14 @@
 // training and Eq. 8 are unchanged, only Eq. 7's sub-policies differ):
 //
 //   - "laplace" (default): Eq. 6–7 above.
+//
 //   - "latent" ("Ours w sampling"): N initial noises x_T^k ~ N(0, I) per
 //     state, each denoised by the acting planner (Planner.ActSamples,
 //     one Sample call with M = N); sub-policy k is
 //     N(a_0^k(s) + Ŵ_μ φ̃(s), σ_Ŵ(s)²), aggregated by AggregatePlans:
 //     μ̄ = mean_k a_0^k + Ŵ_μ φ̃, σ̄² = σ_Ŵ² + var_k a_0^k. ŝ' is sample 0's
 //     s_1 (distributed as the default's single plan).
+//
 //   - "elbo_laplace" (Remark 3.3's alternative, BayesDiff/DiffUQ-style):
 //     the "last layer" is the acting planner denoiser's output layer, the
 //     1×1 convolution final/out of the temporal U-Net (weights C × Dim,
