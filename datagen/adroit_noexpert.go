@@ -2,15 +2,17 @@
 
 package datagen
 
-import "github.com/dwm-rl/dwm/env/mujoco"
+import (
+	"context"
+	"io"
 
-// adroitExpert is the scripted Adroit controller datagen drives.
-type adroitExpert interface {
-	Reset()
-	Act(act []float32) error
-	Close() error
+	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/env/mujoco"
+)
+
+// generateAdroit needs MuJoCo.
+func generateAdroit(context.Context, Config, map[string]string, io.Writer) (*dataset.Dataset, error) {
+	return nil, mujoco.ErrUnavailable
 }
-
-func newAdroitExpert(*mujoco.Env) (adroitExpert, error) { return nil, mujoco.ErrUnavailable }
 
 func adroitExpertFor(string) error { return mujoco.ErrUnavailable }
