@@ -176,3 +176,33 @@ func TestParseAdroitNames(t *testing.T) {
 		}
 	}
 }
+
+// The cloned mix is the BC rollouts (first half) followed by the demos,
+// which are exactly the demo kind's episodes for the same seed.
+func TestAdroitClonedHalfDemos(t *testing.T) {
+	cache := t.TempDir()
+	pc, err := Make(context.Background(), Config{Env: "door", Kind: "cloned", Episodes: 1, BCSteps: 20, Size: 300, Seed: 3, Workers: 2, CacheDir: cache}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, err := Make(context.Background(), Config{Env: "door", Kind: "demo", Episodes: 1, Seed: 3, Workers: 2, CacheDir: cache}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := dataset.Load(pc)
+	d, _ := dataset.Load(pd)
+	if d.Len() != 200 || c.Len() != 300 {
+		t.Fatalf("demo %d rows, cloned %d", d.Len(), c.Len())
+	}
+	for i := range 150 {
+		if !slices.Equal(c.Obs(150+i), d.Obs(i)) || !slices.Equal(c.Act(150+i), d.Act(i)) {
+			t.Fatalf("cloned row %d is not demo row %d", 150+i, i)
+		}
+	}
+	if !c.Timeouts[299] || !c.Timeouts[149] {
+		t.Error("the rollout half and the mix should each end with a timeout")
+	}
+	if c.Metadata[dataset.MetaPolicyHash] == "" || slices.Equal(c.Act(0), d.Act(0)) {
+		t.Error("rollout half looks like the demos")
+	}
+}
