@@ -117,6 +117,8 @@ func TestAdroitRandom(t *testing.T) {
 	}
 }
 
+func col(d *dataset.Dataset, name string) []float32 { return d.Infos[name].Data }
+
 // TestAdroitSummary prints the return and success rate of the Adroit
 // datasets named in DWM_ADROIT_SUMMARY (space-separated files); the figures
 // of docs/results/adroit-datasets.md come from it.
@@ -142,6 +144,18 @@ func TestAdroitSummary(t *testing.T) {
 		}
 		fmt.Printf("| %s-%s | %s | %d | %d | %.1f ± %.1f | %s | %.0f%% (> %d steps) |\n", id, d.Metadata["kind"], d.Metadata["config_hash"],
 			d.Len(), s.Episodes, s.MeanReturn, s.StdReturn, norm, 100*s.SuccessRate, rule)
+		if d.Metadata["kind"] == "cloned" { // the BC rollouts alone: the first half
+			h := dataset.New(d.ObsDim, d.ActDim, d.Len()/2)
+			for i := range d.Len() / 2 {
+				h.Append(d.Obs(i), d.Act(i), d.Rewards[i], d.NextObs(i), d.Terminals[i], d.Timeouts[i])
+			}
+			h.Infos = map[string]dataset.Column{"success": {Dim: 1, Data: col(d, "success")[:d.Len()/2]}}
+			b, err := Summarize(h, rule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Printf("|   BC rollouts (first half) | | %d | %d | %.1f ± %.1f | | %.0f%% |\n", h.Len(), b.Episodes, b.MeanReturn, b.StdReturn, 100*b.SuccessRate)
+		}
 	}
 }
 
