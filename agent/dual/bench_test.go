@@ -64,20 +64,23 @@ func BenchmarkAggregate(b *testing.B) {
 // BenchmarkAgentAct measures one online action of the whole agent at batch
 // 1 (Table 4's latency): the distilled planner's first action and ŝ', the
 // aggregate of 10 Laplace sub-policies (Eq. 7) and the shift-aware draw
-// (Eq. 8); "teacher" is the w/o-distillation ablation. Untrained weights.
+// (Eq. 8); "teacher" is the w/o-distillation ablation, "latent" and
+// "elbo_laplace" the Fig. 3(c) variants (distilled, N = 10), "diffuser"
+// the planner-policy baseline (teacher). Untrained weights.
 func BenchmarkAgentAct(b *testing.B) {
 	d, err := datasets.Load("pendulum-medium")
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, nd := range []bool{false, true} {
-		name := "distilled"
-		if nd {
-			name = "teacher"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, tc := range []struct {
+		name                string
+		nd                  bool
+		uncertainty, policy string
+	}{{"distilled", false, "", ""}, {"teacher", true, "", ""}, {"latent", false, UncertaintyLatent, ""},
+		{"elbo_laplace", false, UncertaintyELBO, ""}, {"diffuser", false, "", PolicyDiffuser}} {
+		b.Run(tc.name, func(b *testing.B) {
 			cfg := Config{Planner: PlannerConfig{Horizon: 8, DiffusionSteps: 20}, Distill: DistillSettings{Iters: 1, Batch: 4},
-				OfflineSteps: 2, ActorBatch: 4, NoDistill: nd}
+				OfflineSteps: 2, ActorBatch: 4, NoDistill: tc.nd, Uncertainty: tc.uncertainty, Policy: tc.policy, LaplaceRows: 64}
 			a, err := New(d, 3, 1, cfg, 1)
 			if err != nil {
 				b.Fatal(err)
