@@ -43,7 +43,7 @@ const (
 	PolicyDiffuser = "diffuser"
 )
 
-// Planner.actingModel returns the network, model and sampler the planner
+// actingModel returns the network, model and sampler the planner
 // acts with: the distilled student after Distill, else the EMA teacher.
 func (p *Planner) actingModel() (*denoiser.TemporalUNet, *diffusion.Model, *diffusion.Sampler) {
 	if p.student != nil {
@@ -115,6 +115,8 @@ func (p *Planner) scratchFor() (*denoiser.TemporalUNet, *diffusion.Sampler, erro
 // loss term of every element of channel c depends on θ_c alone, so the
 // precision is exactly block-diagonal over channels.
 type ELBOLaplace struct {
+	// C is the number of output channels (obsDim + actDim) and Dim the
+	// last layer's input width (the U-Net's Dim).
 	C, Dim int
 	chol   [][]float64
 	// Damping[c] is the δ added to block c (0 if none was needed; the
