@@ -30,7 +30,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if r.Reference != nil {
 		fmt.Fprintf(stdout, ", normalized %.1f (reference: %s)", r.Normalized, r.Reference.Name)
 	}
-	if r.SuccessRate > 0 {
+	if r.SuccessRate > 0 || r.SuccessSteps > 0 { // Adroit's rule is set even when no episode succeeded
 		fmt.Fprintf(stdout, ", success %.0f%%", 100*r.SuccessRate)
 	}
 	fmt.Fprintln(stdout)

@@ -26,7 +26,7 @@ Usage:
   dwm runs list|show RUN|rm RUN|export [--csv|--jsonl] [--filter F]
   dwm report [--filter F] [--out DIR]
   dwm sweep run|slurm|status FILE
-  dwm dataset make <env>-<kind> [--size N] [--seed S]   (kinds: random expert medium medium-replay medium-expert scripted)
+  dwm dataset make <env>-<kind> [--size N] [--seed S]   (kinds: random expert medium medium-replay medium-expert scripted; Adroit: demo cloned)
   dwm dataset inspect FILE|NAME
   dwm dataset convert IN OUT
   dwm demo
