@@ -21,6 +21,11 @@ func (c Config) discount() float64 {
 		return float64(c.DiffQL.Gamma)
 	case "dual":
 		return c.DUAL.Gamma()
+	case "dawm": // the learner's γ (DAWM trains TD3+BC or IQL on its data)
+		if c.DAWM.WithDefaults().Learner == "iql" {
+			return float64(c.IQL.Gamma)
+		}
+		return float64(c.TD3BC.Gamma)
 	}
 	return 0
 }
