@@ -149,7 +149,7 @@ type Machine struct {
 }
 
 // Network describes the shape of a timed network, enough to rebuild it
-// elsewhere (scripts/bench_dual.py reads these).
+// elsewhere (bench/pytorch/dual_act.py reads these).
 type Network struct {
 	// Name is the result name prefix it belongs to.
 	Name string `json:"name"`

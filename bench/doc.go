@@ -32,7 +32,7 @@
 // shapes and the number of denoising steps, so the dual suite times
 // untrained networks (the distilled student is produced by a one-iteration
 // distillation of each stage); the shapes are listed in the report
-// (Report.Networks) so that scripts/bench_dual.py can build the same
+// (Report.Networks) so that bench/pytorch/dual_act.py can build the same
 // networks in PyTorch.
 //
 // Config.Only restricts a run to the figures whose name contains it, and

@@ -25,7 +25,7 @@ func cpuTime(b *testing.B) time.Duration {
 // horizon 8) and the unit tests' small one (width 16, 2 levels, horizon 4).
 // It reports wall-clock transitions/s and CPU time per transition (user +
 // system over all threads: the machine is shared, so CPU time is the
-// steadier figure). scripts/bench_dawm.py is the same pipeline in PyTorch.
+// steadier figure). bench/pytorch/dawm_generate.py is the same pipeline in PyTorch.
 func BenchmarkGenerate(b *testing.B) {
 	d, err := datasets.Load("pendulum-medium")
 	if err != nil {

@@ -13,7 +13,7 @@ the M samples of the next state and reward, averaged). Weights are random:
 speed does not depend on them.
 
 Usage (Debian's python3-torch; the CPU has 2 cores):
-  /usr/bin/python3 scripts/bench_dawm.py [--config default|small] [--starts 1024] [--repeats 5] [--threads 2]
+  /usr/bin/python3 bench/pytorch/dawm_generate.py [--config default|small] [--starts 1024] [--repeats 5] [--threads 2]
 Prints wall-clock transitions/s and CPU µs per transition (process time over
 all threads) for each repeat and their medians.
 """

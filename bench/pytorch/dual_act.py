@@ -26,7 +26,7 @@ Workloads (names are the Go result names):
 
 Usage (shapes and Go figures from the same run):
   bin/dwm bench dual --out /tmp/dualbench
-  OPENBLAS_NUM_THREADS=2 /usr/bin/python3 scripts/bench_dual.py --report /tmp/dualbench/bench.json
+  OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/pytorch/dual_act.py --report /tmp/dualbench/bench.json
 
 Every workload is timed with each torch.set_num_threads value of --torch-threads
 (default 1,2; the issue asks for 2, and on this machine 1 is faster for MLPs while
