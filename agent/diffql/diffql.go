@@ -368,7 +368,7 @@ func (a *Agent) Update(b *replay.Batch) []agent.Metric {
 		panic("diffql.Update: " + err.Error()) // shapes were checked by bindBatch
 	}
 	clampAll(B.nextAct.Values())
-	fillStateAction(&B.in, &B.next, &B.nextAct, numCritics)
+	agent.FillStateAction(&B.in, &B.next, &B.nextAct, numCritics)
 	a.criticTarget.Predict(&B.tq, &B.in)
 	B.y.Resize(n, 1)
 	var yMean float64
@@ -377,7 +377,7 @@ func (a *Agent) Update(b *replay.Batch) []agent.Metric {
 		B.y.Data[i] = B.rew[i] + (1-B.done[i])*cfg.Gamma*q
 		yMean += float64(B.y.Data[i])
 	}
-	fillStateAction(&B.in, &B.obs, &B.act, numCritics)
+	agent.FillStateAction(&B.in, &B.obs, &B.act, numCritics)
 	nn.ZeroGrad(a.criticParams)
 	a.critic.NoInputGrad = true
 	q := a.critic.Forward(&B.in)
@@ -499,7 +499,7 @@ func (a *Agent) qLossGrad(n int) float64 {
 	B := &a.buf
 	A, S := a.actDim, a.obsDim
 	a.chain(&B.obs, a.updStream, true)
-	fillStateAction(&B.qIn, &B.obs, &B.x, numCritics)
+	agent.FillStateAction(&B.qIn, &B.obs, &B.x, numCritics)
 	a.critic.NoInputGrad = false
 	qo := a.critic.Forward(&B.qIn)
 	k := 0
@@ -586,21 +586,6 @@ func (a *Agent) bindBatch(b *replay.Batch) int {
 	B.act = tensor.Mat{Rows: n, Cols: A, Data: b.Act}
 	B.rew, B.done = b.Rew, b.Done
 	return n
-}
-
-// fillStateAction sets dst to k stacked copies of the rows [s_i, a_i].
-func fillStateAction(dst, s, act *tensor.Mat, k int) {
-	n, O, A := s.Rows, s.Cols, act.Cols
-	W := O + A
-	dst.Resize(k*n, W)
-	for i := 0; i < n; i++ {
-		row := dst.Data[i*W : (i+1)*W]
-		copy(row[:O], s.Data[i*O:(i+1)*O])
-		copy(row[O:], act.Data[i*A:(i+1)*A])
-	}
-	for m := 1; m < k; m++ {
-		copy(dst.Data[m*n*W:(m+1)*n*W], dst.Data[:n*W])
-	}
 }
 
 // Act writes the action for one observation into act: with deterministic,
