@@ -7,14 +7,40 @@ import (
 	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/checkpoint"
 	"github.com/dwm-rl/dwm/dataset"
-	"github.com/dwm-rl/dwm/rng"
 )
 
 // basePrefix prefixes the critic agent's tensors and streams.
 const basePrefix = "base/"
 
-func (a *Agent) streams() map[string]*rng.Stream {
-	return map[string]*rng.Stream{"dual/train": a.sTrain, "dual/actor": a.sActor, "dual/act": a.sAct, "dual/eval": a.sEval}
+// parts tells agent.StateParts where the agent keeps its counters and
+// random streams; flags stands for the 0/1 flags hasPred, distilled and
+// online0 (setFlags stores them back).
+func (a *Agent) parts(flags *[3]int64) *agent.StateParts {
+	return &agent.StateParts{
+		Algorithm: "DUAL",
+		Counters: []agent.NamedCounter{
+			{Name: "dual/updates", V: &a.updates},
+			{Name: "dual/online_updates", V: &a.onlineUpdates},
+			{Name: "dual/since_refit", V: &a.sinceRefit},
+			{Name: "dual/has_pred", V: &flags[0]},
+			{Name: "dual/distilled", V: &flags[1]},
+			{Name: "dual/online", V: &flags[2]},
+		},
+		Streams: []agent.NamedStream{
+			{Name: "dual/train", Stream: a.sTrain},
+			{Name: "dual/actor", Stream: a.sActor},
+			{Name: "dual/act", Stream: a.sAct},
+			{Name: "dual/eval", Stream: a.sEval},
+		},
+	}
+}
+
+// flags returns the 0/1 flags of parts.
+func (a *Agent) flags() [3]int64 { return [3]int64{b2i(a.hasPred), b2i(a.distilled), b2i(a.online0)} }
+
+// setFlags stores the flags of parts.
+func (a *Agent) setFlags(f [3]int64) {
+	a.hasPred, a.distilled, a.online0 = f[0] != 0, f[1] != 0, f[2] != 0
 }
 
 func f32(name string, v []float32) checkpoint.Tensor {
@@ -63,7 +89,9 @@ func (a *Agent) State() (model, optimizer []checkpoint.Tensor, rngStates map[str
 		t.Name = basePrefix + t.Name
 		optimizer = append(optimizer, t)
 	}
-	model = a.planner.state(model)
+	if model, err = a.planner.state(model); err != nil {
+		return nil, nil, nil, fmt.Errorf("dual: %w", err)
+	}
 	model = append(model, f64Tensor("dual/actor", a.actor.W))
 	subs := make([]float64, 0, len(a.subs)*len(a.actor.W))
 	for _, s := range a.subs {
@@ -82,22 +110,17 @@ func (a *Agent) State() (model, optimizer []checkpoint.Tensor, rngStates map[str
 	model = append(model, f32("dual/online/obs", o.Observations), f32("dual/online/act", o.Actions), f32("dual/online/rew", o.Rewards),
 		f32("dual/online/next", o.NextObservations), bools("dual/online/term", o.Terminals), bools("dual/online/trunc", o.Timeouts),
 		agent.CounterTensor("dual/online/len", int64(o.Len())), agent.CounterTensor("dual/online/ep_start", int64(a.epStart)))
-	model = append(model, f64Tensor("dual/shift", []float64{a.shift.err, a.damping, a.lastShift}), f32("dual/pred", a.pred),
-		agent.CounterTensor("dual/has_pred", b2i(a.hasPred)), agent.CounterTensor("dual/updates", a.updates),
-		agent.CounterTensor("dual/online_updates", a.onlineUpdates), agent.CounterTensor("dual/since_refit", a.sinceRefit),
-		agent.CounterTensor("dual/distilled", b2i(a.distilled)), agent.CounterTensor("dual/online", b2i(a.online0)))
+	model = append(model, f64Tensor("dual/shift", []float64{a.shift.err, a.damping, a.lastShift}), f32("dual/pred", a.pred))
+	flags := a.flags()
+	_, counters, rngStates, err := a.parts(&flags).State()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("dual: %w", err)
+	}
+	model = append(model, counters...)
 	ao := &a.aopt
 	optimizer = append(optimizer, agent.CounterTensor("dual/actor_opt/t", int64(ao.t)), f64Tensor("dual/actor_opt/m", ao.m), f64Tensor("dual/actor_opt/v", ao.v))
-	rngStates = make(map[string][]byte, len(br)+4)
 	for k, v := range br {
 		rngStates[basePrefix+k] = v
-	}
-	for k, s := range a.streams() {
-		b, err := s.State()
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("dual: state of random stream %s: %w", k, err)
-		}
-		rngStates[k] = b
 	}
 	return model, optimizer, rngStates, nil
 }
@@ -126,10 +149,12 @@ func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[str
 			bo = append(bo, t)
 		}
 	}
-	br := map[string][]byte{}
+	br, own := map[string][]byte{}, map[string][]byte{}
 	for k, v := range rngStates {
 		if n, ok := strings.CutPrefix(k, basePrefix); ok {
 			br[n] = v
+		} else {
+			own[k] = v
 		}
 	}
 	if err := a.critic.base.SetState(bm, bo, br); err != nil {
@@ -273,24 +298,12 @@ func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[str
 		return err
 	}
 	a.shift.err, a.damping, a.lastShift = sh[0], sh[1], sh[2]
-	for _, c := range []struct {
-		name string
-		dst  *int64
-	}{{"dual/updates", &a.updates}, {"dual/online_updates", &a.onlineUpdates}, {"dual/since_refit", &a.sinceRefit}} {
-		if *c.dst, err = counter(c.name); err != nil {
-			return err
-		}
+	// Counters, flags and random streams.
+	var flags [3]int64
+	if err := setTogether(a.parts(&flags), ts, own); err != nil {
+		return err
 	}
-	for _, c := range []struct {
-		name string
-		dst  *bool
-	}{{"dual/has_pred", &a.hasPred}, {"dual/distilled", &a.distilled}, {"dual/online", &a.online0}} {
-		v, err := counter(c.name)
-		if err != nil {
-			return err
-		}
-		*c.dst = v != 0
-	}
+	a.setFlags(flags)
 	if a.online0 {
 		a.critic.startOnline()
 	}
@@ -311,15 +324,6 @@ func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[str
 		}
 	} else {
 		ao.m, ao.v, ao.g = nil, nil, nil
-	}
-	for k, s := range a.streams() {
-		b, ok := rngStates[k]
-		if !ok {
-			return fmt.Errorf("random stream %s missing", k)
-		}
-		if err := s.SetState(b); err != nil {
-			return fmt.Errorf("random stream %s: %w", k, err)
-		}
 	}
 	return nil
 }

@@ -140,7 +140,7 @@ func (c *critic) setTarget(model []checkpoint.Tensor) error {
 	if c.qt == nil {
 		return nil
 	}
-	return setParams(tensorIndex(model), "", c.qt.Params())
+	return setTogether(&agent.StateParts{Algorithm: "DUAL target critic", Model: c.qt.Params()}, tensorIndex(model), nil)
 }
 
 // FitStateNorm fits IQL's state normaliser (Cal-QL has none).

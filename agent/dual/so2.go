@@ -290,47 +290,45 @@ func (a *so2Agent) Params() []*nn.Param {
 	return slices.Concat(a.critic.Params(), a.actor.Params())
 }
 
-func (a *so2Agent) State() (model, optimizer []checkpoint.Tensor, rngStates map[string][]byte, err error) {
-	model = paramTensors(nil, "", slices.Concat(a.critic.Params(), a.target.Params(), a.actor.Params(), a.actorT.Params()))
-	model = append(model, agent.CounterTensor("so2/updates", a.updates), agent.CounterTensor("so2/online", b2i(a.online)))
-	optimizer = adamTensors(nil, "so2/opt/critic/", a.copt)
-	optimizer = adamTensors(optimizer, "so2/opt/actor/", a.aopt)
-	st, err := a.s.State()
-	if err != nil {
-		return nil, nil, nil, err
+// parts tells agent.StateParts where the SO2 critic agent keeps its state;
+// online stands for the flag a.online.
+func (a *so2Agent) parts(online *int64) *agent.StateParts {
+	return &agent.StateParts{
+		Algorithm: "SO2",
+		Model:     slices.Concat(a.critic.Params(), a.target.Params(), a.actor.Params(), a.actorT.Params()),
+		Optimizers: []agent.NamedOptimizer{
+			{Prefix: "so2/opt/critic/", Adam: a.copt},
+			{Prefix: "so2/opt/actor/", Adam: a.aopt},
+		},
+		Counters: []agent.NamedCounter{{Name: "so2/updates", V: &a.updates}, {Name: "so2/online", V: online}},
+		Streams:  []agent.NamedStream{{Name: "so2/update", Stream: a.s}},
 	}
-	return model, optimizer, map[string][]byte{"so2/update": st}, nil
 }
 
+// so2ModelCounters counts the counters at the end of parts' optimizer
+// tensors that SO2 keeps in its model part.
+const so2ModelCounters = 2
+
+// State returns the networks and the counters "so2/updates" and
+// "so2/online" as the model part, the two optimisers' moments and steps as
+// the optimizer part, and the update stream "so2/update".
+func (a *so2Agent) State() (model, optimizer []checkpoint.Tensor, rngStates map[string][]byte, err error) {
+	online := b2i(a.online)
+	model, optimizer, rngStates, err = a.parts(&online).State()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("so2: %w", err)
+	}
+	k := len(optimizer) - so2ModelCounters
+	return append(model, optimizer[k:]...), optimizer[:k], rngStates, nil
+}
+
+// SetState restores a state saved by State; the agent is unchanged on
+// error.
 func (a *so2Agent) SetState(model, optimizer []checkpoint.Tensor, rngStates map[string][]byte) error {
-	ts := tensorIndex(model)
-	if err := setParams(ts, "", slices.Concat(a.critic.Params(), a.target.Params(), a.actor.Params(), a.actorT.Params())); err != nil {
+	var online int64
+	if err := a.parts(&online).SetState(nil, slices.Concat(model, optimizer), rngStates); err != nil {
 		return fmt.Errorf("so2: %w", err)
 	}
-	for _, c := range []struct {
-		name string
-		set  func(int64)
-	}{{"so2/updates", func(v int64) { a.updates = v }}, {"so2/online", func(v int64) { a.online = v != 0 }}} {
-		t, ok := ts[c.name]
-		if !ok {
-			return fmt.Errorf("so2: tensor %s missing", c.name)
-		}
-		v, err := agent.ParseCounter(t)
-		if err != nil {
-			return fmt.Errorf("so2: %w", err)
-		}
-		c.set(v)
-	}
-	os := tensorIndex(optimizer)
-	if err := setAdam(os, "so2/opt/critic/", a.copt); err != nil {
-		return fmt.Errorf("so2: %w", err)
-	}
-	if err := setAdam(os, "so2/opt/actor/", a.aopt); err != nil {
-		return fmt.Errorf("so2: %w", err)
-	}
-	b, ok := rngStates["so2/update"]
-	if !ok {
-		return fmt.Errorf("so2: random stream so2/update missing")
-	}
-	return a.s.SetState(b)
+	a.online = online != 0
+	return nil
 }

@@ -14,12 +14,15 @@ import (
 	"github.com/dwm-rl/dwm/rng"
 )
 
-// paramTensors appends copies of params named prefix+name.
-func paramTensors(dst []checkpoint.Tensor, prefix string, params []*nn.Param) []checkpoint.Tensor {
-	for _, p := range params {
-		dst = append(dst, checkpoint.Tensor{Name: prefix + p.Name, Shape: slices.Clone(p.Shape), Data: slices.Clone(p.W)})
+// prefixed returns views of params named prefix+name that share their
+// values, so that agent.StateParts saves a network under the prefix DUAL
+// gives it ("planner/net/…").
+func prefixed(prefix string, params []*nn.Param) []*nn.Param {
+	out := make([]*nn.Param, len(params))
+	for i, p := range params {
+		out[i] = &nn.Param{Name: prefix + p.Name, Shape: p.Shape, W: p.W}
 	}
-	return dst
+	return out
 }
 
 // tensorIndex maps tensor names to tensors.
@@ -31,111 +34,102 @@ func tensorIndex(ts []checkpoint.Tensor) map[string]checkpoint.Tensor {
 	return m
 }
 
-// setParams copies the tensors prefix+name into params; it returns an error
-// naming the first missing or misshapen one.
-func setParams(ts map[string]checkpoint.Tensor, prefix string, params []*nn.Param) error {
-	for _, p := range params {
-		t, ok := ts[prefix+p.Name]
-		if !ok {
-			return fmt.Errorf("tensor %s missing", prefix+p.Name)
-		}
-		if len(t.Data) != len(p.W) {
-			return fmt.Errorf("tensor %s has %d values, want %d", prefix+p.Name, len(t.Data), len(p.W))
-		}
-	}
-	for _, p := range params {
-		copy(p.W, ts[prefix+p.Name].Data)
-	}
-	return nil
+// together returns the tensors of parts as one list (without its random
+// streams):
+// DUAL's checkpoint keeps some counters and optimisers in its model part.
+func together(parts *agent.StateParts) ([]checkpoint.Tensor, error) {
+	model, optimizer, _, err := parts.State()
+	return append(model, optimizer...), err
 }
 
-// adamTensors appends an Adam optimiser's moments and step under prefix.
-func adamTensors(dst []checkpoint.Tensor, prefix string, o *optim.Adam) []checkpoint.Tensor {
-	step, ts := o.State()
-	for _, p := range o.Params() {
-		for _, key := range []string{"m/" + p.Name, "v/" + p.Name} {
-			dst = append(dst, checkpoint.Tensor{Name: prefix + key, Shape: slices.Clone(ts[key].Shape), Data: slices.Clone(ts[key].Data)})
-		}
-	}
-	return append(dst, agent.CounterTensor(prefix+"step", step))
-}
-
-// setAdam restores an optimiser saved by adamTensors.
-func setAdam(ts map[string]checkpoint.Tensor, prefix string, o *optim.Adam) error {
-	st, ok := ts[prefix+"step"]
-	if !ok {
-		return fmt.Errorf("tensor %sstep missing", prefix)
-	}
-	step, err := agent.ParseCounter(st)
+// setTogether restores parts from the tensors of ts that together saves,
+// taken by name, and the random streams rngStates (exactly those of
+// parts). It returns an error naming a missing or misshapen tensor or
+// stream; parts are unchanged on error.
+func setTogether(parts *agent.StateParts, ts map[string]checkpoint.Tensor, rngStates map[string][]byte) error {
+	want, err := together(parts)
 	if err != nil {
 		return err
 	}
-	m := make(map[string]nn.Tensor, 2*len(o.Params()))
-	for _, p := range o.Params() {
-		for _, key := range []string{"m/" + p.Name, "v/" + p.Name} {
-			t, ok := ts[prefix+key]
-			if !ok {
-				return fmt.Errorf("tensor %s missing", prefix+key)
-			}
-			m[key] = nn.Tensor{Shape: t.Shape, Data: t.Data}
+	src := make([]checkpoint.Tensor, len(want))
+	for i, w := range want {
+		t, ok := ts[w.Name]
+		if !ok {
+			return fmt.Errorf("tensor %s missing", w.Name)
 		}
+		src[i] = t
 	}
-	return o.SetState(step, m)
+	return parts.SetState(nil, src, rngStates)
 }
 
-// state appends the planner's tensors under "planner/": the trained
-// network, its EMA (the planning weights), Adam's moments and, after
-// Distill, the student network and its step count.
-func (p *Planner) state(dst []checkpoint.Tensor) []checkpoint.Tensor {
-	dst = paramTensors(dst, "planner/net/", p.net.Params())
-	dst = paramTensors(dst, "planner/", p.ema.Params())
-	dst = append(dst, agent.CounterTensor("planner/ema/updates", p.ema.Updates()))
-	dst = adamTensors(dst, "planner/opt/", p.opt)
-	if p.student != nil {
-		dst = paramTensors(dst, "planner/student/", p.student.Net.Params())
-		dst = append(dst, agent.CounterTensor("planner/student/steps", int64(p.DistilledSteps())))
-		if p.studentOpt != nil {
-			dst = adamTensors(dst, "planner/student_opt/", p.studentOpt)
-		}
+// parts tells agent.StateParts where the planner keeps its state: the
+// trained network "planner/net/…", its EMA (the planning weights,
+// "planner/…"), Adam's moments "planner/opt/…" and the EMA's update count.
+func (p *Planner) parts(emaUpdates *int64) *agent.StateParts {
+	return &agent.StateParts{
+		Algorithm:  "DUAL planner",
+		Model:      slices.Concat(prefixed("planner/net/", p.net.Params()), prefixed("planner/", p.ema.Params())),
+		Optimizers: []agent.NamedOptimizer{{Prefix: "planner/opt/", Adam: p.opt}},
+		Counters:   []agent.NamedCounter{{Name: "planner/ema/updates", V: emaUpdates}},
 	}
-	return dst
+}
+
+// studentParts describes a distilled student: its network
+// "planner/student/…", its sampling step count and, once FineTuneStep has
+// made one, its optimiser "planner/student_opt/…".
+func studentParts(params []*nn.Param, opt *optim.Adam, steps *int64) *agent.StateParts {
+	s := &agent.StateParts{
+		Algorithm: "DUAL planner student",
+		Model:     prefixed("planner/student/", params),
+		Counters:  []agent.NamedCounter{{Name: "planner/student/steps", V: steps}},
+	}
+	if opt != nil {
+		s.Optimizers = []agent.NamedOptimizer{{Prefix: "planner/student_opt/", Adam: opt}}
+	}
+	return s
+}
+
+// state appends the planner's tensors (parts, then studentParts after
+// Distill).
+func (p *Planner) state(dst []checkpoint.Tensor) ([]checkpoint.Tensor, error) {
+	n := p.ema.Updates()
+	ts, err := together(p.parts(&n))
+	if err != nil {
+		return nil, err
+	}
+	dst = append(dst, ts...)
+	if p.student != nil {
+		steps := int64(p.DistilledSteps())
+		if ts, err = together(studentParts(p.student.Net.Params(), p.studentOpt, &steps)); err != nil {
+			return nil, err
+		}
+		dst = append(dst, ts...)
+	}
+	return dst, nil
 }
 
 // setState restores what state saved (a student only if one was saved).
 func (p *Planner) setState(ts map[string]checkpoint.Tensor) error {
-	if err := setParams(ts, "planner/net/", p.net.Params()); err != nil {
-		return fmt.Errorf("dual planner: %w", err)
-	}
-	if err := setParams(ts, "planner/", p.ema.Params()); err != nil {
-		return fmt.Errorf("dual planner: %w", err)
-	}
-	u, ok := ts["planner/ema/updates"]
-	if !ok {
-		return fmt.Errorf("dual planner: tensor planner/ema/updates missing")
-	}
-	n, err := agent.ParseCounter(u)
-	if err != nil {
+	var n int64
+	if err := setTogether(p.parts(&n), ts, nil); err != nil {
 		return fmt.Errorf("dual planner: %w", err)
 	}
 	p.ema.SetUpdates(n)
-	if err := setAdam(ts, "planner/opt/", p.opt); err != nil {
-		return fmt.Errorf("dual planner: %w", err)
-	}
 	p.stale = true
 	p.student, p.studentSampler, p.studentOpt = nil, nil, nil
-	st, ok := ts["planner/student/steps"]
-	if !ok {
+	if _, ok := ts["planner/student/steps"]; !ok {
 		return nil
-	}
-	steps, err := agent.ParseCounter(st)
-	if err != nil {
-		return fmt.Errorf("dual planner: %w", err)
 	}
 	net, err := denoiser.NewTemporalUNet("planner", p.ch, 0, p.cfg.UNet, rng.New(0))
 	if err != nil {
 		return fmt.Errorf("dual planner: %w", err)
 	}
-	if err := setParams(ts, "planner/student/", net.Params()); err != nil {
+	var opt *optim.Adam
+	if _, ok := ts["planner/student_opt/step"]; ok {
+		opt = optim.NewAdam(net.Params(), optim.AdamConfig{LR: p.cfg.LR})
+	}
+	var steps int64
+	if err := setTogether(studentParts(net.Params(), opt, &steps), ts, nil); err != nil {
 		return fmt.Errorf("dual planner: %w", err)
 	}
 	m, err := diffusion.New(net, p.pmodel.Config())
@@ -146,13 +140,7 @@ func (p *Planner) setState(ts map[string]checkpoint.Tensor) error {
 	if err != nil {
 		return fmt.Errorf("dual planner: student of %d steps: %w", steps, err)
 	}
-	p.student, p.studentSampler, p.studentOpt = m, sm, nil
-	if _, ok := ts["planner/student_opt/step"]; ok {
-		p.studentOpt = optim.NewAdam(net.Params(), optim.AdamConfig{LR: p.cfg.LR})
-		if err := setAdam(ts, "planner/student_opt/", p.studentOpt); err != nil {
-			return fmt.Errorf("dual planner: %w", err)
-		}
-	}
+	p.student, p.studentSampler, p.studentOpt = m, sm, opt
 	return nil
 }
 
