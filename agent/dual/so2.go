@@ -141,19 +141,12 @@ func newSO2(obsDim, actDim int, cfg SO2Config, seed uint64) (*so2Agent, error) {
 	return a, nil
 }
 
-// stack fills a.in with K copies of the rows [s_i, act_i].
+// stack fills a.in with K copies of the rows [s_i, act_i]
+// (agent.FillStateAction).
 func (a *so2Agent) stack(obs, act []float32, n int) {
-	O, A, K := a.obsDim, a.actDim, a.cfg.Members
-	W := O + A
-	a.in.Resize(K*n, W)
-	for i := 0; i < n; i++ {
-		row := a.in.Data[i*W : (i+1)*W]
-		copy(row[:O], obs[i*O:(i+1)*O])
-		copy(row[O:], act[i*A:(i+1)*A])
-	}
-	for k := 1; k < K; k++ {
-		copy(a.in.Data[k*n*W:(k+1)*n*W], a.in.Data[:n*W])
-	}
+	s := tensor.Mat{Rows: n, Cols: a.obsDim, Data: obs[:n*a.obsDim]}
+	x := tensor.Mat{Rows: n, Cols: a.actDim, Data: act[:n*a.actDim]}
+	agent.FillStateAction(&a.in, &s, &x, a.cfg.Members)
 }
 
 // Update does SO2's critic updates (UTD of them online, one offline) and
