@@ -489,10 +489,14 @@ func (l *Loop) status() string {
 		return ""
 	}
 	e := l.Evaluations[len(l.Evaluations)-1]
+	s := fmt.Sprintf("eval %.1f", e.Return)
 	if !math.IsNaN(e.Normalized) {
-		return fmt.Sprintf("eval %.1f (%.1f norm.)", e.Return, e.Normalized)
+		s = fmt.Sprintf("eval %.1f (%.1f norm.)", e.Return, e.Normalized)
 	}
-	return fmt.Sprintf("eval %.1f", e.Return)
+	if e.SuccessRate > 0 || e.SuccessSteps > 0 { // tasks with a success rule (Adroit) show it even at 0%
+		s += fmt.Sprintf(", success %.0f%%", 100*e.SuccessRate)
+	}
+	return s
 }
 
 func (l *Loop) evaluate(phase Phase) error {

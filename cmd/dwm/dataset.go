@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"slices"
 
@@ -92,6 +93,14 @@ func cmdDataset(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if opt.Reference != nil {
 			fmt.Fprintf(stdout, "normalized with dwm's measured references of %s (random %.1f, expert %.1f)\n",
 				d.Metadata[dataset.MetaEnvID], opt.Reference.Random, opt.Reference.Expert)
+		}
+		for _, k := range slices.Sorted(maps.Keys(d.Infos)) { // e.g. DAWM's uncertainty, Adroit's success
+			c := d.Infos[k]
+			lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+			for _, v := range c.Data {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+			fmt.Fprintf(stdout, "infos/%s: dim %d, min %.4g, max %.4g\n", k, c.Dim, lo, hi)
 		}
 		for _, k := range slices.Sorted(maps.Keys(d.Metadata)) {
 			fmt.Fprintf(stdout, "metadata %s: %s\n", k, d.Metadata[k])

@@ -40,7 +40,8 @@ func TestDAWMTrainAndGenerate(t *testing.T) {
 		t.Fatalf("dawm generate: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	code, out, errOut = dwm(t, "dataset", "inspect", npz)
-	if code != 0 || !strings.Contains(out, "transitions 120,") || !strings.Contains(out, "metadata generator: dawm") {
+	if code != 0 || !strings.Contains(out, "transitions 120,") || !strings.Contains(out, "metadata generator: dawm") ||
+		!strings.Contains(out, "infos/uncertainty: dim 1, min ") {
 		t.Fatalf("dataset inspect: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
