@@ -11,8 +11,11 @@
 //   - SIGKILL at seeded points, chosen from the steps the run store shows,
 //     then `dwm train --resume`, for online SAC, IQL and Cal-QL offline→
 //     online, and BDWM (world model, imagination buffer, λ and w_BC
-//     schedules), the kills landing in either phase; SIGKILL while a run
-//     starts (before its store record or first checkpoint).
+//     schedules), the kills landing in either phase; DUAL (offline after
+//     the planner's fit and distillation, and online after the first
+//     online episode) and DAWM with TD3+BC (after the world model's fit,
+//     before and after the learner's first checkpoint); SIGKILL while a
+//     run starts (before its store record or first checkpoint).
 //   - SIGINT and SIGTERM: the run saves a checkpoint where it stops, dwm
 //     exits 130 or 143, the store says "interrupted", the output says how
 //     to resume.
@@ -33,5 +36,6 @@
 //
 //	go test ./internal/crashtest -v
 //
-// Each case trains for a few seconds on Pendulum with small networks.
+// Each case trains for a few seconds on Pendulum with small networks
+// (DUAL and DAWM on the embedded pendulum-medium dataset).
 package crashtest

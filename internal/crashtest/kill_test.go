@@ -124,13 +124,20 @@ func killPoints(seed uint64, n int, total int64) []int64 {
 // kills seeded points followed by `dwm train --resume`, then checks that
 // both end identical.
 func killResume(t *testing.T, c runCase, seed uint64, kills int) {
+	killResumeAt(t, c, seed, killPoints(seed, kills, c.total))
+}
+
+// killResumeAt is killResume with the steps the store must show before
+// each SIGKILL given (increasing); seed draws the short random delays
+// between seeing a step and killing.
+func killResumeAt(t *testing.T, c runCase, seed uint64, targets []int64) {
 	args := append([]string{"train"}, c.args(t)...)
 	want, got := t.TempDir(), t.TempDir()
 	ref := start(t, append(args, "--runs", want, "--name", "run", "--quiet")...)
 	s := openStore(t, got)
 	p := start(t, append(args, "--runs", got, "--name", "run", "--quiet")...)
 	r := rand.New(rand.NewPCG(seed, 1))
-	for i, target := range killPoints(seed, kills, c.total) {
+	for i, target := range targets {
 		seen, running := waitProgress(t, s, "run", target, p)
 		if !running {
 			t.Logf("run finished (step %d) before kill %d at step %d", seen, i+1, target)
