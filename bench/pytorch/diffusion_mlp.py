@@ -37,6 +37,8 @@ import time
 import torch
 import torch.nn as nn
 
+from temporal_unet import cosine_alphabar
+
 torch.set_num_threads(1)
 
 K, M, B = 3, 5, 256
@@ -117,15 +119,6 @@ class ResMLP(nn.Module):
         return self.trunk(self.inp(torch.cat([x, c * keep, keep, self.temb(t)], dim=-1)))
 
 
-def cosine_alphabar(steps, s=0.008):
-    f = lambda t: math.cos((t / steps + s) / (1 + s) * math.pi / 2) ** 2
-    ab, out = 1.0, [1.0]
-    for t in range(1, steps + 1):
-        ab *= 1 - min(1 - f(t) / f(t - 1), 0.999)
-        out.append(ab)
-    return torch.tensor(out, dtype=torch.float64)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--min-time", type=float, default=1.0)
@@ -134,7 +127,7 @@ def main():
     mt, rep = args.min_time, args.repeats
     torch.manual_seed(0)
     net = ResMLP()
-    ab = cosine_alphabar(T)
+    ab = torch.tensor(cosine_alphabar(T), dtype=torch.float64)
     alpha, sigma = ab.sqrt().float(), (1 - ab).sqrt().float()
 
     # Training step.

@@ -26,11 +26,11 @@ reported with the thread count (unet_*_torch_threads). Prints one line per workl
 Each value is the best of --repeats timing rounds of at least --min-time seconds.
 """
 import argparse
-import math
 import time
 
 import torch
-import torch.nn as nn
+
+from temporal_unet import TemporalUnet, cosine_alphabar
 
 torch.set_num_threads(1)
 
@@ -67,83 +67,6 @@ def best_rate(fn, min_time, repeats, name=None):
             if name:
                 CPU_MS[name] = (time.process_time() - c0) / n * 1e3
     return best
-
-
-class SinusoidalPosEmb(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        half = self.dim // 2
-        f = torch.exp(torch.arange(half) * -(math.log(10000) / (half - 1)))
-        a = x[:, None] * f[None, :]
-        return torch.cat([a.sin(), a.cos()], dim=-1)
-
-
-class Conv1dBlock(nn.Module):
-    def __init__(self, inp, out, k, groups=8):
-        super().__init__()
-        self.block = nn.Sequential(nn.Conv1d(inp, out, k, padding=k // 2), nn.GroupNorm(groups, out), nn.Mish())
-
-    def forward(self, x):
-        return self.block(x)
-
-
-class ResidualTemporalBlock(nn.Module):
-    def __init__(self, inp, out, embed_dim, k=5):
-        super().__init__()
-        self.blocks = nn.ModuleList([Conv1dBlock(inp, out, k), Conv1dBlock(out, out, k)])
-        self.time_mlp = nn.Sequential(nn.Mish(), nn.Linear(embed_dim, out))
-        self.residual_conv = nn.Conv1d(inp, out, 1) if inp != out else nn.Identity()
-
-    def forward(self, x, t):
-        out = self.blocks[0](x) + self.time_mlp(t)[:, :, None]
-        out = self.blocks[1](out)
-        return out + self.residual_conv(x)
-
-
-class TemporalUnet(nn.Module):
-    def __init__(self, transition_dim, dim=DIM, dim_mults=MULTS):
-        super().__init__()
-        dims = [transition_dim, *[dim * m for m in dim_mults]]
-        in_out = list(zip(dims[:-1], dims[1:]))
-        self.time_mlp = nn.Sequential(SinusoidalPosEmb(dim), nn.Linear(dim, dim * 4), nn.Mish(), nn.Linear(dim * 4, dim))
-        self.downs, self.ups = nn.ModuleList(), nn.ModuleList()
-        n = len(in_out)
-        for i, (a, b) in enumerate(in_out):
-            last = i >= n - 1
-            self.downs.append(nn.ModuleList([ResidualTemporalBlock(a, b, dim), ResidualTemporalBlock(b, b, dim),
-                                             nn.Conv1d(b, b, 3, 2, 1) if not last else nn.Identity()]))
-        mid = dims[-1]
-        self.mid1, self.mid2 = ResidualTemporalBlock(mid, mid, dim), ResidualTemporalBlock(mid, mid, dim)
-        for a, b in reversed(in_out[1:]):
-            self.ups.append(nn.ModuleList([ResidualTemporalBlock(b * 2, a, dim), ResidualTemporalBlock(a, a, dim),
-                                           nn.ConvTranspose1d(a, a, 4, 2, 1)]))
-        self.final = nn.Sequential(Conv1dBlock(dim, dim, 5), nn.Conv1d(dim, transition_dim, 1))
-
-    def forward(self, x, time):  # x [B, H, C], time [B] in [0, 1]
-        x = x.transpose(1, 2)
-        t = self.time_mlp(1000 * time)
-        h = []
-        for r1, r2, down in self.downs:
-            x = r2(r1(x, t), t)
-            h.append(x)
-            x = down(x)
-        x = self.mid2(self.mid1(x, t), t)
-        for r1, r2, up in self.ups:
-            x = torch.cat((x, h.pop()), dim=1)
-            x = up(r2(r1(x, t), t))
-        return self.final(x).transpose(1, 2)
-
-
-def cosine_alphabar(steps, s=0.008):
-    f = lambda t: math.cos((t / steps + s) / (1 + s) * math.pi / 2) ** 2
-    ab, out = 1.0, [1.0]
-    for t in range(1, steps + 1):
-        ab *= 1 - min(1 - f(t) / f(t - 1), 0.999)
-        out.append(ab)
-    return torch.tensor(out, dtype=torch.float64)
 
 
 def main():
@@ -189,8 +112,8 @@ def run_all(mt, rep):
     """Time every workload at the current torch thread count."""
     out = {}
     torch.manual_seed(0)
-    net = TemporalUnet(C)
-    ab = cosine_alphabar(T)
+    net = TemporalUnet(C, DIM, MULTS)
+    ab = torch.tensor(cosine_alphabar(T), dtype=torch.float64)
     alpha, sigma = ab.sqrt().float(), (1 - ab).sqrt().float()
 
     # Training step, batch 32, first state known (kept clean, no loss).
