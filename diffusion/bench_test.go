@@ -60,13 +60,19 @@ func run(b *testing.B, flops float64, op func()) {
 	defer benchThreads(b)()
 	op()
 	b.ReportAllocs()
-	c0 := cpuSeconds()
+	c0, f0 := cpuSeconds(), blas.Flops()
 	b.ResetTimer()
 	for b.Loop() {
 		op()
 	}
 	cpu := cpuSeconds() - c0
 	b.ReportMetric(cpu/float64(b.N)*1e3, "cpu-ms/op")
+	if flops == 0 && blas.FlopCounting {
+		// Products counted by internal/blas (go test -tags flopcount):
+		// the U-Net's convolutions, whose FLOPs are tedious by hand.
+		flops = float64(blas.Flops()-f0) / float64(b.N)
+		b.ReportMetric(flops/1e9, "GFLOP/op")
+	}
 	if flops > 0 {
 		b.ReportMetric(flops*float64(b.N)/cpu/1e9, "GFLOP/cpu-s")
 	}
