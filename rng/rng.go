@@ -1,9 +1,7 @@
 package rng
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"math/rand/v2"
 )
@@ -26,18 +24,35 @@ func New(seed uint64) *Stream {
 // statistically independent streams; the same seed and path always give the
 // same stream.
 func Derive(seed uint64, path ...string) *Stream {
-	h := fnv.New64a()
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], seed)
-	h.Write(b[:])
-	for _, p := range path {
-		h.Write([]byte{0})
-		h.Write([]byte(p))
-	}
-	hi := h.Sum64()
-	lo := splitmix(hi ^ seed)
+	hi, lo := derive(seed, path)
 	src := rand.NewPCG(hi, lo)
 	return &Stream{Rand: rand.New(src), src: src}
+}
+
+// Reseed makes s the stream Derive(seed, path...) would return, in place
+// and without allocating (for per-episode streams such as an env's reset
+// noise).
+func (s *Stream) Reseed(seed uint64, path ...string) {
+	hi, lo := derive(seed, path)
+	s.src.Seed(hi, lo)
+}
+
+// derive hashes seed and path with 64-bit FNV-1a (the seed's 8 bytes
+// little-endian, then a zero byte and the bytes of each name) and returns
+// the PCG state of Derive.
+func derive(seed uint64, path []string) (hi, lo uint64) {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := range 8 {
+		h = (h ^ uint64(byte(seed>>(8*i)))) * prime
+	}
+	for _, p := range path {
+		h *= prime // the zero byte: h ^ 0 = h
+		for i := 0; i < len(p); i++ {
+			h = (h ^ uint64(p[i])) * prime
+		}
+	}
+	return h, splitmix(h ^ seed)
 }
 
 // Child derives a new independent stream from this stream's next value and

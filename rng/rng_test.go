@@ -1,6 +1,11 @@
 package rng
 
-import "testing"
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"math/rand/v2"
+	"testing"
+)
 
 func TestDeriveDeterministicAndIndependent(t *testing.T) {
 	a, b := Derive(7, "x"), Derive(7, "x")
@@ -38,5 +43,48 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	if err := r.SetState([]byte("junk")); err == nil {
 		t.Fatal("corrupt state accepted")
+	}
+}
+
+// TestDeriveMatchesFNV pins Derive's hashing to hash/fnv's FNV-1a (the
+// original implementation), so streams, and thus every seeded result, stay
+// the same; and checks Reseed gives Derive's stream without allocating.
+func TestDeriveMatchesFNV(t *testing.T) {
+	ref := func(seed uint64, path ...string) *Stream {
+		h := fnv.New64a()
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], seed)
+		h.Write(b[:])
+		for _, p := range path {
+			h.Write([]byte{0})
+			h.Write([]byte(p))
+		}
+		hi := h.Sum64()
+		src := rand.NewPCG(hi, splitmix(hi^seed))
+		return &Stream{Rand: rand.New(src), src: src}
+	}
+	cases := []struct {
+		seed uint64
+		path []string
+	}{
+		{0, nil}, {1, []string{"env/mujoco", "hopper"}}, {1<<63 + 5, []string{"", "x", "vector", "12"}},
+		{42, []string{"ünïcode", "worldmodel", "member", "3"}},
+	}
+	reuse := New(99)
+	for _, c := range cases {
+		want, got := ref(c.seed, c.path...), Derive(c.seed, c.path...)
+		reuse.Reseed(c.seed, c.path...)
+		for i := range 5 {
+			w := want.Uint64()
+			if g := got.Uint64(); g != w {
+				t.Fatalf("Derive(%d, %q) draw %d = %d, want %d", c.seed, c.path, i, g, w)
+			}
+			if g := reuse.Uint64(); g != w {
+				t.Fatalf("Reseed(%d, %q) draw %d = %d, want %d", c.seed, c.path, i, g, w)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { reuse.Reseed(7, "env/mujoco", "hopper") }); n != 0 {
+		t.Errorf("Reseed allocates %v times, want 0", n)
 	}
 }

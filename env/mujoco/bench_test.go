@@ -3,9 +3,12 @@
 package mujoco
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/dwm-rl/dwm/env"
 )
 
 // BenchmarkEnvStep measures env steps per second through dwm (Env.Step with
@@ -105,4 +108,50 @@ func benchEnvStep(b *testing.B, id string) {
 	b.ReportMetric(rate(rawBest), "raw-steps/s")
 	b.ReportMetric(rate(dwmBest)/rate(rawBest), "dwm/raw")
 	b.ReportMetric(rate(dwmBest)/rate(rneBest), "dwm/raw+rne")
+}
+
+// BenchmarkVectorStep measures env.Vector throughput over 16 copies of a
+// MuJoCo task (random actions, auto-reset) with 1 and 2 workers: what
+// evaluation and data collection get from the machine's two cores.
+func BenchmarkVectorStep(b *testing.B) {
+	const n = 16
+	for _, id := range []string{"hopper", "halfcheetah", "ant"} {
+		for _, w := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/workers=%d", id, w), func(b *testing.B) {
+				mk, err := NewMaker(id)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer mk.Close()
+				v, err := env.NewVector(n, w, func(int) (env.Env, error) {
+					e, err := mk.New()
+					if err != nil {
+						return nil, err
+					}
+					return e, nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer v.Close()
+				sp := v.Spec()
+				obs, final := make([]float32, n*sp.Obs.Dim), make([]float32, n*sp.Obs.Dim)
+				act, res := make([]float32, n*sp.Act.Dim), make([]env.VecResult, n)
+				r := rand.New(rand.NewPCG(3, 3))
+				if err := v.Reset(1, obs); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					for i := range act {
+						act[i] = float32(r.Float64()*2 - 1)
+					}
+					if err := v.Step(act, obs, final, res); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "steps/s")
+			})
+		}
+	}
 }

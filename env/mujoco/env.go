@@ -176,8 +176,9 @@ type Env struct {
 	adroit    *adroitEnv
 	goal      [2]float64
 	info      StepInfo
-	ready     bool   // Reset succeeded and no simulation error since
-	actWhat   string // "<id> action", names the action in errors
+	ready     bool        // Reset succeeded and no simulation error since
+	actWhat   string      // "<id> action", names the action in errors
+	resetRNG  *rng.Stream // reseeded by every Reset (no allocation per episode)
 }
 
 var errClosed = errors.New("environment is closed")
@@ -209,7 +210,11 @@ func (e *Env) Reset(seed uint64, obs []float32) error {
 	}
 	e.ready = false
 	t, d := e.task, e.data
-	r := rng.Derive(seed, "env/mujoco", t.name)
+	if e.resetRNG == nil {
+		e.resetRNG = rng.New(0)
+	}
+	r := e.resetRNG
+	r.Reseed(seed, "env/mujoco", t.name)
 	if t.maze != nil {
 		e.goal = t.maze.goalXY(r.Float64)
 	}
