@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -87,6 +88,14 @@ type DAWMConfig struct {
 	// RealRatio is the fraction of each batch drawn from the real dataset
 	// (default 0.5, dawm.LearnerConfig's; in (0, 1]).
 	RealRatio float64 `yaml:"real_ratio" json:"real_ratio"`
+	// Cache is the directory where generated transitions are kept for
+	// other runs with the same dataset, generation settings and seed (a
+	// TD3+BC and an IQL run on the same data, a rerun): they reuse the
+	// data instead of refitting the models and regenerating. Empty means
+	// <user cache dir>/dwm/dawm; "off" turns the cache off. The key is
+	// the SHA-256 of the dataset's transitions, every field of this
+	// section except learner, real_ratio and cache, and the seed.
+	Cache string `yaml:"cache,omitempty" json:"-"`
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -364,12 +373,9 @@ func (m *dawmMethod) prepare() error {
 		}
 		m.progress("loaded %d generated transitions from %s", g.Len(), m.path)
 	case errors.Is(err, fs.ErrNotExist):
-		s, err := dawm.Synthesize(m.data, m.cfg.Pipeline(), m.seed, m.say)
-		if err != nil {
+		if g, err = m.generate(); err != nil {
 			return err
 		}
-		g, m.raw = s.Generated, s.Raw
-		stampGenerated(g, m.cfg, m.seed, s.Raw)
 		if err := dataset.WriteNPZ(m.path, g); err != nil {
 			return fmt.Errorf("dawm: save generated data: %w", err)
 		}
@@ -393,6 +399,96 @@ func (m *dawmMethod) prepare() error {
 	m.gen = g
 	m.metrics = []agent.Metric{{Name: "model/dawm_generated", Value: float64(g.Len())}, {Name: "model/dawm_kept_fraction", Value: float64(g.Len()) / float64(max(m.raw, 1))}}
 	return nil
+}
+
+// generate returns the generated transitions: from the cache when a run
+// with the same dataset, generation settings and seed made them before,
+// else fitted and generated here (and then added to the cache).
+func (m *dawmMethod) generate() (*dataset.Dataset, error) {
+	cached := m.cachePath()
+	if cached != "" {
+		g, err := dataset.ReadNPZ(cached)
+		if err == nil && g.ObsDim == m.data.ObsDim && g.ActDim == m.data.ActDim {
+			if m.raw, err = strconv.Atoi(g.Metadata["dawm_raw"]); err == nil {
+				m.progress("reused %d generated transitions from the cache %s", g.Len(), cached)
+				return g, nil
+			}
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			m.progress("cache entry %s unusable (%v): generating anew", cached, err)
+		}
+	}
+	s, err := dawm.Synthesize(m.data, m.cfg.Pipeline(), m.seed, m.say)
+	if err != nil {
+		return nil, err
+	}
+	g := s.Generated
+	m.raw = s.Raw
+	stampGenerated(g, m.cfg, m.seed, s.Raw)
+	if cached != "" {
+		// A failed cache write costs a later run the generation, nothing
+		// else: report it and go on.
+		if err := os.MkdirAll(filepath.Dir(cached), 0o755); err != nil {
+			m.progress("cache: %v", err)
+		} else if err := dataset.WriteNPZ(cached, g); err != nil {
+			m.progress("cache: %v", err)
+		}
+	}
+	return g, nil
+}
+
+// cachePath returns the cache file for this run's generated data, or ""
+// when the cache is off or no cache directory can be found.
+func (m *dawmMethod) cachePath() string {
+	dir := m.cfg.Cache
+	switch dir {
+	case "off":
+		return ""
+	case "":
+		d, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(d, "dwm", "dawm")
+	}
+	return filepath.Join(dir, dawmCacheKey(m.data, m.cfg, m.seed)+".npz")
+}
+
+// dawmCacheKey identifies generated data by what determines them: the
+// dataset's transitions and episode ends, the generation settings (c
+// without learner, real_ratio and cache) and the seed.
+func dawmCacheKey(d *dataset.Dataset, c DAWMConfig, seed uint64) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "dawm generated v1\n%d %d\n", d.ObsDim, d.ActDim)
+	for _, col := range [][]float32{d.Observations, d.Actions, d.Rewards, d.NextObservations} {
+		hashFloats(h, col)
+	}
+	for _, col := range [][]bool{d.Terminals, d.Timeouts} {
+		b := make([]byte, len(col))
+		for i, v := range col {
+			if v {
+				b[i] = 1
+			}
+		}
+		h.Write(b)
+	}
+	c.Learner, c.RealRatio, c.Cache = "", 0, ""
+	js, _ := json.Marshal(c)
+	fmt.Fprintf(h, "\n%s\nseed %d", js, seed)
+	return hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+// hashFloats writes the little-endian bytes of v to h in blocks.
+func hashFloats(h io.Writer, v []float32) {
+	var buf [4096]byte
+	for len(v) > 0 {
+		n := min(len(v), len(buf)/4)
+		for i, x := range v[:n] {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+		}
+		h.Write(buf[:4*n])
+		v = v[n:]
+	}
 }
 
 // stampGenerated records how g was made in its metadata.
@@ -441,12 +537,8 @@ func (m *dawmMethod) setState(_ []checkpoint.Tensor, js json.RawMessage) error {
 // hashTransitions returns the SHA-256 of g's transitions and uncertainties.
 func hashTransitions(g *dataset.Dataset) string {
 	h := sha256.New()
-	var b [4]byte
 	for _, col := range [][]float32{g.Observations, g.Actions, g.Rewards, g.NextObservations, g.Infos[dawm.UncertaintyInfo].Data} {
-		for _, v := range col {
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-			h.Write(b[:])
-		}
+		hashFloats(h, col)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -25,7 +25,7 @@ func tinyDAWM(t *testing.T, name, learner string) Config {
 	c.TD3BC.Hidden = []int{16, 16}
 	c.IQL.Hidden = []int{16, 16}
 	c.DAWM = DAWMConfig{Learner: learner, Horizon: 4, UNetDim: 16, UNetMults: []int{1, 2}, ModelSteps: 30, ModelBatch: 16,
-		IDMSteps: 30, IDMHidden: []int{32}, SampleSteps: 5, Samples: 2, Transitions: 200}
+		IDMSteps: 30, IDMHidden: []int{32}, SampleSteps: 5, Samples: 2, Transitions: 200, Cache: "off"}
 	return c
 }
 
@@ -125,6 +125,43 @@ func TestDAWMRunIQL(t *testing.T) {
 	}
 	if _, ok := res.Final(); !ok {
 		t.Error("no evaluation")
+	}
+}
+
+// TestDAWMCacheSharesGeneratedData: a second run with the same dataset,
+// generation settings and seed but another learner reuses the first run's
+// generated transitions from the cache (bit for bit), and a run with
+// another seed does not.
+func TestDAWMCacheSharesGeneratedData(t *testing.T) {
+	cache := t.TempDir()
+	run := func(name, learner string, seed uint64) (string, string) {
+		c := tinyDAWM(t, name, learner)
+		c.DAWM.Cache, c.Seed = cache, seed
+		var out strings.Builder
+		res, err := Run(context.Background(), c, Options{Out: &out, Quiet: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		g, err := dataset.ReadNPZ(filepath.Join(res.Dir, DAWMDataFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hashTransitions(g), out.String()
+	}
+	h1, out1 := run("a", "td3bc", 2)
+	if strings.Contains(out1, "reused") {
+		t.Fatalf("first run reused data from an empty cache:\n%s", out1)
+	}
+	h2, out2 := run("b", "iql", 2)
+	if !strings.Contains(out2, "reused 200 generated transitions from the cache") || h2 != h1 {
+		t.Fatalf("second run (same data, settings and seed): hash %s vs %s, output\n%s", h2, h1, out2)
+	}
+	h3, out3 := run("c", "td3bc", 3)
+	if strings.Contains(out3, "reused") || h3 == h1 {
+		t.Fatalf("run with another seed reused the data (hash %s vs %s):\n%s", h3, h1, out3)
+	}
+	if files, _ := filepath.Glob(filepath.Join(cache, "*.npz")); len(files) != 2 {
+		t.Errorf("cache holds %d files, want 2 (one per seed): %v", len(files), files)
 	}
 }
 

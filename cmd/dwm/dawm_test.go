@@ -12,7 +12,7 @@ import (
 // tinyDAWMSets makes DAWM's models and the learner small enough for a test.
 var tinyDAWMSets = []string{"--set", "dawm.horizon=4", "--set", "dawm.unet_dim=16", "--set", "dawm.unet_mults=[1,2]",
 	"--set", "dawm.model_steps=30", "--set", "dawm.model_batch=16", "--set", "dawm.idm_steps=30", "--set", "dawm.idm_hidden=[32]",
-	"--set", "dawm.sample_steps=5", "--set", "dawm.samples=2", "--set", "dawm.transitions=200",
+	"--set", "dawm.sample_steps=5", "--set", "dawm.samples=2", "--set", "dawm.transitions=200", "--set", "dawm.cache=off",
 	"--set", "train.batch_size=32", "--set", "train.eval_episodes=1", "--set", "iql.hidden=[16,16]", "--quiet"}
 
 // dwm train dawm finds the env from the dataset name, trains IQL on real ∪

@@ -36,7 +36,7 @@ var dawmSmall = []string{
 	"--set", "dawm.horizon=4", "--set", "dawm.unet_dim=16", "--set", "dawm.unet_mults=[1,2]",
 	"--set", "dawm.model_steps=30", "--set", "dawm.model_batch=16", "--set", "dawm.idm_steps=30",
 	"--set", "dawm.idm_hidden=[32]", "--set", "dawm.sample_steps=5", "--set", "dawm.samples=2",
-	"--set", "dawm.transitions=200", "--set", "td3bc.hidden=[16,16]",
+	"--set", "dawm.transitions=200", "--set", "dawm.cache=off", "--set", "td3bc.hidden=[16,16]",
 	"--set", "train.eval_episodes=1", "--set", "train.eval_every=1000",
 	"--set", "train.checkpoint_every=50", "--set", "train.log_every=25", "--set", "train.batch_size=32",
 }
