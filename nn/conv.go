@@ -64,6 +64,7 @@ type Conv1d struct {
 	bias          []float32
 	pcol, pzc     tensor.Mat // Predict's scratch
 	pb            []float32
+	bounds        [][2]int // ForwardPart's parts: rows [lo, hi) by index
 }
 
 // NewConv1d returns a convolution from in to out channels with kernel size
@@ -166,6 +167,8 @@ type ConvTranspose1d struct {
 	dz, dcols, dxc, dx tensor.Mat
 	bias, pb           []float32
 	pxc, pcols         tensor.Mat
+	dzp                *tensor.Mat // BackwardPart's gradient before the bias
+	bounds             [][2]int    // ForwardPart's parts: rows [lo, hi) by index
 }
 
 // NewConvTranspose1d returns a transposed convolution from in to out

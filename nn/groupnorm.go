@@ -24,6 +24,7 @@ type GroupNorm struct {
 	gcol, bcol         []float32 // gain and bias expanded to C·L
 	dgcol, dbcol       []float32 // per-column parameter gradients
 	pgcol, pbcol       []float32 // Predict's expanded gain and bias
+	parts              int       // BackwardPart's part count (dgcol, dbcol hold one block per part)
 }
 
 // NewGroupNorm returns a group norm over channels split into groups, with

@@ -96,7 +96,9 @@ type resBlock struct {
 	dtb        tensor.Mat
 	pa, pb, pt tensor.Mat // Predict scratch
 	pr         tensor.Mat
-	ptb        tensor.Mat // Step's time bias (B' × out)
+	ptb        tensor.Mat  // Step's time bias (B' × out)
+	tb         *tensor.Mat // the training path's time bias (rows × out)
+	dmembPart  *tensor.Mat // the training path: the time bias's gradient with respect to Mish(emb)
 }
 
 func newResBlock(name string, in, out, embed int, cfg UNetConfig, s *rng.Stream) *resBlock {
@@ -273,6 +275,8 @@ type TemporalUNet struct {
 	pIn, pOut  tensor.Mat
 	pCAug      tensor.Mat
 	pMid       tensor.Mat
+
+	tr unetTrain // the data-parallel training path (unet_train.go)
 }
 
 // NewTemporalUNet returns a U-Net for trajectories of cfg.Horizon rows of c
@@ -436,8 +440,9 @@ func (u *TemporalUNet) check(op string, x *tensor.Mat, nt int, cond *tensor.Mat,
 	}
 }
 
-// Forward implements diffusion.Denoiser.
-func (u *TemporalUNet) Forward(x *tensor.Mat, t []float32, cond *tensor.Mat, keep []float32) *tensor.Mat {
+// embedTimes checks Forward's inputs and returns Mish(emb) for the rows'
+// times and conditions.
+func (u *TemporalUNet) embedTimes(x *tensor.Mat, t []float32, cond *tensor.Mat, keep []float32) *tensor.Mat {
 	u.check("Forward", x, len(t), cond, keep)
 	u.keep = keep
 	rows, dim := x.Rows, u.Cfg.Dim
@@ -457,7 +462,14 @@ func (u *TemporalUNet) Forward(x *tensor.Mat, t []float32, cond *tensor.Mat, kee
 	} else {
 		u.emb.CopyFrom(e)
 	}
-	memb := u.membAct.forward(&u.emb)
+	return u.membAct.forward(&u.emb)
+}
+
+// forwardLayers is the layer-by-layer forward pass (each product split
+// across threads by blas.Sgemm), the reference for the part path of
+// Forward (unet_train.go).
+func (u *TemporalUNet) forwardLayers(x *tensor.Mat, t []float32, cond *tensor.Mat, keep []float32) *tensor.Mat {
+	memb := u.embedTimes(x, t, cond, keep)
 	timeToChannel(&u.xcm, x, u.H, u.C)
 	h := &u.xcm
 	for i, d := range u.downs {
@@ -479,9 +491,9 @@ func (u *TemporalUNet) Forward(x *tensor.Mat, t []float32, cond *tensor.Mat, kee
 	return &u.out
 }
 
-// Backward implements diffusion.Denoiser.
-func (u *TemporalUNet) Backward(dy *tensor.Mat) *tensor.Mat {
-	rows, dim := dy.Rows, u.Cfg.Dim
+// backwardLayers is the backward pass after forwardLayers.
+func (u *TemporalUNet) backwardLayers(dy *tensor.Mat) *tensor.Mat {
+	rows := dy.Rows
 	u.dmemb.Resize(rows, u.embed)
 	u.dmemb.Zero()
 	timeToChannel(&u.dout, dy, u.H, u.C)
@@ -518,6 +530,14 @@ func (u *TemporalUNet) Backward(dy *tensor.Mat) *tensor.Mat {
 		}
 		g = d[0].backward(d[1].backward(g, &u.dmemb), &u.dmemb)
 	}
+	return u.backwardEmbed(rows)
+}
+
+// backwardEmbed back-propagates u.dmemb (the gradient with respect to
+// Mish(emb)) through the time and condition MLPs and returns the condition's
+// gradient (nil when unconditional).
+func (u *TemporalUNet) backwardEmbed(rows int) *tensor.Mat {
+	dim := u.Cfg.Dim
 	demb := u.membAct.backward(&u.dmemb)
 	u.demb.Resize(rows, dim)
 	for i := 0; i < rows; i++ {
