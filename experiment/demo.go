@@ -9,6 +9,7 @@ import (
 
 	"github.com/dwm-rl/dwm/config"
 	"github.com/dwm-rl/dwm/envs"
+	"github.com/dwm-rl/dwm/train"
 )
 
 // demoOverrides size BDWM for a few minutes on 2 cores (measured: 3.5
@@ -35,7 +36,9 @@ func DemoConfig(runsDir string) (Config, error) {
 	return c.WithDefaults(), nil
 }
 
-// Demo runs DemoConfig and prints what it reached against the reference.
+// Demo runs DemoConfig and prints what it reached against the reference. A
+// run stopped by ctx's cancellation prints how to continue it and returns
+// an error wrapping train.ErrInterrupted.
 func Demo(ctx context.Context, runsDir string, out io.Writer, quiet bool) error {
 	c, err := DemoConfig(runsDir)
 	if err != nil {
@@ -50,9 +53,9 @@ func Demo(ctx context.Context, runsDir string, out io.Writer, quiet bool) error 
 	if err != nil {
 		return err
 	}
-	if res.Interrupted {
+	if !res.Done {
 		fmt.Fprintf(out, "interrupted; continue with: dwm train --resume %s --runs %s\n", res.Name, runsDir)
-		return nil
+		return fmt.Errorf("demo run %s: %w", res.Name, train.ErrInterrupted)
 	}
 	f, ok := res.Final()
 	if !ok {

@@ -56,6 +56,11 @@ type Result struct {
 	Reference *eval.Reference
 	// Interrupted is set when the run stopped on a signal after saving.
 	Interrupted bool
+	// Done is set when the run reached the end of both phases and the store
+	// says so: the explicit report of completion, so that a signal that
+	// arrives after it (cancelling ctx too late to stop anything) is not
+	// taken for an interruption.
+	Done bool
 }
 
 // Final returns the last evaluation, if any.
@@ -343,8 +348,11 @@ func Resolve(c Config) (Config, error) {
 }
 
 // Run resolves, validates and runs c as a new run, recording it in the
-// store. A cancelled ctx saves a checkpoint and returns a Result with
-// Interrupted set (and no error): `dwm train --resume` continues it.
+// store. A run that reaches its end returns a Result with Done set; a
+// cancelled ctx stops it at the next boundary, saves a checkpoint and
+// returns a Result with Interrupted set (and no error): `dwm train
+// --resume` continues it. A cancellation after the last step changes
+// nothing: the run is Done.
 func Run(ctx context.Context, c Config, opts Options) (Result, error) {
 	c, err := Resolve(c)
 	if err != nil {
@@ -467,7 +475,11 @@ func (r *run) execute(ctx context.Context, opts Options) (Result, error) {
 		r.store.SetStatus(r.runID, track.StatusFailed)
 		return res, fmt.Errorf("run %s: %w", r.name, err)
 	}
-	return res, r.store.SetStatus(r.runID, track.StatusDone)
+	if err := r.store.SetStatus(r.runID, track.StatusDone); err != nil {
+		return res, err
+	}
+	res.Done = r.loop.Done()
+	return res, nil
 }
 
 // runDir finds a run's directory from its name or path.

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/dwm-rl/dwm/train"
 )
 
 const usage = `dwm — offline-to-online RL with diffusion world models
@@ -38,7 +40,8 @@ overrides; a run saves its fully resolved config in runs/<run>/config.yaml.
 
 Exit status: 0 done, 1 failed, 2 usage error; on SIGINT (Ctrl-C) or SIGTERM a run stops at its
 next boundary, saves a checkpoint, is marked "interrupted" and dwm exits 130 (SIGINT) or 143
-(SIGTERM); a second signal ends the process at once.
+(SIGTERM); a second signal ends the process at once. A signal that arrives after the work is
+done (the run finished and recorded) changes nothing: dwm exits 0.
 `
 
 type command func(ctx context.Context, args []string, stdout, stderr io.Writer) error
@@ -99,15 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)
-	// Stopped by a signal: the command saved what it could (a run is
-	// marked interrupted) and ended early, or failed only because it was
-	// cancelled. Either way the exit status says so.
-	var sc signalCause
-	if errors.As(context.Cause(ctx), &sc) && (err == nil || errors.Is(err, context.Canceled)) {
-		if err != nil {
-			fmt.Fprintf(stderr, "dwm %s: %v\n", args[0], sc)
-		}
-		return sc.exitCode()
+	if code, ok := stopped(ctx, args[0], err, stderr); ok {
+		return code
 	}
 	if err != nil {
 		if errors.Is(err, errUsage) {
@@ -120,3 +116,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 var errUsage = errors.New("usage")
+
+// stopped returns the exit status of a command that ended early because
+// ctx was cancelled, and whether it did. A command says so explicitly: it
+// returns an error wrapping train.ErrInterrupted when it stopped at a
+// boundary after saving (a run marked interrupted, and a line on how to
+// continue already printed), or the context's error when the cancellation
+// made it fail. A command that returns nil did all its work, so a signal
+// that arrived after it (a run already done and recorded) is not a stop:
+// dwm exits 0 then, whatever the context says.
+//
+// A stop on a signal exits 128 plus the signal's number; an interrupted
+// run whose context was cancelled otherwise (a library caller's
+// cancellation) exits 0, a command failed by it 1.
+func stopped(ctx context.Context, name string, err error, stderr io.Writer) (int, bool) {
+	interrupted := errors.Is(err, train.ErrInterrupted)
+	if !interrupted && !errors.Is(err, context.Canceled) {
+		return 0, false
+	}
+	var sc signalCause
+	switch {
+	case errors.As(context.Cause(ctx), &sc):
+		if !interrupted {
+			fmt.Fprintf(stderr, "dwm %s: %v\n", name, sc)
+		}
+		return sc.exitCode(), true
+	case interrupted:
+		return 0, true
+	}
+	return 0, false
+}

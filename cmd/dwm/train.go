@@ -12,6 +12,7 @@ import (
 	"github.com/dwm-rl/dwm/datagen"
 	"github.com/dwm-rl/dwm/datasets"
 	"github.com/dwm-rl/dwm/experiment"
+	"github.com/dwm-rl/dwm/train"
 )
 
 // multiFlag collects repeated --set values.
@@ -99,7 +100,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		printResult(stdout, res)
-		return nil
+		return finished(res)
 	}
 	if len(pos) != 1 {
 		return fmt.Errorf("want one algorithm (known: %s), got %q", strings.Join(experiment.Algos(), ", "), pos)
@@ -167,10 +168,10 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		printResult(stdout, res)
-		results = append(results, res)
-		if res.Interrupted {
-			return nil
+		if err := finished(res); err != nil {
+			return err
 		}
+		results = append(results, res)
 	}
 	if len(results) > 1 {
 		experiment.WriteSeedSummary(stdout, results)
@@ -178,8 +179,18 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// finished returns nil for a run that reached its end (Result.Done), even
+// if a signal arrived after, and for one stopped early an error wrapping
+// train.ErrInterrupted, so that dwm exits with the signal's status.
+func finished(r experiment.Result) error {
+	if r.Done {
+		return nil
+	}
+	return fmt.Errorf("run %s: %w", r.Name, train.ErrInterrupted)
+}
+
 func printResult(w io.Writer, r experiment.Result) {
-	if r.Interrupted {
+	if !r.Done {
 		fmt.Fprintf(w, "run %s interrupted; checkpoint saved. Continue with: dwm train --resume %s\n", r.Name, r.Name)
 		return
 	}

@@ -199,7 +199,9 @@ func kills() int {
 
 // SIGINT and SIGTERM stop a run at its next boundary after saving a
 // checkpoint; dwm exits 130 or 143, the store says "interrupted", the output
-// says how to resume, and the resumed run ends as an uninterrupted one.
+// says how to resume, and the resumed run ends as an uninterrupted one. A
+// signal that a starved test sends after the run's last step exits 0 with
+// the run done (then the test tries again).
 func TestSignalSavesCheckpoint(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -226,11 +228,17 @@ func TestSignalSavesCheckpoint(t *testing.T) {
 				p = start(t, append(args, "--runs", got, "--name", "run", "--quiet")...)
 				if _, running := waitProgress(t, s, "run", tc.step, p); running {
 					p.signal(t, tc.sig)
-					p.wait(t)
-					// A starved test may signal a run that has already
-					// finished its last step (the store says done).
-					if r, err := s.RunByName("run"); err != nil || r.Status != track.StatusDone {
+					if p.wait(t) != nil {
 						break
+					}
+					// Exit 0: the run finished its last step before the
+					// signal came (a loaded machine starved the test). A late
+					// signal changes nothing: the run must be done.
+					if !strings.Contains(p.stdout.String(), "run run done") {
+						t.Errorf("exit 0 after %v, but the output says no finished run: %q", tc.sig, p.stdout.String())
+					}
+					if r, err := s.RunByName("run"); err != nil || r.Status != track.StatusDone {
+						t.Fatalf("exit 0 after %v, but the store says %+v (%v), not done", tc.sig, r.Status, err)
 					}
 				}
 				if try == 3 {
