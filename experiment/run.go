@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/dwm-rl/dwm/agent/awac"
 	"github.com/dwm-rl/dwm/agent/calql"
 	"github.com/dwm-rl/dwm/agent/cql"
@@ -492,16 +494,80 @@ func runDir(ref, runsDir string) (string, error) {
 	return "", fmt.Errorf("run %q: no run directory with a config.yaml at %s or %s", ref, ref, filepath.Join(runsDir, ref))
 }
 
+// loadRunConfig reads the config a run saved, reading the keys an older
+// dwm spelled differently under their current names (config.LegacyKeys).
+// An error says which dwm wrote the run, when its store knows.
 func loadRunConfig(dir string) (Config, error) {
 	var c Config
-	if err := config.LoadFile(filepath.Join(dir, "config.yaml"), &c); err != nil {
-		return c, err
+	if _, err := config.LoadSavedFile(filepath.Join(dir, "config.yaml"), &c); err != nil {
+		return c, fmt.Errorf("%w\n%s", err, writerNote(dir))
 	}
 	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return c, fmt.Errorf("run %s: config.yaml: %w", dir, err)
 	}
 	return c, nil
+}
+
+// writerNote says which dwm wrote the run in dir, from the provenance in
+// its store (the one its config.yaml names, else dwm.db beside the run
+// directory), against this one: another version or commit, with when; or
+// this same one (then the file was changed since); or that no store knows.
+func writerNote(dir string) string {
+	name := filepath.Base(dir)
+	this := track.CollectProvenance(Version)
+	w, created, ok := writer(dir)
+	const advice = "if that dwm named a key otherwise, add the rename to config.LegacyKeys; else fix the file"
+	switch {
+	case !ok:
+		return fmt.Sprintf("the run's store does not say which dwm wrote run %s; this is %s; %s", name, describe(this), advice)
+	case w.Version == this.Version && w.GitCommit == this.GitCommit:
+		return fmt.Sprintf("run %s was written by this same dwm (version and commit): its config.yaml was changed since", name)
+	}
+	return fmt.Sprintf("run %s was written by %s on %s; this is %s; %s", name, describe(w), created.UTC().Format("2006-01-02 15:04 MST"), describe(this), advice)
+}
+
+// describe names a dwm by its provenance: "dwm 0.1.0-dev at commit 3fb8353…".
+func describe(p track.Provenance) string {
+	s := "dwm " + p.Version
+	if p.GitCommit != "" {
+		s += " at commit " + p.GitCommit
+		if p.GitDirty {
+			s += " (modified)"
+		}
+	}
+	return s
+}
+
+// writer returns the provenance and creation time of the run in dir as its
+// store recorded them, and whether a store knows the run.
+func writer(dir string) (track.Provenance, time.Time, bool) {
+	var loc struct {
+		RunsDir string `yaml:"runs_dir"`
+		Store   string `yaml:"store"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "config.yaml")); err == nil {
+		_ = yaml.Unmarshal(b, &loc) // lenient: only these two keys matter
+	}
+	paths := []string{loc.Store, filepath.Join(filepath.Dir(dir), "dwm.db")}
+	if loc.RunsDir != "" {
+		paths = append(paths, filepath.Join(loc.RunsDir, "dwm.db"))
+	}
+	for _, p := range paths {
+		if st, err := os.Stat(p); p == "" || err != nil || st.IsDir() {
+			continue
+		}
+		s, err := track.Open(p)
+		if err != nil {
+			continue
+		}
+		r, err := s.RunByName(filepath.Base(dir))
+		s.Close()
+		if err == nil {
+			return r.Provenance, r.Created, true
+		}
+	}
+	return track.Provenance{}, time.Time{}, false
 }
 
 // EvalResult is an evaluation of a stored run.
