@@ -9,7 +9,11 @@ import (
 
 func TestIm2ColDefinitionAndAdjoint(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 1))
-	for _, g := range []ConvGeom{NewConvGeom(3, 8, 3, 1, 1), NewConvGeom(2, 7, 5, 1, 2), NewConvGeom(3, 9, 4, 2, 1), NewConvGeom(2, 5, 1, 1, 0), NewConvGeom(1, 40, 3, 2, 0)} {
+	for _, g := range []ConvGeom{NewConvGeom(3, 8, 3, 1, 1), NewConvGeom(2, 7, 5, 1, 2), NewConvGeom(3, 9, 4, 2, 1), NewConvGeom(2, 5, 1, 1, 0), NewConvGeom(1, 40, 3, 2, 0),
+		// Stride 1 at the lengths with fixed-size copies (4…64), valid
+		// convolutions, and padding wider than the signal.
+		NewConvGeom(3, 4, 5, 1, 2), NewConvGeom(2, 16, 5, 1, 2), NewConvGeom(2, 32, 5, 1, 2), NewConvGeom(2, 64, 3, 1, 1),
+		NewConvGeom(2, 10, 3, 1, 0), NewConvGeom(2, 3, 3, 1, 3), NewConvGeom(2, 8, 1, 1, 0)} {
 		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
 			const B = 3
 			x := randMat(r, B, g.C*g.L)
