@@ -22,7 +22,7 @@ func newAdroitExpert(e *mujoco.Env) (adroitExpert, error) { return adroitctl.New
 // expert.
 func adroitExpertFor(id string) error {
 	if t, ok := adroitctl.TaskOf(id); !ok || !adroitctl.Has(t) {
-		return fmt.Errorf("no scripted Adroit expert for %s yet (relocate and door have one)", id)
+		return fmt.Errorf("no scripted Adroit expert for %s yet (door, hammer and relocate have one)", id)
 	}
 	return nil
 }

@@ -164,7 +164,7 @@ func TestAdroitSummary(t *testing.T) {
 func TestAdroitBadConfig(t *testing.T) {
 	for _, c := range []Config{
 		{Env: "pen", Kind: "demo"},
-		{Env: "hammer", Kind: "expert"},
+		{Env: "pen", Kind: "expert"},
 		{Env: "pendulum", Kind: "demo"},
 		{Env: "hopper", Kind: "cloned"},
 		{Env: "door", Kind: "demo", Episodes: -1},
@@ -174,8 +174,10 @@ func TestAdroitBadConfig(t *testing.T) {
 			t.Errorf("config %+v accepted", c)
 		}
 	}
-	if err := (Config{Env: "pen", Kind: "random"}).WithDefaults().Validate(); err != nil {
-		t.Errorf("pen-random refused: %v", err)
+	for _, c := range []Config{{Env: "pen", Kind: "random"}, {Env: "hammer", Kind: "expert"}, {Env: "hammer", Kind: "cloned"}} {
+		if err := c.WithDefaults().Validate(); err != nil {
+			t.Errorf("%s-%s refused: %v", c.Env, c.Kind, err)
+		}
 	}
 }
 

@@ -35,8 +35,8 @@
 // from (Seed, k) and draws its noise from its own stream, so the data do not
 // depend on Workers. Every Adroit dataset has a per-step infos column
 // "success" (env.Result.Success); Summarize turns it into D4RL's episode
-// success rate. pen and hammer have no scripted expert yet, so only their
-// random kind can be made.
+// success rate. pen has no scripted expert yet, so only its random kind can
+// be made.
 // The SAC "expert run" is an ordinary dwm run in <cache>/runs, so it
 // checkpoints and resumes; every evaluation saves the policy's parameters, so
 // the medium snapshot can be chosen once the expert's return is known.

@@ -94,9 +94,16 @@ type robot struct {
 	// then the wrist's if useWrist), ikIdx their actuator indices.
 	ikAdr, ikIdx []int
 	// wrist makes reach move the wrist joints too (after useWrist).
-	wrist   bool
-	ranges  [][2]float64
-	grasp   int // S_grasp site
+	wrist bool
+	// fixed marks IK joints (bit j: ikAdr[j]) that reach leaves at their
+	// posture targets.
+	fixed  uint
+	ranges [][2]float64
+	grasp  int // S_grasp site
+	// ptBody and ptLocal name the point reach moves: the S_grasp site if
+	// ptBody < 0, else the point ptLocal of body ptBody's frame.
+	ptBody  int
+	ptLocal [3]float64
 	scratch *mujoco.Data
 	// scratchEnv owns scratch
 	scratchEnv *mujoco.Env
@@ -108,7 +115,7 @@ type robot struct {
 
 func newRobot(e *mujoco.Env, t Task) (*robot, error) {
 	m := e.Data().Model()
-	r := &robot{env: e, task: t, nArm: len(armJoints[t])}
+	r := &robot{env: e, task: t, nArm: len(armJoints[t]), ptBody: -1}
 	r.ranges = append(append([][2]float64{}, armRanges[t]...), handRanges()...)
 	if len(r.ranges) != e.Spec().Act.Dim {
 		return nil, fmt.Errorf("adroit expert %s: %d actuators known, env has %d", t, len(r.ranges), e.Spec().Act.Dim)
@@ -163,25 +170,59 @@ func (r *robot) useWrist() error {
 	return nil
 }
 
-// jacobian fills J (3 × len(ikAdr), row-major) of site s with respect to the arm
-// joints by central differences on the scratch state.
-func (r *robot) jacobian(site int, J []float64) error {
+// point returns the point reach moves (see ptBody) in state d.
+func (r *robot) point(d *mujoco.Data) [3]float64 {
+	if r.ptBody < 0 {
+		return d.SiteXPos(r.grasp)
+	}
+	return bodyPoint(d, r.ptBody, r.ptLocal)
+}
+
+// bodyPoint returns the world position of point l of body b's frame.
+func bodyPoint(d *mujoco.Data, b int, l [3]float64) [3]float64 {
+	x, R := d.XPos(b), d.XMat(b)
+	for i := range 3 {
+		x[i] += R[3*i]*l[0] + R[3*i+1]*l[1] + R[3*i+2]*l[2]
+	}
+	return x
+}
+
+// localPoint returns world point p in body b's frame.
+func localPoint(d *mujoco.Data, b int, p [3]float64) [3]float64 {
+	x, R := d.XPos(b), d.XMat(b)
+	v := sub(p, x)
+	var l [3]float64
+	for i := range 3 {
+		l[i] = R[i]*v[0] + R[3+i]*v[1] + R[6+i]*v[2]
+	}
+	return l
+}
+
+// jacobian fills J (3 × len(ikAdr), row-major) of the reach point with
+// respect to the IK joints by central differences on the scratch state.
+func (r *robot) jacobian(J []float64) error {
 	d := r.env.Data()
 	copy(r.scratch.QPos(), d.QPos())
 	const h = 1e-4
 	n := len(J) / 3
 	for j, a := range r.ikAdr[:n] {
+		if r.fixed&(1<<j) != 0 {
+			for i := range 3 {
+				J[i*n+j] = 0
+			}
+			continue
+		}
 		q0 := r.scratch.QPos()[a]
 		r.scratch.QPos()[a] = q0 + h
 		if err := r.scratch.Forward(); err != nil {
 			return err
 		}
-		p := r.scratch.SiteXPos(site)
+		p := r.point(r.scratch)
 		r.scratch.QPos()[a] = q0 - h
 		if err := r.scratch.Forward(); err != nil {
 			return err
 		}
-		m := r.scratch.SiteXPos(site)
+		m := r.point(r.scratch)
 		r.scratch.QPos()[a] = q0
 		for i := range 3 {
 			J[i*n+j] = (p[i] - m[i]) / (2 * h)
@@ -190,7 +231,8 @@ func (r *robot) jacobian(site int, J []float64) error {
 	return nil
 }
 
-// reach sets the arm joint targets that move the palm by dx (damped least
+// reach sets the arm joint targets that move the reach point (the palm
+// unless ptBody is set) by dx (damped least
 // squares: dq = Jᵀ(JJᵀ + λ²I)⁻¹dx), each joint moving at most maxStep.
 // Joints at a limit that the step would push further are left out and the
 // step solved again with the others.
@@ -203,7 +245,7 @@ func (r *robot) reach(dx [3]float64, maxStep float64) error {
 		r.jac, r.dq = make([]float64, 3*len(r.ikAdr)), make([]float64, len(r.ikAdr))
 	}
 	J, dq := r.jac[:3*n], r.dq[:n]
-	if err := r.jacobian(r.grasp, J); err != nil {
+	if err := r.jacobian(J); err != nil {
 		return err
 	}
 	qpos := r.env.Data().QPos()
@@ -237,7 +279,9 @@ func (r *robot) reach(dx [3]float64, maxStep float64) error {
 		}
 	}
 	for j := range n {
-		r.q[r.ikIdx[j]] = qpos[r.ikAdr[j]] + min(max(dq[j], -maxStep), maxStep)
+		if r.fixed&(1<<j) == 0 {
+			r.q[r.ikIdx[j]] = qpos[r.ikAdr[j]] + min(max(dq[j], -maxStep), maxStep)
+		}
 	}
 	return nil
 }

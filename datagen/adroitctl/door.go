@@ -22,78 +22,164 @@ var (
 	}()
 )
 
-// door: reach the handle, hook the fingers round it, press it down until
-// the latch turns, then pull it round the hinge.
-type door struct {
-	*robot
-	handle, hinge, latch, frame int
-	phase, t                    int
-	pullGain, pullAhead         float64
-	lost                        float64
-	pressGain, latchOpen        float64
-	wristFrom                   float64
+// doorParams are the door controller's settings.
+type doorParams struct {
+	// ReachGain scales the palm step while reaching the handle; ReachNear
+	// ends the reach, ReachMax caps its steps.
+	ReachGain, ReachNear, ReachMax float64
+	// HookSteps is the number of steps that close the fingers round the
+	// handle.
+	HookSteps float64
+	// PressGain scales the palm step along the latch's arc; LatchOpen is
+	// the latch angle (rad) that ends pressing, PressMax caps its steps.
+	PressGain, LatchOpen, PressMax float64
+	// PullGain scales the palm step of the pull round the hinge, PullAhead
+	// is how far ahead of the handle (m, along its path) the palm aims,
+	// Lost the palm–handle distance at which the handle counts as lost.
+	PullGain, PullAhead, Lost float64
+	// WristFrom is the hinge angle from which the pull moves the wrist too.
+	WristFrom float64
+	// PushFrom is the hinge angle at which the hand lets go and goes round
+	// the free edge to push the door from behind; 0 never does.
+	PushFrom float64
+	// PushPath are the waypoints round the free edge, in the door's frame
+	// (x along the door from the hinge, y out of its back face); PushZ the
+	// height above the frame's centre; PushNear ends a waypoint, PushMax
+	// caps its steps.
+	PushPath          [3][2]float64
+	PushZ             float64
+	PushNear, PushMax float64
+	// PushAhead is how far (rad) ahead of the door the push aims, PushGain
+	// scales its palm step.
+	PushAhead, PushGain float64
+	// Release is the hinge angle at which the pull lets go of the handle
+	// and backs away, leaving the door to swing on; 0 never does.
+	Release float64
+	// PressWrist are the wrist targets (WRJ1, WRJ0) while pressing.
+	PressWrist [2]float64
 }
 
-func (c *door) reset() { c.phase, c.t = 0, 0 }
+// defaultDoor are the door settings (tuned on seeds 0–9; see door's
+// documentation).
+var defaultDoor = doorParams{
+	ReachGain: 1, ReachNear: 0.02, ReachMax: 60,
+	HookSteps: 10,
+	PressGain: 2, LatchOpen: 1.3, PressMax: 90,
+	PullGain: 1, PullAhead: 0.1, Lost: 0.12,
+	WristFrom: 0.9,
+	PushFrom:  0,
+	PushPath:  [3][2]float64{{-0.66, -0.1}, {-0.66, 0.15}, {-0.45, 0.15}},
+	PushNear:  0.05, PushMax: 20,
+	PushAhead: 0.35, PushGain: 2,
+}
+
+// Door phases.
+const (
+	doorReach = iota
+	doorHook
+	doorPress
+	doorPull
+	doorRound // doorRound+k: waypoint k of PushPath
+	doorPush  = doorRound + 3
+	doorLetGo = doorPush + 1
+)
+
+// door: reach the handle, hook the fingers round it, press it down until
+// the latch turns, pull it round the hinge, then let go and push the door
+// open from behind.
+type door struct {
+	*robot
+	p                           doorParams
+	handle, hinge, latch, frame int
+	phase, t                    int
+}
+
+func (c *door) reset() { c.phase, c.t = doorReach, 0 }
 
 func (c *door) act(act []float32) error {
 	d := c.env.Data()
+	p := &c.p
 	handle := d.SiteXPos(c.handle)
 	palm := c.palm()
 	latch, hinge := d.QPos()[c.latch], d.QPos()[c.hinge]
+	mp := d.MocapPos()[3*c.frame : 3*c.frame+3]
 	c.t++
 	var target [3]float64
 	hand := openHand
 	switch c.phase {
-	case 0: // reach a point just in front of the handle
+	case doorReach: // a point just in front of the handle
 		target = add(handle, [3]float64{0, -0.02, 0.01})
-		if norm(sub(target, palm)) < 0.02 || c.t > 60 {
-			c.phase, c.t = 1, 0
+		if norm(sub(target, palm)) < p.ReachNear || float64(c.t) > p.ReachMax {
+			c.phase, c.t = doorHook, 0
 		}
-	case 1: // hook the fingers round the handle
+	case doorHook: // close the fingers round the handle
 		target = add(handle, [3]float64{0, -0.02, 0.01})
-		hand = blend(openHand, hookHand, float64(c.t)/8)
-		if c.t >= 10 {
-			c.phase, c.t = 2, 0
+		hand = blend(openHand, hookHand, float64(c.t)/max(p.HookSteps-2, 1))
+		if float64(c.t) >= p.HookSteps {
+			c.phase, c.t = doorPress, 0
 			if latch > 1.1 {
-				c.phase = 3
+				c.phase = doorPull
 			}
 		}
-	case 2: // press the handle down: the latch turns
-		mp := d.MocapPos()[3*c.frame : 3*c.frame+3]
+	case doorPress: // press the handle down along the latch's arc
 		pivot := [3]float64{mp[0] + 0.14, mp[1], mp[2] - 0.025}
 		θ := latch + 0.5
 		target = add(pivot, [3]float64{0.15 * math.Cos(θ), -0.17, -0.15*math.Sin(θ) + 0.01})
 		hand = hookHand
-		if latch > c.latchOpen || c.t > 90 {
-			c.phase, c.t = 3, 0
+		hand[wrj1], hand[wrj0] = p.PressWrist[0], p.PressWrist[1]
+		if latch > p.LatchOpen || float64(c.t) > p.PressMax {
+			c.phase, c.t = doorPull, 0
 		}
-	default: // pull the handle round the hinge
+	case doorPull: // pull the handle round the hinge
 		hand = hookHand
-		if norm(sub(palm, handle)) > c.lost {
-			c.phase, c.t = 0, 0 // lost the handle: reach it again
+		if p.Release > 0 && hinge > p.Release {
+			c.phase, c.t = doorLetGo, 0
+		} else if p.PushFrom > 0 && hinge > p.PushFrom {
+			c.phase, c.t = doorRound, 0
+		} else if norm(sub(palm, handle)) > p.Lost {
+			c.phase, c.t = doorReach, 0 // lost the handle: reach it again
 		}
-		mp := d.MocapPos()[3*c.frame : 3*c.frame+3]
 		axis := [3]float64{mp[0] + 0.6, mp[1], mp[2]}
 		rel := sub(handle, axis)
 		rel[2] = 0
 		n := norm(rel)
 		tangent := [3]float64{-rel[1] / n, rel[0] / n, 0} // d(handle)/dθ about +z
-		step := c.pullAhead
+		step := p.PullAhead
 		if hinge > 1.45 {
 			step /= 4
 		}
 		target = add(handle, [3]float64{step * tangent[0], step*tangent[1] - 0.02, -0.02})
+	case doorLetGo: // open the hand and back away from the handle
+		target = add(palm, [3]float64{0, -0.05, 0.03})
+	default: // round the free edge, then push the door from behind
+		local := func(l [2]float64, θ float64) [3]float64 {
+			s, co := math.Sin(θ), math.Cos(θ)
+			return [3]float64{mp[0] + 0.6 + co*l[0] - s*l[1], mp[1] + s*l[0] + co*l[1], mp[2] + p.PushZ}
+		}
+		if c.phase < doorPush {
+			target = local(p.PushPath[c.phase-doorRound], hinge)
+			if norm(sub(target, palm)) < p.PushNear || float64(c.t) > p.PushMax {
+				c.phase, c.t = c.phase+1, 0
+			}
+		} else {
+			target = local(p.PushPath[2], min(hinge+p.PushAhead, 1.55))
+		}
 	}
-	dx := sub(target, palm)
-	switch c.phase {
-	case 2:
-		dx = [3]float64{c.pressGain * dx[0], c.pressGain * dx[1], c.pressGain * dx[2]}
-	case 3:
-		dx = [3]float64{c.pullGain * dx[0], c.pullGain * dx[1], c.pullGain * dx[2]}
+	// The gain is the one of the phase the step ends in.
+	gain := 1.0
+	switch {
+	case c.phase == doorReach:
+		gain = p.ReachGain
+	case c.phase == doorPress:
+		gain = p.PressGain
+	case c.phase == doorPull:
+		gain = p.PullGain
+	case c.phase >= doorRound && c.phase <= doorPush:
+		gain = p.PushGain
 	}
+	dx := scale(sub(target, palm), gain)
 	c.setHand(hand)
-	c.wrist = c.phase == 3 && hinge > c.wristFrom
+	c.wrist = c.phase == doorPull && hinge > p.WristFrom
 	if err := c.reach(dx, 0.3); err != nil {
 		return err
 	}
@@ -102,5 +188,6 @@ func (c *door) act(act []float32) error {
 }
 
 func (c *door) String() string {
-	return fmt.Sprintf("phase %d handle %.3f palm %.3f", c.phase, c.env.Data().SiteXPos(c.handle), c.palm())
+	d := c.env.Data()
+	return fmt.Sprintf("phase %d latch %.2f hinge %.2f handle %.3f palm %.3f arm %.2f", c.phase, d.QPos()[c.latch], d.QPos()[c.hinge], d.SiteXPos(c.handle), c.palm(), d.QPos()[:6])
 }

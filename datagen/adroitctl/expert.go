@@ -13,9 +13,9 @@ type controller interface {
 	act(act []float32) error
 }
 
-// Has reports whether task t has a scripted controller (relocate and door
-// so far).
-func Has(t Task) bool { return t == Door || t == Relocate }
+// Has reports whether task t has a scripted controller (door, hammer and
+// relocate; pen has none).
+func Has(t Task) bool { return t == Door || t == Relocate || t == Hammer }
 
 // Expert is a scripted controller of one Adroit env: it reads the
 // simulator state of the env it was made for (not the observation).
@@ -54,7 +54,16 @@ func New(e *mujoco.Env) (*Expert, error) {
 	}
 	switch t {
 	case Door:
-		x.c = &door{robot: r, handle: site("S_handle"), hinge: qadr("door_hinge"), latch: qadr("latch"), frame: mocap("frame"), pullGain: 1, pullAhead: 0.1, lost: 0.12, pressGain: 2, latchOpen: 1.3, wristFrom: 0.9}
+		x.c = &door{robot: r, p: defaultDoor, handle: site("S_handle"), hinge: qadr("door_hinge"), latch: qadr("latch"), frame: mocap("frame")}
+		if err := r.useWrist(); err != nil {
+			return nil, err
+		}
+	case Hammer:
+		palm, err := m.ID(mujoco.ObjBody, "palm")
+		errs = append(errs, err)
+		obj, err := m.ID(mujoco.ObjBody, "Object")
+		errs = append(errs, err)
+		x.c = &hammer{robot: r, p: defaultHammer, obj: obj, palmBody: palm, nail: site("S_target"), goal: site("nail_goal")}
 		if err := r.useWrist(); err != nil {
 			return nil, err
 		}

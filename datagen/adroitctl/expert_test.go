@@ -3,6 +3,7 @@
 package adroitctl
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/dwm-rl/dwm/env/mujoco"
@@ -89,16 +90,67 @@ func TestDoorExpertOpens(t *testing.T) {
 	}
 }
 
-func TestNoExpertYet(t *testing.T) {
-	for _, id := range []string{"pen", "hammer"} {
+// Hammer: measured 9 of 10 on seeds 0–9 and 18 of 20 on seeds 10–29
+// (seed 8 leaves the nail 0.016 from its goal). The test runs seeds 0–2.
+func TestHammerExpertSucceeds(t *testing.T) {
+	succ, _ := runExpert(t, "hammer", 3)
+	if succ < 2 {
+		t.Fatalf("hammer expert: %d of 3 episodes successful, want ≥ 2", succ)
+	}
+}
+
+// The same seed gives the same actions, also after another episode.
+func TestExpertDeterministic(t *testing.T) {
+	for _, id := range []string{"door", "hammer", "relocate"} {
 		ee, err := mujoco.Make(id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := New(ee.(*mujoco.Env)); err == nil {
-			t.Errorf("%s: New accepted a task with no controller", id)
+		e := ee.(*mujoco.Env)
+		x, err := New(e)
+		if err != nil {
+			t.Fatal(err)
 		}
-		ee.Close()
+		obs := make([]float32, e.Spec().Obs.Dim)
+		act := make([]float32, e.Spec().Act.Dim)
+		run := func(seed uint64) []float32 {
+			if err := e.Reset(seed, obs); err != nil {
+				t.Fatal(err)
+			}
+			x.Reset()
+			var all []float32
+			for range 80 {
+				if err := x.Act(act); err != nil {
+					t.Fatal(err)
+				}
+				all = append(all, act...)
+				if _, err := e.Step(act, obs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return all
+		}
+		a := run(3)
+		run(4)
+		if b := run(3); !slices.Equal(a, b) {
+			t.Errorf("%s: seed 3 gave different actions the second time", id)
+		}
+		x.Close()
+		e.Close()
+	}
+}
+
+func TestNoExpertYet(t *testing.T) {
+	ee, err := mujoco.Make("pen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(ee.(*mujoco.Env)); err == nil {
+		t.Error("pen: New accepted a task with no controller")
+	}
+	ee.Close()
+	if Has(Pen) || !Has(Hammer) || !Has(Door) || !Has(Relocate) {
+		t.Error("Has disagrees with the controllers written")
 	}
 	if _, ok := TaskOf("hopper"); ok {
 		t.Error("hopper taken for an Adroit task")
@@ -110,7 +162,7 @@ func TestNoExpertYet(t *testing.T) {
 
 // BenchmarkExpertStep times one expert action plus one env step.
 func BenchmarkExpertStep(b *testing.B) {
-	for _, id := range []string{"door", "relocate"} {
+	for _, id := range []string{"door", "hammer", "relocate"} {
 		b.Run(id, func(b *testing.B) {
 			ee, err := mujoco.Make(id)
 			if err != nil {
