@@ -127,7 +127,9 @@ func (a *Agent) State() (model, optimizer []checkpoint.Tensor, rngStates map[str
 
 // SetState restores a state saved by State (of an agent with the same
 // configuration and dataset). It returns an error naming the first missing
-// or misshapen part.
+// or misshapen part, and then the agent is unchanged: every part is parsed
+// and checked (into staged values or scratch copies) before any is
+// restored.
 func (a *Agent) SetState(model, optimizer []checkpoint.Tensor, rngStates map[string][]byte) error {
 	if err := a.setState(model, optimizer, rngStates); err != nil {
 		return fmt.Errorf("dual: load state: %w", err)
@@ -157,12 +159,6 @@ func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[str
 			own[k] = v
 		}
 	}
-	if err := a.critic.base.SetState(bm, bo, br); err != nil {
-		return err
-	}
-	if err := a.critic.setTarget(bm); err != nil {
-		return err
-	}
 	ts := tensorIndex(model)
 	for _, t := range optimizer {
 		ts[t.Name] = t
@@ -184,30 +180,44 @@ func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[str
 		}
 		return t.Data, nil
 	}
-	if err := a.planner.setState(ts); err != nil {
+
+	// 1. Parse and check everything of DUAL's own into staged values and
+	// scratch copies; nothing changes yet.
+	var commits []func()
+	if a.critic.qt != nil { // IQL's target critics, mirrored
+		c, err := stage(&agent.StateParts{Algorithm: "DUAL target critic", Model: a.critic.qt.Params()}, tensorIndex(bm), nil)
+		if err != nil {
+			return err
+		}
+		commits = append(commits, c)
+	}
+	c, err := a.planner.stageState(ts)
+	if err != nil {
 		return err
 	}
-	if err := parseF64(ts, "dual/actor", a.actor.W); err != nil {
+	commits = append(commits, c)
+	P := len(a.actor.W)
+	actor := make([]float64, P)
+	if err := parseF64(ts, "dual/actor", actor); err != nil {
 		return err
 	}
 	ns, err := counter("dual/subs_n")
 	if err != nil {
 		return err
 	}
-	P := len(a.actor.W)
 	flat := make([]float64, int(ns)*P)
 	if err := parseF64(ts, "dual/subs", flat); err != nil {
 		return err
 	}
-	a.subs = nil
+	var subs []*Actor
 	for k := 0; k < int(ns); k++ {
 		s := a.actor.Clone()
 		copy(s.W, flat[k*P:(k+1)*P])
-		a.subs = append(a.subs, s)
+		subs = append(subs, s)
 	}
 	// ELBO-Laplace deviations (absent from checkpoints written before the
 	// variant existed: none).
-	a.elbo = nil
+	var elbo [][]float32
 	if _, ok := ts["dual/elbo_devs_n"]; ok {
 		ne, err := counter("dual/elbo_devs_n")
 		if err != nil {
@@ -223,20 +233,20 @@ func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[str
 				return fmt.Errorf("tensor dual/elbo_devs: %d values for %d deviations of %d", len(flat), ne, per)
 			}
 			for k := 0; k < int(ne); k++ {
-				a.elbo = append(a.elbo, append([]float32(nil), flat[k*per:(k+1)*per]...))
+				elbo = append(elbo, append([]float32(nil), flat[k*per:(k+1)*per]...))
 			}
 		}
 	}
 	r := &a.ring
-	for _, f := range []struct {
-		name string
-		dst  []float32
-	}{{"dual/ring/feat", r.feat}, {"dual/ring/plan", r.plan}, {"dual/ring/act", r.act}, {"dual/ring/w", r.w}, {"dual/pred", a.pred}} {
-		v, err := vec(f.name, len(f.dst))
-		if err != nil {
+	rows := []struct {
+		name     string
+		dst, src []float32
+	}{{name: "dual/ring/feat", dst: r.feat}, {name: "dual/ring/plan", dst: r.plan}, {name: "dual/ring/act", dst: r.act},
+		{name: "dual/ring/w", dst: r.w}, {name: "dual/pred", dst: a.pred}}
+	for i := range rows {
+		if rows[i].src, err = vec(rows[i].name, len(rows[i].dst)); err != nil {
 			return err
 		}
-		copy(f.dst, v)
 	}
 	rn, err := counter("dual/ring/n")
 	if err != nil {
@@ -249,7 +259,6 @@ func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[str
 	if rn > int64(len(r.w)) || rp >= int64(len(r.w)) {
 		return fmt.Errorf("dual/ring: n = %d, pos = %d for %d rows", rn, rp, len(r.w))
 	}
-	r.n, r.pos = int(rn), int(rp)
 	// Online episodes.
 	ln, err := counter("dual/online/len")
 	if err != nil {
@@ -281,49 +290,72 @@ func (a *Agent) setState(model, optimizer []checkpoint.Tensor, rngStates map[str
 	if err != nil {
 		return err
 	}
-	a.online = dataset.New(O, A, n)
+	online := dataset.New(O, A, n)
 	for i := 0; i < n; i++ {
-		a.online.Append(obs[i*O:(i+1)*O], act[i*A:(i+1)*A], rew[i], next[i*O:(i+1)*O], term[i] != 0, trunc[i] != 0)
-	}
-	if err := a.planner.SetOnline(a.online, a.cfg.OnlineFraction); err != nil {
-		return err
+		online.Append(obs[i*O:(i+1)*O], act[i*A:(i+1)*A], rew[i], next[i*O:(i+1)*O], term[i] != 0, trunc[i] != 0)
 	}
 	es, err := counter("dual/online/ep_start")
 	if err != nil {
 		return err
 	}
-	a.epStart = int(es)
 	sh := make([]float64, 3)
 	if err := parseF64(ts, "dual/shift", sh); err != nil {
 		return err
 	}
-	a.shift.err, a.damping, a.lastShift = sh[0], sh[1], sh[2]
 	// Counters, flags and random streams.
 	var flags [3]int64
-	if err := setTogether(a.parts(&flags), ts, own); err != nil {
+	if c, err = stage(a.parts(&flags), ts, own); err != nil {
 		return err
 	}
+	commits = append(commits, c)
+	// Actor optimiser.
+	at, err := counter("dual/actor_opt/t")
+	if err != nil {
+		return err
+	}
+	var am, av []float64
+	if m, ok := ts["dual/actor_opt/m"]; ok && len(m.Data) > 0 {
+		am, av = make([]float64, P), make([]float64, P)
+		if err := parseF64(ts, "dual/actor_opt/m", am); err != nil {
+			return err
+		}
+		if err := parseF64(ts, "dual/actor_opt/v", av); err != nil {
+			return err
+		}
+	}
+
+	// 2. The critic agent's state: its SetState checks everything before
+	// it changes anything, so as the last check it keeps the whole restore
+	// all or nothing.
+	if err := a.critic.base.SetState(bm, bo, br); err != nil {
+		return err
+	}
+
+	// 3. Commit: nothing below can fail.
+	for _, c := range commits {
+		c()
+	}
+	copy(a.actor.W, actor)
+	a.subs, a.elbo = subs, elbo
+	for _, row := range rows {
+		copy(row.dst, row.src)
+	}
+	r.n, r.pos = int(rn), int(rp)
+	a.online = online
+	if err := a.planner.SetOnline(a.online, a.cfg.OnlineFraction); err != nil {
+		panic("dual: " + err.Error()) // the agent's own widths and validated fraction
+	}
+	a.epStart = int(es)
+	a.shift.err, a.damping, a.lastShift = sh[0], sh[1], sh[2]
 	a.setFlags(flags)
 	if a.online0 {
 		a.critic.startOnline()
 	}
-	// Actor optimiser.
-	t, err := counter("dual/actor_opt/t")
-	if err != nil {
-		return err
-	}
 	ao := &a.aopt
-	ao.t = int(t)
-	if m, ok := ts["dual/actor_opt/m"]; ok && len(m.Data) > 0 {
-		ao.m, ao.v, ao.g = make([]float64, P), make([]float64, P), make([]float64, P)
-		if err := parseF64(ts, "dual/actor_opt/m", ao.m); err != nil {
-			return err
-		}
-		if err := parseF64(ts, "dual/actor_opt/v", ao.v); err != nil {
-			return err
-		}
-	} else {
-		ao.m, ao.v, ao.g = nil, nil, nil
+	ao.t = int(at)
+	ao.m, ao.v, ao.g = nil, nil, nil
+	if am != nil {
+		ao.m, ao.v, ao.g = am, av, make([]float64, P)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/checkpoint"
@@ -108,40 +109,124 @@ func (p *Planner) state(dst []checkpoint.Tensor) ([]checkpoint.Tensor, error) {
 	return dst, nil
 }
 
-// setState restores what state saved (a student only if one was saved).
-func (p *Planner) setState(ts map[string]checkpoint.Tensor) error {
+// stageState checks that ts restores what state saved (a student only if
+// one was saved) and returns the commit that restores it, which cannot
+// fail; the planner is unchanged until the commit runs.
+func (p *Planner) stageState(ts map[string]checkpoint.Tensor) (func(), error) {
 	var n int64
-	if err := setTogether(p.parts(&n), ts, nil); err != nil {
-		return fmt.Errorf("dual planner: %w", err)
-	}
-	p.ema.SetUpdates(n)
-	p.stale = true
-	p.student, p.studentSampler, p.studentOpt = nil, nil, nil
-	if _, ok := ts["planner/student/steps"]; !ok {
-		return nil
-	}
-	net, err := denoiser.NewTemporalUNet("planner", p.ch, 0, p.cfg.UNet, rng.New(0))
+	commit, err := stage(p.parts(&n), ts, nil)
 	if err != nil {
-		return fmt.Errorf("dual planner: %w", err)
+		return nil, fmt.Errorf("dual planner: %w", err)
 	}
-	var opt *optim.Adam
-	if _, ok := ts["planner/student_opt/step"]; ok {
-		opt = optim.NewAdam(net.Params(), optim.AdamConfig{LR: p.cfg.LR})
+	var (
+		student *diffusion.Model
+		sampler *diffusion.Sampler
+		opt     *optim.Adam
+	)
+	// A student (after Distill) and its optimiser (after FineTuneStep) are
+	// saved only once they exist: their step counters mark them, and a
+	// tensor of theirs without its marker is a damaged checkpoint.
+	for _, m := range []struct{ marker, prefix string }{
+		{"planner/student/steps", "planner/student/"}, {"planner/student_opt/step", "planner/student_opt/"}} {
+		if _, ok := ts[m.marker]; ok {
+			continue
+		}
+		var found string
+		for name := range ts {
+			if strings.HasPrefix(name, m.prefix) && (found == "" || name < found) {
+				found = name
+			}
+		}
+		if found != "" {
+			return nil, fmt.Errorf("dual planner: tensor %s missing (%s is present)", m.marker, found)
+		}
 	}
-	var steps int64
-	if err := setTogether(studentParts(net.Params(), opt, &steps), ts, nil); err != nil {
-		return fmt.Errorf("dual planner: %w", err)
+	if _, ok := ts["planner/student/steps"]; ok {
+		net, err := denoiser.NewTemporalUNet("planner", p.ch, 0, p.cfg.UNet, rng.New(0))
+		if err != nil {
+			return nil, fmt.Errorf("dual planner: %w", err)
+		}
+		if _, ok := ts["planner/student_opt/step"]; ok {
+			opt = optim.NewAdam(net.Params(), optim.AdamConfig{LR: p.cfg.LR})
+		}
+		var steps int64
+		if err := setTogether(studentParts(net.Params(), opt, &steps), ts, nil); err != nil {
+			return nil, fmt.Errorf("dual planner: %w", err)
+		}
+		if student, err = diffusion.New(net, p.pmodel.Config()); err != nil {
+			return nil, fmt.Errorf("dual planner: %w", err)
+		}
+		if sampler, err = student.NewSampler(diffusion.SamplerConfig{Steps: int(steps)}); err != nil {
+			return nil, fmt.Errorf("dual planner: student of %d steps: %w", steps, err)
+		}
 	}
-	m, err := diffusion.New(net, p.pmodel.Config())
-	if err != nil {
-		return fmt.Errorf("dual planner: %w", err)
+	return func() {
+		commit()
+		p.ema.SetUpdates(n)
+		p.stale = true
+		p.student, p.studentSampler, p.studentOpt = student, sampler, opt
+	}, nil
+}
+
+// stage checks that the tensors of ts (taken by name) and the random
+// streams rngStates (exactly those of parts) restore parts, by restoring
+// them into a scratch copy of parts: parts are unchanged. It returns the
+// commit that copies the restored values into parts, which cannot fail.
+// It panics if parts has a state normaliser (DUAL's parts have none).
+func stage(parts *agent.StateParts, ts map[string]checkpoint.Tensor, rngStates map[string][]byte) (func(), error) {
+	if parts.Norm != nil {
+		panic("dual: stage of parts with a state normaliser")
 	}
-	sm, err := m.NewSampler(diffusion.SamplerConfig{Steps: int(steps)})
-	if err != nil {
-		return fmt.Errorf("dual planner: student of %d steps: %w", steps, err)
+	clone := func(ps []*nn.Param) []*nn.Param {
+		out := make([]*nn.Param, len(ps))
+		for i, p := range ps {
+			out[i] = &nn.Param{Name: p.Name, Shape: p.Shape, W: make([]float32, len(p.W))}
+		}
+		return out
 	}
-	p.student, p.studentSampler, p.studentOpt = m, sm, opt
-	return nil
+	scratch := &agent.StateParts{Algorithm: parts.Algorithm, Model: clone(parts.Model), Extra: clone(parts.Extra)}
+	for _, o := range parts.Optimizers {
+		scratch.Optimizers = append(scratch.Optimizers, agent.NamedOptimizer{Prefix: o.Prefix, Adam: optim.NewAdam(clone(o.Adam.Params()), optim.AdamConfig{})})
+	}
+	counters := make([]int64, len(parts.Counters))
+	for i, c := range parts.Counters {
+		scratch.Counters = append(scratch.Counters, agent.NamedCounter{Name: c.Name, V: &counters[i]})
+	}
+	weights := make([]float32, len(parts.Weights))
+	for i, w := range parts.Weights {
+		scratch.Weights = append(scratch.Weights, agent.NamedWeight{Name: w.Name, V: &weights[i]})
+	}
+	for _, st := range parts.Streams {
+		scratch.Streams = append(scratch.Streams, agent.NamedStream{Name: st.Name, Stream: rng.New(0)})
+	}
+	if err := setTogether(scratch, ts, rngStates); err != nil {
+		return nil, err
+	}
+	return func() {
+		nn.CopyParams(parts.Model, scratch.Model)
+		nn.CopyParams(parts.Extra, scratch.Extra)
+		for i, o := range parts.Optimizers {
+			step, moments := scratch.Optimizers[i].Adam.State()
+			if err := o.Adam.SetState(step, moments); err != nil {
+				panic("dual: commit of a staged optimiser: " + err.Error()) // the same shapes
+			}
+		}
+		for i, c := range parts.Counters {
+			*c.V = counters[i]
+		}
+		for i, w := range parts.Weights {
+			*w.V = weights[i]
+		}
+		for i, st := range parts.Streams {
+			b, err := scratch.Streams[i].Stream.State()
+			if err == nil {
+				err = st.Stream.SetState(b)
+			}
+			if err != nil {
+				panic("dual: commit of a staged random stream: " + err.Error()) // a state just taken
+			}
+		}
+	}, nil
 }
 
 // f64Tensor encodes float64 values exactly as float32 integers: each value
