@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/dwm-rl/dwm/internal/blas"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/tensor"
 )
@@ -140,11 +141,26 @@ func (l *Conv1d) Backward(dy *tensor.Mat) *tensor.Mat {
 
 // Predict sets dst to the layer's output for x without touching the
 // training cache. dst must not be x.
-func (l *Conv1d) Predict(dst, x *tensor.Mat) {
+func (l *Conv1d) Predict(dst, x *tensor.Mat) { l.predict(dst, x, false) }
+
+// PredictSerial is Predict on the calling goroutine only (its product and
+// activation are never split across threads), for callers that already run
+// one work item per thread.
+func (l *Conv1d) PredictSerial(dst, x *tensor.Mat) { l.predict(dst, x, true) }
+
+func (l *Conv1d) predict(dst, x *tensor.Mat, serial bool) {
 	g := l.geometry("Predict", x)
 	tensor.Im2Col(&l.pcol, x, g)
-	tensor.MatMul(&l.pzc, &l.w, &l.pcol, false, false)
 	l.pb = expandBias(l.pb, l.B.W, g.Lo)
+	if serial {
+		n, ck := l.pcol.Cols, l.pcol.Rows
+		l.pzc.Resize(l.Out, n)
+		blas.SgemmSerial(false, false, l.Out, n, ck, 1, l.W.W, ck, l.pcol.Data, n, 0, l.pzc.Data, n)
+		tensor.FromChannels(dst, &l.pzc, l.Out, g.Lo)
+		tensor.BiasActSerial(l.Act, dst, dst, l.pb)
+		return
+	}
+	tensor.MatMul(&l.pzc, &l.w, &l.pcol, false, false)
 	tensor.FromChannels(dst, &l.pzc, l.Out, g.Lo)
 	tensor.BiasAct(l.Act, dst, dst, l.pb)
 }
@@ -246,11 +262,26 @@ func (l *ConvTranspose1d) Backward(dy *tensor.Mat) *tensor.Mat {
 
 // Predict sets dst to the layer's output for x without touching the
 // training cache. dst must not be x.
-func (l *ConvTranspose1d) Predict(dst, x *tensor.Mat) {
+func (l *ConvTranspose1d) Predict(dst, x *tensor.Mat) { l.predict(dst, x, false) }
+
+// PredictSerial is Predict on the calling goroutine only (its product and
+// activation are never split across threads), for callers that already run
+// one work item per thread.
+func (l *ConvTranspose1d) PredictSerial(dst, x *tensor.Mat) { l.predict(dst, x, true) }
+
+func (l *ConvTranspose1d) predict(dst, x *tensor.Mat, serial bool) {
 	g, L := l.geometry("Predict", x)
 	tensor.ToChannels(&l.pxc, x, l.In, L)
-	tensor.MatMul(&l.pcols, &l.w, &l.pxc, true, false)
 	l.pb = expandBias(l.pb, l.B.W, g.L)
+	if serial {
+		n, ok := l.pxc.Cols, l.Out*l.K
+		l.pcols.Resize(ok, n)
+		blas.SgemmSerial(true, false, ok, n, l.In, 1, l.W.W, ok, l.pxc.Data, n, 0, l.pcols.Data, n)
+		tensor.Col2Im(dst, &l.pcols, g)
+		tensor.BiasActSerial(l.Act, dst, dst, l.pb)
+		return
+	}
+	tensor.MatMul(&l.pcols, &l.w, &l.pxc, true, false)
 	tensor.Col2Im(dst, &l.pcols, g)
 	tensor.BiasAct(l.Act, dst, dst, l.pb)
 }

@@ -107,11 +107,22 @@ func (l *GroupNorm) Backward(dy *tensor.Mat) *tensor.Mat {
 
 // Predict sets dst to the layer's output for x without touching the
 // training cache. dst is resized and must not be x.
-func (l *GroupNorm) Predict(dst, x *tensor.Mat) {
+func (l *GroupNorm) Predict(dst, x *tensor.Mat) { l.predict(dst, x, false) }
+
+// PredictSerial is Predict on the calling goroutine only (its activation is
+// never split across threads), for callers that already run one work item
+// per thread.
+func (l *GroupNorm) PredictSerial(dst, x *tensor.Mat) { l.predict(dst, x, true) }
+
+func (l *GroupNorm) predict(dst, x *tensor.Mat, serial bool) {
 	L := l.length("Predict", x)
 	l.prstd = grow(l.prstd, x.Rows*l.Groups)
 	l.pgcol = expandBias(l.pgcol, l.G.W, L)
 	l.pbcol = expandBias(l.pbcol, l.B.W, L)
 	tensor.NormalizeAffine(dst, dst, x, l.pgcol, l.pbcol, l.prstd, l.Channels/l.Groups*L, l.Eps)
+	if serial {
+		tensor.BiasActSerial(l.Act, dst, dst, nil)
+		return
+	}
 	tensor.ActForward(l.Act, dst, dst)
 }

@@ -187,18 +187,36 @@ func (b *resBlock) backward(dy, dmemb *tensor.Mat) *tensor.Mat {
 	return &b.dx
 }
 
+// convPredict and normPredict run a layer's Predict, or PredictSerial if
+// serial.
+func convPredict(l *nn.Conv1d, dst, x *tensor.Mat, serial bool) {
+	if serial {
+		l.PredictSerial(dst, x)
+	} else {
+		l.Predict(dst, x)
+	}
+}
+
+func normPredict(l *nn.GroupNorm, dst, x *tensor.Mat, serial bool) {
+	if serial {
+		l.PredictSerial(dst, x)
+	} else {
+		l.Predict(dst, x)
+	}
+}
+
 // predict sets dst to the block's output for x with time biases tb
 // (row r of x uses row (off+r) mod tb.Rows) without touching the training
-// cache.
-func (b *resBlock) predict(dst, x, tb *tensor.Mat, off int) {
+// cache; serial selects single-threaded kernels.
+func (b *resBlock) predict(dst, x, tb *tensor.Mat, off int, serial bool) {
 	L := x.Cols / b.in
-	b.conv1.Predict(&b.pa, x)
-	b.gn1.Predict(&b.pb, &b.pa)
+	convPredict(b.conv1, &b.pa, x, serial)
+	normPredict(b.gn1, &b.pb, &b.pa, serial)
 	addRowBias(&b.pa, &b.pb, tb, L, off)
-	b.conv2.Predict(&b.pb, &b.pa)
-	b.gn2.Predict(dst, &b.pb)
+	convPredict(b.conv2, &b.pb, &b.pa, serial)
+	normPredict(b.gn2, dst, &b.pb, serial)
 	if b.res != nil {
-		b.res.Predict(&b.pr, x)
+		convPredict(b.res, &b.pr, x, serial)
 		tensor.Add(dst, dst, &b.pr)
 	} else {
 		tensor.Add(dst, dst, x)
@@ -606,7 +624,7 @@ func (u *TemporalUNet) Step(dst, x *tensor.Mat, t float32) {
 	p := blas.Threads()
 	parts := min(p, x.Rows/minRowsPerPart)
 	if parts < 2 {
-		u.stepRows(dst, x, 0)
+		u.stepRows(dst, x, 0, false)
 		return
 	}
 	u.syncReplicas(parts - 1)
@@ -639,7 +657,7 @@ func (s *unetStep) Run(i int) {
 	var xv, dv tensor.Mat
 	s.x.RowViewInto(&xv, lo, hi)
 	s.dst.RowViewInto(&dv, lo, hi)
-	net.stepRows(&dv, &xv, lo)
+	net.stepRows(&dv, &xv, lo, true)
 }
 
 // syncReplicas makes sure n replicas exist and hold the current parameters.
@@ -689,8 +707,9 @@ func (u *TemporalUNet) prepStep(t float32) {
 }
 
 // stepRows runs the network on rows of x whose first row is row off of the
-// Step's batch (for the condition index), with the time biases in place.
-func (u *TemporalUNet) stepRows(dst, x *tensor.Mat, off int) {
+// Step's batch (for the condition index), with the time biases in place;
+// serial selects single-threaded kernels (for a part of a parallel Step).
+func (u *TemporalUNet) stepRows(dst, x *tensor.Mat, off int, serial bool) {
 	timeToChannel(&u.pIn, x, u.H, u.C)
 	h := &u.pIn
 	k := 0
@@ -699,32 +718,36 @@ func (u *TemporalUNet) stepRows(dst, x *tensor.Mat, off int) {
 	next := func() *tensor.Mat { m := &u.pX[k%len(u.pX)]; k++; return m }
 	for i, d := range u.downs {
 		a := next()
-		d[0].predict(a, h, &d[0].ptb, off)
-		d[1].predict(&u.pSkips[i], a, &d[1].ptb, off)
+		d[0].predict(a, h, &d[0].ptb, off, serial)
+		d[1].predict(&u.pSkips[i], a, &d[1].ptb, off, serial)
 		h = &u.pSkips[i]
 		if u.down[i] != nil {
 			o := next()
-			u.down[i].Predict(o, h)
+			convPredict(u.down[i], o, h, serial)
 			h = o
 		}
 	}
 	a, o := next(), next()
-	u.mid[0].predict(a, h, &u.mid[0].ptb, off)
-	u.mid[1].predict(o, a, &u.mid[1].ptb, off)
+	u.mid[0].predict(a, h, &u.mid[0].ptb, off, serial)
+	u.mid[1].predict(o, a, &u.mid[1].ptb, off, serial)
 	h = o
 	n := len(u.downs)
 	for j, d := range u.ups {
 		catChannels(&u.pCat, h, &u.pSkips[n-1-j])
 		a, b := next(), next()
-		d[0].predict(a, &u.pCat, &d[0].ptb, off)
-		d[1].predict(b, a, &d[1].ptb, off)
+		d[0].predict(a, &u.pCat, &d[0].ptb, off, serial)
+		d[1].predict(b, a, &d[1].ptb, off, serial)
 		c := next()
-		u.up[j].Predict(c, b)
+		if serial {
+			u.up[j].PredictSerial(c, b)
+		} else {
+			u.up[j].Predict(c, b)
+		}
 		h = c
 	}
 	a, b := next(), next()
-	u.finalConv.Predict(a, h)
-	u.finalNorm.Predict(b, a)
-	u.finalOut.Predict(&u.pOut, b)
+	convPredict(u.finalConv, a, h, serial)
+	normPredict(u.finalNorm, b, a, serial)
+	convPredict(u.finalOut, &u.pOut, b, serial)
 	channelToTime(dst, &u.pOut, u.H, u.C)
 }
