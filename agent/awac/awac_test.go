@@ -3,26 +3,13 @@ package awac_test
 import (
 	"math"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/agent/agenttest"
 	"github.com/dwm-rl/dwm/agent/awac"
 	"github.com/dwm-rl/dwm/replay"
 )
-
-func metric(t *testing.T, ms []agent.Metric, name string) float64 {
-	t.Helper()
-	for _, m := range ms {
-		if m.Name == name {
-			return m.Value
-		}
-	}
-	t.Fatalf("no metric %s in %v", name, ms)
-	return 0
-}
 
 func mustNew(t *testing.T, obsDim, actDim int, cfg awac.Config, seed uint64) *awac.Agent {
 	t.Helper()
@@ -70,23 +57,14 @@ func TestConfigValidate(t *testing.T) {
 	if d := (awac.Config{}).WithDefaults(); !reflect.DeepEqual(d, want) {
 		t.Fatalf("defaults %+v, want %+v", d, want)
 	}
-	for _, dims := range [][2]int{{0, 1}, {3, 0}, {-1, 2}} {
-		if _, err := awac.New(dims[0], dims[1], awac.Config{}, 1); err == nil {
-			t.Errorf("New(%d, %d) accepted", dims[0], dims[1])
-		}
-	}
+	agenttest.RejectsBadDims(t, func(o, a int) error { _, err := awac.New(o, a, awac.Config{}, 1); return err })
 }
 
 func TestUpdatePanicsOnWrongBatch(t *testing.T) {
 	a := mustNew(t, 3, 1, awac.Config{Hidden: []int{8}}, 1)
 	b := agenttest.Batches(3, 1, 8, 1, 1)[0]
 	b.Rew = b.Rew[:7] // one reward short
-	defer func() {
-		if r := recover(); r == nil || !strings.Contains(r.(string), "awac.Update") {
-			t.Fatalf("recovered %v, want a panic naming awac.Update", r)
-		}
-	}()
-	a.Update(b)
+	agenttest.MustPanic(t, "awac.Update", func() { a.Update(b) })
 }
 
 // On a one-step bandit whose data holds two actions equally often, -0.5
@@ -122,47 +100,10 @@ func TestAdvantageWeightingPrefersBetterAction(t *testing.T) {
 // A state normaliser inside the agent is the same as CORL's rewriting of the
 // data (bitwise).
 func TestStateNormEqualsStandardisedData(t *testing.T) {
-	const O, A = 3, 2
-	bs := agenttest.Batches(O, A, 32, 6, 4)
-	var all []float32
-	for _, b := range bs {
-		for i := range b.Obs {
-			b.Obs[i] = 5*b.Obs[i] + 3
-			b.NextObs[i] = 5*b.NextObs[i] + 3
-		}
-		all = append(all, b.Obs...)
-	}
-	raw := mustNew(t, O, A, awac.Config{Hidden: []int{16, 16}}, 1)
-	if err := raw.FitStateNorm(all); err != nil {
-		t.Fatal(err)
-	}
-	n := raw.StateNorm()
-	std := mustNew(t, O, A, awac.Config{Hidden: []int{16, 16}}, 1)
-	obs := make([]float32, O)
-	for _, b := range bs {
-		c := &replay.Batch{Obs: slices.Clone(b.Obs), Act: b.Act, Rew: b.Rew, NextObs: slices.Clone(b.NextObs), Done: b.Done}
-		n.Apply(c.Obs, c.Obs)
-		n.Apply(c.NextObs, c.NextObs)
-		mr, ms := raw.Update(b), std.Update(c)
-		for i := range mr {
-			if mr[i] != ms[i] {
-				t.Fatalf("metric %s: %v with the normaliser, %v on standardised data", mr[i].Name, mr[i].Value, ms[i].Value)
-			}
-		}
-		x, y := make([]float32, A), make([]float32, A)
-		copy(obs, b.Obs[:O])
-		if err := raw.Act(obs, x, false); err != nil {
-			t.Fatal(err)
-		}
-		n.Apply(obs, obs)
-		if err := std.Act(obs, y, false); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(x, y) {
-			t.Fatalf("actions %v with the normaliser, %v on standardised states", x, y)
-		}
-	}
-	off := mustNew(t, O, A, awac.Config{Hidden: []int{8}, NoStateNorm: true}, 1)
+	_, all := agenttest.CheckStateNormEqualsStandardised(t, func(o, a int) *awac.Agent {
+		return mustNew(t, o, a, awac.Config{Hidden: []int{16, 16}}, 1)
+	}, false)
+	off := mustNew(t, 3, 2, awac.Config{Hidden: []int{8}, NoStateNorm: true}, 1)
 	if err := off.FitStateNorm(all); err != nil || off.StateNorm().Std[2] != 1 {
 		t.Fatalf("NoStateNorm: error %v, normaliser %+v", err, off.StateNorm())
 	}

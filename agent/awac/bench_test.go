@@ -12,19 +12,7 @@ import (
 // act 3), with a state normaliser set as in a real run. The PyTorch
 // reference is bench/pytorch/agents_awac.py.
 func BenchmarkAWACUpdate(b *testing.B) {
-	for _, d := range agenttest.BenchDims() {
-		b.Run(d.Name, func(b *testing.B) {
-			a, err := awac.New(d.ObsDim, d.ActDim, awac.Config{}, 1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			bs := agenttest.Batches(d.ObsDim, d.ActDim, 256, 4, 1)
-			if err := a.SetStateNorm(agenttest.BatchNormalizer(b, bs, d.ObsDim)); err != nil {
-				b.Fatal(err)
-			}
-			agenttest.BenchUpdate(b, a, bs, 2)
-		})
-	}
+	agenttest.BenchNormUpdate(b, func(obsDim, actDim int) (*awac.Agent, error) { return awac.New(obsDim, actDim, awac.Config{}, 1) })
 }
 
 // BenchmarkAct times batch-1 exploring actions with the default networks

@@ -6,7 +6,6 @@ import (
 	"github.com/dwm-rl/dwm/agent/agenttest"
 
 	"github.com/dwm-rl/dwm/agent/awac"
-	"github.com/dwm-rl/dwm/train"
 )
 
 // awacRun is the budget of TestOfflineToOnlinePendulum: a dataset of 50
@@ -25,13 +24,7 @@ var awacRun = agenttest.O2ORun{Data: agenttest.Behaviour{Random: 0.75}, Episodes
 var awacCfg = awac.Config{Hidden: []int{64, 64, 64}}
 
 func awacFactory(cfg awac.Config) agenttest.NewAgent {
-	return func(t testing.TB, seed uint64) (train.Agent, func([]float32) error) {
-		a, err := awac.New(3, 1, cfg, seed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a, a.FitStateNorm
-	}
+	return agenttest.NormO2OAgent(func(seed uint64) (*awac.Agent, error) { return awac.New(3, 1, cfg, seed) })
 }
 
 // TestOfflineToOnlinePendulum: offline AWAC must beat the behaviour data

@@ -4,22 +4,12 @@ import (
 	"testing"
 
 	"github.com/dwm-rl/dwm/agent"
+	"github.com/dwm-rl/dwm/agent/agenttest"
 	"github.com/dwm-rl/dwm/agent/calql"
 	"github.com/dwm-rl/dwm/agent/cql"
 	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
 )
-
-func metric(t *testing.T, ms []agent.Metric, name string) float64 {
-	t.Helper()
-	for _, m := range ms {
-		if m.Name == name {
-			return m.Value
-		}
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
-}
 
 // Cal-QL keeps the value of its policy's actions at or above the
 // Monte-Carlo lower bound where CQL pushes it below.
@@ -66,8 +56,8 @@ func TestCalibrationKeepsPolicyValueAboveMC(t *testing.T) {
 		buf.Sample(sample, b)
 		mc, mq = cal.Update(b), plain.Update(b)
 	}
-	qc, qq := metric(t, mc, "train/q_policy"), metric(t, mq, "train/q_policy")
-	below := metric(t, mc, "train/bound_rate")
+	qc, qq := agenttest.Metric(t, mc, "train/q_policy"), agenttest.Metric(t, mq, "train/q_policy")
+	below := agenttest.Metric(t, mc, "train/bound_rate")
 	t.Logf("after %d updates: Cal-QL Q(s, aᵖ) %.2f (%.0f%% below the bound %.0f), CQL %.2f", updates, qc, 100*below, mcReturn, qq)
 	if qc < 0.95*mcReturn || below > 0.2 {
 		t.Errorf("Cal-QL's policy values %.2f (%.0f%% below the bound): want ≥ %.1f, at most 20%% below", qc, 100*below, 0.95*mcReturn)

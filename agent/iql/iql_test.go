@@ -3,27 +3,14 @@ package iql_test
 import (
 	"math"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/agent/agenttest"
 	"github.com/dwm-rl/dwm/agent/iql"
 	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
 )
-
-func metric(t *testing.T, ms []agent.Metric, name string) float64 {
-	t.Helper()
-	for _, m := range ms {
-		if m.Name == name {
-			return m.Value
-		}
-	}
-	t.Fatalf("no metric %s in %v", name, ms)
-	return 0
-}
 
 func mustNew(t *testing.T, obsDim, actDim int, cfg iql.Config, seed uint64) *iql.Agent {
 	t.Helper()
@@ -79,22 +66,13 @@ func TestConfigValidate(t *testing.T) {
 	if d := (iql.Config{}).WithDefaults(); !reflect.DeepEqual(d, want) {
 		t.Fatalf("defaults %+v, want %+v", d, want)
 	}
-	for _, dims := range [][2]int{{0, 1}, {3, 0}, {-1, 2}} {
-		if _, err := iql.New(dims[0], dims[1], iql.Config{}, 1); err == nil {
-			t.Errorf("New(%d, %d) accepted", dims[0], dims[1])
-		}
-	}
+	agenttest.RejectsBadDims(t, func(o, a int) error { _, err := iql.New(o, a, iql.Config{}, 1); return err })
 }
 
 func TestUpdatePanicsOnWrongBatch(t *testing.T) {
 	a := mustNew(t, 3, 1, iql.Config{Hidden: []int{8}}, 1)
 	b := agenttest.Batches(3, 2, 8, 1, 1)[0] // act dim 2, agent expects 1
-	defer func() {
-		if r := recover(); r == nil || !strings.Contains(r.(string), "iql.Update") {
-			t.Fatalf("recovered %v, want a panic naming iql.Update", r)
-		}
-	}()
-	a.Update(b)
+	agenttest.MustPanic(t, "iql.Update", func() { a.Update(b) })
 }
 
 // The actor's learning rate follows PyTorch's CosineAnnealingLR (eta_min 0)
@@ -112,7 +90,7 @@ func TestActorSchedule(t *testing.T) {
 		}
 	}
 	for u, b := range agenttest.Batches(3, 1, 16, 10, 1) {
-		if got, want := metric(t, a.Update(b), "train/actor_lr"), float64(a.ActorLR(int64(u))); got != want {
+		if got, want := agenttest.Metric(t, a.Update(b), "train/actor_lr"), float64(a.ActorLR(int64(u))); got != want {
 			t.Fatalf("update %d reports actor lr %v, want %v", u, got, want)
 		}
 	}
@@ -138,7 +116,7 @@ func TestActorFitsActions(t *testing.T) {
 	}
 	var ls float64
 	for k := 0; k < 600; k++ {
-		ls = metric(t, a.Update(bs[k%len(bs)]), "train/log_std")
+		ls = agenttest.Metric(t, a.Update(bs[k%len(bs)]), "train/log_std")
 	}
 	act := make([]float32, 1)
 	if err := a.Act([]float32{0.5, -0.5}, act, true); err != nil {
@@ -164,7 +142,7 @@ func TestValueIsExpectile(t *testing.T) {
 	}
 	var v float64
 	for k := 0; k < 3000; k++ {
-		v = metric(t, a.Update(b), "train/v_mean")
+		v = agenttest.Metric(t, a.Update(b), "train/v_mean")
 	}
 	if math.Abs(v-0.9) > 0.03 {
 		t.Fatalf("V = %.3f, want the 0.9-expectile 0.9 of Q ∈ {0, 1} (the mean would be 0.5)", v)
@@ -174,47 +152,10 @@ func TestValueIsExpectile(t *testing.T) {
 // A state normaliser inside the agent is the same as CORL's rewriting of the
 // data (bitwise).
 func TestStateNormEqualsStandardisedData(t *testing.T) {
-	const O, A = 3, 2
-	bs := agenttest.Batches(O, A, 32, 6, 4)
-	var all []float32
-	for _, b := range bs {
-		for i := range b.Obs {
-			b.Obs[i] = 5*b.Obs[i] + 3
-			b.NextObs[i] = 5*b.NextObs[i] + 3
-		}
-		all = append(all, b.Obs...)
-	}
-	raw := mustNew(t, O, A, iql.Config{Hidden: []int{16, 16}}, 1)
-	if err := raw.FitStateNorm(all); err != nil {
-		t.Fatal(err)
-	}
-	n := raw.StateNorm()
-	std := mustNew(t, O, A, iql.Config{Hidden: []int{16, 16}}, 1)
-	obs := make([]float32, O)
-	for _, b := range bs {
-		c := &replay.Batch{Obs: slices.Clone(b.Obs), Act: b.Act, Rew: b.Rew, NextObs: slices.Clone(b.NextObs), Done: b.Done}
-		n.Apply(c.Obs, c.Obs)
-		n.Apply(c.NextObs, c.NextObs)
-		mr, ms := raw.Update(b), std.Update(c)
-		for i := range mr {
-			if mr[i] != ms[i] {
-				t.Fatalf("metric %s: %v with the normaliser, %v on standardised data", mr[i].Name, mr[i].Value, ms[i].Value)
-			}
-		}
-		x, y := make([]float32, A), make([]float32, A)
-		copy(obs, b.Obs[:O])
-		if err := raw.Act(obs, x, true); err != nil {
-			t.Fatal(err)
-		}
-		n.Apply(obs, obs)
-		if err := std.Act(obs, y, true); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(x, y) {
-			t.Fatalf("actions %v with the normaliser, %v on standardised states", x, y)
-		}
-	}
-	off := mustNew(t, O, A, iql.Config{Hidden: []int{8}, NoStateNorm: true}, 1)
+	_, all := agenttest.CheckStateNormEqualsStandardised(t, func(o, a int) *iql.Agent {
+		return mustNew(t, o, a, iql.Config{Hidden: []int{16, 16}}, 1)
+	}, true)
+	off := mustNew(t, 3, 2, iql.Config{Hidden: []int{8}, NoStateNorm: true}, 1)
 	if err := off.FitStateNorm(all); err != nil || off.StateNorm().Mean[0] != 0 {
 		t.Fatalf("NoStateNorm: error %v, normaliser %+v", err, off.StateNorm())
 	}

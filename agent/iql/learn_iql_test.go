@@ -6,7 +6,6 @@ import (
 	"github.com/dwm-rl/dwm/agent/agenttest"
 
 	"github.com/dwm-rl/dwm/agent/iql"
-	"github.com/dwm-rl/dwm/train"
 )
 
 // iqlRun is the budget of TestOfflineToOnlinePendulum: a dataset of 50
@@ -24,13 +23,7 @@ var iqlRun = agenttest.O2ORun{Data: agenttest.Behaviour{Random: 0.75}, Episodes:
 var iqlCfg = iql.Config{Hidden: []int{64, 64}, ScheduleSteps: 10000}
 
 func iqlFactory(cfg iql.Config) agenttest.NewAgent {
-	return func(t testing.TB, seed uint64) (train.Agent, func([]float32) error) {
-		a, err := iql.New(3, 1, cfg, seed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a, a.FitStateNorm
-	}
+	return agenttest.NormO2OAgent(func(seed uint64) (*iql.Agent, error) { return iql.New(3, 1, cfg, seed) })
 }
 
 // TestOfflineToOnlinePendulum: offline IQL must beat the behaviour data

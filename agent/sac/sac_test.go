@@ -5,24 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/agent/agenttest"
 	"github.com/dwm-rl/dwm/agent/sac"
 	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/tensor"
 )
-
-func metric(t *testing.T, ms []agent.Metric, name string) float64 {
-	t.Helper()
-	for _, m := range ms {
-		if m.Name == name {
-			return m.Value
-		}
-	}
-	t.Fatalf("no metric %s in %v", name, ms)
-	return 0
-}
 
 func mustNew(t *testing.T, obsDim, actDim int, cfg sac.Config, seed uint64) *sac.Agent {
 	t.Helper()
@@ -73,22 +61,13 @@ func TestConfigValidate(t *testing.T) {
 		d.TargetEntropy != -3 || d.LogStdMin != -5 || d.LogStdMax != 2 || d.BCWeight != 0 {
 		t.Fatalf("defaults %+v", d)
 	}
-	for _, dims := range [][2]int{{0, 1}, {3, 0}, {-1, 2}} {
-		if _, err := sac.New(dims[0], dims[1], sac.Config{}, 1); err == nil {
-			t.Errorf("New(%d, %d) accepted", dims[0], dims[1])
-		}
-	}
+	agenttest.RejectsBadDims(t, func(o, a int) error { _, err := sac.New(o, a, sac.Config{}, 1); return err })
 }
 
 func TestUpdatePanicsOnWrongBatch(t *testing.T) {
 	a := mustNew(t, 3, 1, sac.Config{Hidden: []int{8}}, 1)
 	b := agenttest.Batches(4, 1, 8, 1, 1)[0] // obs dim 4, agent expects 3
-	defer func() {
-		if r := recover(); r == nil || !strings.Contains(r.(string), "sac.Update") {
-			t.Fatalf("recovered %v, want a panic naming sac.Update", r)
-		}
-	}()
-	a.Update(b)
+	agenttest.MustPanic(t, "sac.Update", func() { a.Update(b) })
 }
 
 // The α step moves log α by the Adam learning rate in the direction that
@@ -103,12 +82,12 @@ func TestEntropyTuningDirection(t *testing.T) {
 		prev := a.Alpha()
 		for u, b := range bs {
 			ms := a.Update(b)
-			if got := metric(t, ms, "train/alpha"); got != float64(prev) {
+			if got := agenttest.Metric(t, ms, "train/alpha"); got != float64(prev) {
 				t.Fatalf("update %d reports α %v, it used %v", u, got, prev)
 			}
 			alpha := a.Alpha()
 			if (alpha > prev) != c.up || alpha == prev {
-				t.Fatalf("target %v, entropy %.3f: α went %v → %v", c.target, metric(t, ms, "train/entropy"), prev, alpha)
+				t.Fatalf("target %v, entropy %.3f: α went %v → %v", c.target, agenttest.Metric(t, ms, "train/entropy"), prev, alpha)
 			}
 			if u == 0 {
 				// Adam's first step is exactly lr·sign(gradient) up to ε.
@@ -153,10 +132,10 @@ func TestEntropyTuningReachesTarget(t *testing.T) {
 		}
 		ms := a.Update(b)
 		if u == 0 {
-			first = metric(t, ms, "train/entropy")
+			first = agenttest.Metric(t, ms, "train/entropy")
 		}
 		if u >= updates-last {
-			ent += metric(t, ms, "train/entropy") / last
+			ent += agenttest.Metric(t, ms, "train/entropy") / last
 		}
 	}
 	t.Logf("entropy %.3f at the first update, %.3f over the last %d (target %v), α %.4f", first, ent, last, target, a.Alpha())
@@ -170,7 +149,7 @@ func TestEntropyTuningReachesTarget(t *testing.T) {
 
 func TestBCTerm(t *testing.T) {
 	bs := agenttest.Batches(3, 2, 32, 40, 5)
-	if m := mustNew(t, 3, 2, sac.Config{Hidden: []int{16, 16}, BCWeight: 1}, 1).Update(bs[0]); metric(t, m, "loss/bc_kl") != 0 {
+	if m := mustNew(t, 3, 2, sac.Config{Hidden: []int{16, 16}, BCWeight: 1}, 1).Update(bs[0]); agenttest.Metric(t, m, "loss/bc_kl") != 0 {
 		t.Fatal("loss/bc_kl is not 0 without a reference")
 	}
 	kl := map[float32]float64{}
@@ -181,11 +160,11 @@ func TestBCTerm(t *testing.T) {
 		}
 		a.FreezeBCReference()
 		a.SetBCWeight(w)
-		if got := metric(t, a.Update(bs[10]), "loss/bc_kl"); math.Abs(got) > 1e-9 {
+		if got := agenttest.Metric(t, a.Update(bs[10]), "loss/bc_kl"); math.Abs(got) > 1e-9 {
 			t.Fatalf("KL right after freezing = %v, want 0", got)
 		}
 		for _, b := range bs[11:] {
-			kl[w] = metric(t, a.Update(b), "loss/bc_kl")
+			kl[w] = agenttest.Metric(t, a.Update(b), "loss/bc_kl")
 		}
 	}
 	t.Logf("KL to the frozen policy after 30 updates: weight 0 → %.4g, weight 5 → %.4g", kl[0], kl[5])
@@ -215,8 +194,8 @@ func TestExtraActorLoss(t *testing.T) {
 		return 1
 	}
 	for _, b := range bs {
-		lp := metric(t, plain.Update(b), "loss/actor")
-		lh := metric(t, hooked.Update(b), "loss/actor")
+		lp := agenttest.Metric(t, plain.Update(b), "loss/actor")
+		lh := agenttest.Metric(t, hooked.Update(b), "loss/actor")
 		if math.Abs(lh-lp-1) > 1e-9 {
 			t.Fatalf("loss/actor with a constant-1 term %v, without %v", lh, lp)
 		}
@@ -234,11 +213,11 @@ func TestExtraActorLoss(t *testing.T) {
 		}
 		return float32(100 * s / float64(mean.Rows))
 	}
-	first := metric(t, pull.Update(bs[0]), "loss/actor")
+	first := agenttest.Metric(t, pull.Update(bs[0]), "loss/actor")
 	for k := 0; k < 30; k++ {
 		pull.Update(bs[1])
 	}
-	if last := metric(t, pull.Update(bs[2]), "loss/actor"); !(last < first/3) {
+	if last := agenttest.Metric(t, pull.Update(bs[2]), "loss/actor"); !(last < first/3) {
 		t.Fatalf("actor loss with a strong mean² term went %v → %v", first, last)
 	}
 }

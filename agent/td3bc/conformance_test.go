@@ -5,28 +5,12 @@ import (
 
 	"github.com/dwm-rl/dwm/agent/agenttest"
 	"github.com/dwm-rl/dwm/agent/td3bc"
-	"github.com/dwm-rl/dwm/dataset"
 )
 
 func newTD3BC(cfg td3bc.Config, norm bool) agenttest.Factory {
-	return func(t testing.TB, obsDim, actDim int, seed uint64) agenttest.Agent {
-		a, err := td3bc.New(obsDim, actDim, cfg, seed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if norm {
-			// A fixed, non-trivial normaliser (not fitted from the seed, so
-			// that agents of different seeds share it).
-			n := &dataset.Normalizer{Mean: make([]float32, obsDim), Std: make([]float32, obsDim), Eps: 1e-3}
-			for j := range n.Mean {
-				n.Mean[j], n.Std[j] = 0.1*float32(j)-0.2, 0.5+0.25*float32(j)
-			}
-			if err := a.SetStateNorm(n); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return a
-	}
+	return agenttest.NormFactory(func(obsDim, actDim int, seed uint64) (*td3bc.Agent, error) {
+		return td3bc.New(obsDim, actDim, cfg, seed)
+	}, norm)
 }
 
 // The state normaliser is a model tensor that updates never change.

@@ -6,7 +6,6 @@ import (
 	"github.com/dwm-rl/dwm/agent/agenttest"
 
 	"github.com/dwm-rl/dwm/agent/td3bc"
-	"github.com/dwm-rl/dwm/train"
 )
 
 // td3bcRun is the budget of TestOfflineToOnlinePendulum: a dataset of 50
@@ -22,13 +21,7 @@ var td3bcRun = agenttest.O2ORun{Data: agenttest.Behaviour{Random: 0.75}, Episode
 var td3bcCfg = td3bc.Config{Hidden: []int{64, 64}}
 
 func td3bcFactory(cfg td3bc.Config) agenttest.NewAgent {
-	return func(t testing.TB, seed uint64) (train.Agent, func([]float32) error) {
-		a, err := td3bc.New(3, 1, cfg, seed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a, a.FitStateNorm
-	}
+	return agenttest.NormO2OAgent(func(seed uint64) (*td3bc.Agent, error) { return td3bc.New(3, 1, cfg, seed) })
 }
 
 // TestOfflineToOnlinePendulum: offline TD3+BC must beat the behaviour data

@@ -7,23 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/agent/agenttest"
 	"github.com/dwm-rl/dwm/agent/td3bc"
 	"github.com/dwm-rl/dwm/dataset"
-	"github.com/dwm-rl/dwm/replay"
 )
-
-func metric(t *testing.T, ms []agent.Metric, name string) float64 {
-	t.Helper()
-	for _, m := range ms {
-		if m.Name == name {
-			return m.Value
-		}
-	}
-	t.Fatalf("no metric %s in %v", name, ms)
-	return 0
-}
 
 func mustNew(t *testing.T, obsDim, actDim int, cfg td3bc.Config, seed uint64) *td3bc.Agent {
 	t.Helper()
@@ -72,22 +59,13 @@ func TestConfigValidate(t *testing.T) {
 	if !reflect.DeepEqual(d, want) {
 		t.Fatalf("defaults %+v, want %+v", d, want)
 	}
-	for _, dims := range [][2]int{{0, 1}, {3, 0}, {-1, 2}} {
-		if _, err := td3bc.New(dims[0], dims[1], td3bc.Config{}, 1); err == nil {
-			t.Errorf("New(%d, %d) accepted", dims[0], dims[1])
-		}
-	}
+	agenttest.RejectsBadDims(t, func(o, a int) error { _, err := td3bc.New(o, a, td3bc.Config{}, 1); return err })
 }
 
 func TestUpdatePanicsOnWrongBatch(t *testing.T) {
 	a := mustNew(t, 3, 1, td3bc.Config{Hidden: []int{8}}, 1)
 	b := agenttest.Batches(4, 1, 8, 1, 1)[0] // obs dim 4, agent expects 3
-	defer func() {
-		if r := recover(); r == nil || !strings.Contains(r.(string), "td3bc.Update") {
-			t.Fatalf("recovered %v, want a panic naming td3bc.Update", r)
-		}
-	}()
-	a.Update(b)
+	agenttest.MustPanic(t, "td3bc.Update", func() { a.Update(b) })
 }
 
 // The actor and the target networks move only on every PolicyFreq-th update
@@ -127,7 +105,7 @@ func TestDelayedActor(t *testing.T) {
 		if !changed(critic, snap("critic/")) {
 			t.Fatalf("update %d: critic did not move", u+1)
 		}
-		l := metric(t, ms, "loss/actor")
+		l := agenttest.Metric(t, ms, "loss/actor")
 		if step == (l == lastActorLoss) {
 			t.Fatalf("update %d: loss/actor %v (previous %v): it must change exactly on actor steps", u+1, l, lastActorLoss)
 		}
@@ -140,7 +118,7 @@ func TestDelayedActor(t *testing.T) {
 func TestLambdaNormalisation(t *testing.T) {
 	a := mustNew(t, 3, 2, td3bc.Config{Hidden: []int{16}, PolicyFreq: 1}, 1)
 	ms := a.Update(agenttest.Batches(3, 2, 64, 1, 3)[0])
-	lambda, loss, bc := metric(t, ms, "train/lambda"), metric(t, ms, "loss/actor"), metric(t, ms, "loss/bc")
+	lambda, loss, bc := agenttest.Metric(t, ms, "train/lambda"), agenttest.Metric(t, ms, "loss/actor"), agenttest.Metric(t, ms, "loss/bc")
 	if !(lambda > 0) || math.Abs(loss-bc) > 2.5+1e-6 {
 		t.Fatalf("λ %v, actor loss %v, BC %v: |loss - BC| must be at most α = 2.5", lambda, loss, bc)
 	}
@@ -150,51 +128,12 @@ func TestLambdaNormalisation(t *testing.T) {
 // data: an agent fed raw states with the normaliser set computes bitwise the
 // same updates and actions as an agent without one fed standardised states.
 func TestStateNormEqualsStandardisedData(t *testing.T) {
+	raw, all := agenttest.CheckStateNormEqualsStandardised(t, func(o, a int) *td3bc.Agent {
+		return mustNew(t, o, a, td3bc.Config{Hidden: []int{16, 16}}, 1)
+	}, true)
 	const O, A = 3, 2
-	bs := agenttest.Batches(O, A, 32, 6, 4)
-	var all []float32
-	for _, b := range bs {
-		s := b.Obs
-		for i := range s {
-			s[i] = 5*s[i] + 3 // far from standard
-		}
-		for i := range b.NextObs {
-			b.NextObs[i] = 5*b.NextObs[i] + 3
-		}
-		all = append(all, s...)
-	}
-	raw := mustNew(t, O, A, td3bc.Config{Hidden: []int{16, 16}}, 1)
-	if err := raw.FitStateNorm(all); err != nil {
-		t.Fatal(err)
-	}
-	n := raw.StateNorm()
-	if math.Abs(float64(n.Mean[0])-3) > 1 || math.Abs(float64(n.Std[0])-5) > 1.5 {
+	if n := raw.StateNorm(); math.Abs(float64(n.Mean[0])-3) > 1 || math.Abs(float64(n.Std[0])-5) > 1.5 {
 		t.Fatalf("fitted normaliser %+v, want mean ≈ 3, std ≈ 5", n)
-	}
-	std := mustNew(t, O, A, td3bc.Config{Hidden: []int{16, 16}}, 1)
-	obs := make([]float32, O)
-	for _, b := range bs {
-		c := &replay.Batch{Obs: slices.Clone(b.Obs), Act: b.Act, Rew: b.Rew, NextObs: slices.Clone(b.NextObs), Done: b.Done}
-		n.Apply(c.Obs, c.Obs)
-		n.Apply(c.NextObs, c.NextObs)
-		mr, ms := raw.Update(b), std.Update(c)
-		for i := range mr {
-			if mr[i] != ms[i] {
-				t.Fatalf("metric %s: %v with the normaliser, %v on standardised data", mr[i].Name, mr[i].Value, ms[i].Value)
-			}
-		}
-		x, y := make([]float32, A), make([]float32, A)
-		copy(obs, b.Obs[:O])
-		if err := raw.Act(obs, x, true); err != nil {
-			t.Fatal(err)
-		}
-		n.Apply(obs, obs)
-		if err := std.Act(obs, y, true); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(x, y) {
-			t.Fatalf("actions %v with the normaliser, %v on standardised states", x, y)
-		}
 	}
 	// NoStateNorm keeps the identity; bad normalisers are errors.
 	off := mustNew(t, O, A, td3bc.Config{Hidden: []int{8}, NoStateNorm: true}, 1)
