@@ -23,6 +23,7 @@ import (
 	"github.com/dwm-rl/dwm/experiment"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/train"
+	"gopkg.in/yaml.v3"
 )
 
 // recipeVersion changes whenever generation changes what it produces, so
@@ -398,6 +399,19 @@ func collectOne(c Config, p batchPolicy, quota, copyIdx int) (*dataset.Dataset, 
 	return d, nil
 }
 
+// expertSACConfig returns the sac section of an expert checkpoint's config:
+// the run's YAML tree as JSON (snake_case keys, experiment.Config.JSON), which
+// is YAML too, so it is decoded with sac.Config's yaml tags.
+func expertSACConfig(js []byte) (sac.Config, error) {
+	var c struct {
+		SAC sac.Config `yaml:"sac"`
+	}
+	if err := yaml.Unmarshal(js, &c); err != nil {
+		return sac.Config{}, fmt.Errorf("checkpoint config: %w", err)
+	}
+	return c.SAC, nil
+}
+
 // expertRun is a finished SAC expert run with its policy snapshots.
 type expertRun struct {
 	dir       string
@@ -449,7 +463,7 @@ func trainExpert(ctx context.Context, c Config, out io.Writer) (*expertRun, erro
 			return nil, fmt.Errorf("expert run: %w", err)
 		}
 		if res.Interrupted {
-			return nil, fmt.Errorf("expert run %s interrupted; run the same command again to resume", name)
+			return nil, fmt.Errorf("expert run %s: %w; run the same command again to resume", name, train.ErrInterrupted)
 		}
 	default:
 		cfg, err := experiment.Load("", c.ExpertOverrides, experiment.Config{Algo: "sac", Env: c.Env})
@@ -471,7 +485,7 @@ func trainExpert(ctx context.Context, c Config, out io.Writer) (*expertRun, erro
 			return nil, fmt.Errorf("expert run: %w", err)
 		}
 		if res.Interrupted {
-			return nil, fmt.Errorf("expert run %s interrupted; run the same command again to resume", name)
+			return nil, fmt.Errorf("expert run %s: %w; run the same command again to resume", name, train.ErrInterrupted)
 		}
 	}
 	if ex.final, err = checkpoint.LoadLatest(filepath.Join(dir, "checkpoints")); err != nil {
@@ -558,14 +572,12 @@ func fromExpert(c Config, ex *expertRun, meta map[string]string, out io.Writer) 
 		}
 		sp := e.Spec()
 		e.Close()
-		var cfg experiment.Config
-		if err := json.Unmarshal(ex.final.Config, &struct {
-			SAC *sac.Config `json:"sac"`
-		}{&cfg.SAC}); err != nil {
-			cfg.SAC = sac.Config{}
+		sacCfg, err := expertSACConfig(ex.final.Config)
+		if err != nil {
+			return nil, "", fmt.Errorf("expert run %s: %w", filepath.Base(ex.dir), err)
 		}
 		return func(i int) batchPolicy {
-			a, err := sac.New(sp.Obs.Dim, sp.Act.Dim, cfg.SAC, rng.Derive(c.Seed, "datagen", "policy", strconv.Itoa(i)).Uint64())
+			a, err := sac.New(sp.Obs.Dim, sp.Act.Dim, sacCfg, rng.Derive(c.Seed, "datagen", "policy", strconv.Itoa(i)).Uint64())
 			if err == nil {
 				err = loadModel(a, ts)
 			}

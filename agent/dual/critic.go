@@ -46,7 +46,7 @@ type baseAgent interface {
 // iql.Agent.Params leaves the targets out, so the critic keeps a mirror of
 // them, initialised like IQL's (a copy of the critics) and moved by the same
 // Polyak step after every update (restored from IQL's saved
-// "critic_target/…" tensors by setTarget).
+// "critic_target/…" tensors by SetState).
 type critic struct {
 	kind           string
 	base           baseAgent
@@ -134,14 +134,6 @@ func (c *critic) update(b *replay.Batch) []agent.Metric {
 	return m
 }
 
-// setTarget restores the target mirror from the agent's saved model
-// tensors (IQL's "critic_target/…").
-func (c *critic) setTarget(model []checkpoint.Tensor) error {
-	if c.qt == nil {
-		return nil
-	}
-	return setTogether(&agent.StateParts{Algorithm: "DUAL target critic", Model: c.qt.Params()}, tensorIndex(model), nil)
-}
 
 // FitStateNorm fits IQL's state normaliser (Cal-QL has none).
 func (c *critic) FitStateNorm(obs []float32) error {
