@@ -81,8 +81,9 @@ func Summarize(d *dataset.Dataset, successSteps int) (SuccessSummary, error) {
 // adroitRecipeVersion changes whenever the Adroit recipes (the scripted
 // expert, the demo noise, behaviour cloning) change what they produce; it
 // enters only the Adroit kinds' cache keys. 2: relocate's carry got its
-// integral and damping terms.
-const adroitRecipeVersion = 2
+// integral and damping terms. 3: the door expert rolls the forearm to turn
+// the latch and pushes the door open from behind; hammer has an expert.
+const adroitRecipeVersion = 3
 
 func adroitRecipe(c Config) int {
 	if c.adroitKind() {

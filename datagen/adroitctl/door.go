@@ -31,8 +31,16 @@ type doorParams struct {
 	// handle.
 	HookSteps float64
 	// PressGain scales the palm step along the latch's arc; LatchOpen is
-	// the latch angle (rad) that ends pressing, PressMax caps its steps.
+	// the latch angle (rad) that ends pressing (the bolt clears the frame
+	// from about 1.2 rad), PressMax caps its steps.
 	PressGain, LatchOpen, PressMax float64
+	// PressRoll is how far (rad per step) the forearm rolls (ARRz) while
+	// pressing, the other arm joints keeping the palm on the arc: rolling
+	// turns the hooked handle about the latch axis, which the palm step
+	// alone does at a third of the speed. The roll slows down in proportion
+	// within RollTaper (rad) of LatchOpen: past about 1.6 rad the hand loses
+	// the lever.
+	PressRoll, RollTaper float64
 	// PullGain scales the palm step of the pull round the hinge, PullAhead
 	// is how far ahead of the handle (m, along its path) the palm aims,
 	// Lost the palm–handle distance at which the handle counts as lost.
@@ -40,35 +48,32 @@ type doorParams struct {
 	// WristFrom is the hinge angle from which the pull moves the wrist too.
 	WristFrom float64
 	// PushFrom is the hinge angle at which the hand lets go and goes round
-	// the free edge to push the door from behind; 0 never does.
+	// the free edge to push the door from behind (the door swings on a
+	// little).
 	PushFrom float64
 	// PushPath are the waypoints round the free edge, in the door's frame
-	// (x along the door from the hinge, y out of its back face); PushZ the
-	// height above the frame's centre; PushNear ends a waypoint, PushMax
-	// caps its steps.
+	// (x along the door from the hinge, whose free edge ends at −0.56; y
+	// out of its back face); PushZ their height above the frame's centre;
+	// PushNear ends a waypoint, PushMax caps its steps.
 	PushPath          [3][2]float64
 	PushZ             float64
 	PushNear, PushMax float64
 	// PushAhead is how far (rad) ahead of the door the push aims, PushGain
 	// scales its palm step.
 	PushAhead, PushGain float64
-	// Release is the hinge angle at which the pull lets go of the handle
-	// and backs away, leaving the door to swing on; 0 never does.
-	Release float64
-	// PressWrist are the wrist targets (WRJ1, WRJ0) while pressing.
-	PressWrist [2]float64
 }
 
-// defaultDoor are the door settings (tuned on seeds 0–9; see door's
-// documentation).
+// defaultDoor are the door settings, tuned on seeds 0–29 (23 of 30
+// episodes successful; see docs/results/adroit-datasets.md).
 var defaultDoor = doorParams{
 	ReachGain: 1, ReachNear: 0.02, ReachMax: 60,
-	HookSteps: 10,
+	HookSteps: 8,
 	PressGain: 2, LatchOpen: 1.3, PressMax: 90,
+	PressRoll: 0.16, RollTaper: 0.5,
 	PullGain: 1, PullAhead: 0.1, Lost: 0.12,
 	WristFrom: 0.9,
-	PushFrom:  0,
-	PushPath:  [3][2]float64{{-0.66, -0.1}, {-0.66, 0.15}, {-0.45, 0.15}},
+	PushFrom:  0.75,
+	PushPath:  [3][2]float64{{-0.66, -0.05}, {-0.66, 0.15}, {-0.45, 0.15}},
 	PushNear:  0.05, PushMax: 20,
 	PushAhead: 0.35, PushGain: 2,
 }
@@ -81,12 +86,11 @@ const (
 	doorPull
 	doorRound // doorRound+k: waypoint k of PushPath
 	doorPush  = doorRound + 3
-	doorLetGo = doorPush + 1
 )
 
-// door: reach the handle, hook the fingers round it, press it down until
-// the latch turns, pull it round the hinge, then let go and push the door
-// open from behind.
+// door: reach the handle, hook the fingers round it, press it down (rolling
+// the forearm) until the latch turns, pull it round the hinge, then let go,
+// go round the free edge and push the door open from behind.
 type door struct {
 	*robot
 	p                           doorParams
@@ -126,15 +130,12 @@ func (c *door) act(act []float32) error {
 		θ := latch + 0.5
 		target = add(pivot, [3]float64{0.15 * math.Cos(θ), -0.17, -0.15*math.Sin(θ) + 0.01})
 		hand = hookHand
-		hand[wrj1], hand[wrj0] = p.PressWrist[0], p.PressWrist[1]
 		if latch > p.LatchOpen || float64(c.t) > p.PressMax {
 			c.phase, c.t = doorPull, 0
 		}
 	case doorPull: // pull the handle round the hinge
 		hand = hookHand
-		if p.Release > 0 && hinge > p.Release {
-			c.phase, c.t = doorLetGo, 0
-		} else if p.PushFrom > 0 && hinge > p.PushFrom {
+		if hinge > p.PushFrom {
 			c.phase, c.t = doorRound, 0
 		} else if norm(sub(palm, handle)) > p.Lost {
 			c.phase, c.t = doorReach, 0 // lost the handle: reach it again
@@ -149,8 +150,6 @@ func (c *door) act(act []float32) error {
 			step /= 4
 		}
 		target = add(handle, [3]float64{step * tangent[0], step*tangent[1] - 0.02, -0.02})
-	case doorLetGo: // open the hand and back away from the handle
-		target = add(palm, [3]float64{0, -0.05, 0.03})
 	default: // round the free edge, then push the door from behind
 		local := func(l [2]float64, θ float64) [3]float64 {
 			s, co := math.Sin(θ), math.Cos(θ)
@@ -174,14 +173,22 @@ func (c *door) act(act []float32) error {
 		gain = p.PressGain
 	case c.phase == doorPull:
 		gain = p.PullGain
-	case c.phase >= doorRound && c.phase <= doorPush:
+	case c.phase >= doorRound:
 		gain = p.PushGain
 	}
-	dx := scale(sub(target, palm), gain)
 	c.setHand(hand)
 	c.wrist = c.phase == doorPull && hinge > p.WristFrom
-	if err := c.reach(dx, 0.3); err != nil {
+	roll := c.phase == doorPress && p.PressRoll != 0
+	if roll {
+		c.fixed = 1 << 3 // ARRz: rolled below
+	}
+	err := c.reach(scale(sub(target, palm), gain), 0.3)
+	c.fixed = 0
+	if err != nil {
 		return err
+	}
+	if roll {
+		c.q[3] = d.QPos()[c.armAdr[3]] + p.PressRoll*min(1, max(p.LatchOpen-latch, 0.05)/p.RollTaper)
 	}
 	c.write(act)
 	return nil
@@ -189,5 +196,5 @@ func (c *door) act(act []float32) error {
 
 func (c *door) String() string {
 	d := c.env.Data()
-	return fmt.Sprintf("phase %d latch %.2f hinge %.2f handle %.3f palm %.3f arm %.2f", c.phase, d.QPos()[c.latch], d.QPos()[c.hinge], d.SiteXPos(c.handle), c.palm(), d.QPos()[:6])
+	return fmt.Sprintf("phase %d latch %.2f hinge %.2f handle %.3f palm %.3f", c.phase, d.QPos()[c.latch], d.QPos()[c.hinge], d.SiteXPos(c.handle), c.palm())
 }

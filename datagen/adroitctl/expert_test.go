@@ -72,21 +72,14 @@ func TestRelocateExpertSucceeds(t *testing.T) {
 	}
 }
 
-// Door: the expert turns the latch and opens the door part of the way but
-// does not yet reach D4RL's success angle (1.35 rad). Measured on seeds
-// 0–4: largest hinge angles 1.09, 1.25, 0.01, 1.00, 1.22 rad (seed 2 loses
-// the handle while turning the latch). The test runs seeds 0–2.
-func TestDoorExpertOpens(t *testing.T) {
-	_, best := runExpert(t, "door", 3)
-	opened := 0
-	for _, h := range best {
-		if h > 0.9 {
-			opened++
-		}
-	}
+// Door: measured 23 of 30 on seeds 0–29 (the door reaches about 1.6 rad;
+// the failures lose the handle or push the door shut going round it). The
+// test runs seeds 0–2 (44, 38 and 28 successful steps, of the 26 needed).
+func TestDoorExpertSucceeds(t *testing.T) {
+	succ, best := runExpert(t, "door", 3)
 	t.Logf("door: largest hinge angle per episode %.2f", best)
-	if opened < 2 {
-		t.Fatalf("door expert opened the door past 0.9 rad in %d of 3 episodes, want ≥ 2 (angles %.2f)", opened, best)
+	if succ < 2 {
+		t.Fatalf("door expert: %d of 3 episodes successful, want ≥ 2 (largest hinge angles %.2f)", succ, best)
 	}
 }
 
