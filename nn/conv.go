@@ -141,28 +141,39 @@ func (l *Conv1d) Backward(dy *tensor.Mat) *tensor.Mat {
 
 // Predict sets dst to the layer's output for x without touching the
 // training cache. dst must not be x.
-func (l *Conv1d) Predict(dst, x *tensor.Mat) { l.predict(dst, x, false) }
-
-// PredictSerial is Predict on the calling goroutine only (its product and
-// activation are never split across threads), for callers that already run
-// one work item per thread.
-func (l *Conv1d) PredictSerial(dst, x *tensor.Mat) { l.predict(dst, x, true) }
-
-func (l *Conv1d) predict(dst, x *tensor.Mat, serial bool) {
+func (l *Conv1d) Predict(dst, x *tensor.Mat) {
 	g := l.geometry("Predict", x)
 	tensor.Im2Col(&l.pcol, x, g)
 	l.pb = expandBias(l.pb, l.B.W, g.Lo)
-	if serial {
-		n, ck := l.pcol.Cols, l.pcol.Rows
-		l.pzc.Resize(l.Out, n)
-		blas.SgemmSerial(false, false, l.Out, n, ck, 1, l.W.W, ck, l.pcol.Data, n, 0, l.pzc.Data, n)
-		tensor.FromChannels(dst, &l.pzc, l.Out, g.Lo)
-		tensor.BiasActSerial(l.Act, dst, dst, l.pb)
-		return
-	}
 	tensor.MatMul(&l.pzc, &l.w, &l.pcol, false, false)
 	tensor.FromChannels(dst, &l.pzc, l.Out, g.Lo)
 	tensor.BiasAct(l.Act, dst, dst, l.pb)
+}
+
+// Scratch holds the temporary matrices of PredictSerial calls. Layers
+// evaluated one after another on one goroutine can share one Scratch: its
+// buffers then stay in cache from layer to layer, where each layer's own
+// buffers (one column matrix per convolution) would be evicted between uses.
+// The zero value is ready to use.
+type Scratch struct{ col, out tensor.Mat }
+
+// PredictSerial is Predict on the calling goroutine only (its product and
+// activation are never split across threads), for callers that already run
+// one work item per thread, with its temporary matrices in s (nil: the
+// layer's own).
+func (l *Conv1d) PredictSerial(dst, x *tensor.Mat, s *Scratch) {
+	g := l.geometry("Predict", x)
+	col, zc := &l.pcol, &l.pzc
+	if s != nil {
+		col, zc = &s.col, &s.out
+	}
+	tensor.Im2Col(col, x, g)
+	l.pb = expandBias(l.pb, l.B.W, g.Lo)
+	n, ck := col.Cols, col.Rows
+	zc.Resize(l.Out, n)
+	blas.SgemmSerial(false, false, l.Out, n, ck, 1, l.W.W, ck, col.Data, n, 0, zc.Data, n)
+	tensor.FromChannels(dst, zc, l.Out, g.Lo)
+	tensor.BiasActSerial(l.Act, dst, dst, l.pb)
 }
 
 // ConvTranspose1d is the transposed 1-D convolution (the adjoint of Conv1d,
@@ -262,26 +273,30 @@ func (l *ConvTranspose1d) Backward(dy *tensor.Mat) *tensor.Mat {
 
 // Predict sets dst to the layer's output for x without touching the
 // training cache. dst must not be x.
-func (l *ConvTranspose1d) Predict(dst, x *tensor.Mat) { l.predict(dst, x, false) }
-
-// PredictSerial is Predict on the calling goroutine only (its product and
-// activation are never split across threads), for callers that already run
-// one work item per thread.
-func (l *ConvTranspose1d) PredictSerial(dst, x *tensor.Mat) { l.predict(dst, x, true) }
-
-func (l *ConvTranspose1d) predict(dst, x *tensor.Mat, serial bool) {
+func (l *ConvTranspose1d) Predict(dst, x *tensor.Mat) {
 	g, L := l.geometry("Predict", x)
 	tensor.ToChannels(&l.pxc, x, l.In, L)
 	l.pb = expandBias(l.pb, l.B.W, g.L)
-	if serial {
-		n, ok := l.pxc.Cols, l.Out*l.K
-		l.pcols.Resize(ok, n)
-		blas.SgemmSerial(true, false, ok, n, l.In, 1, l.W.W, ok, l.pxc.Data, n, 0, l.pcols.Data, n)
-		tensor.Col2Im(dst, &l.pcols, g)
-		tensor.BiasActSerial(l.Act, dst, dst, l.pb)
-		return
-	}
 	tensor.MatMul(&l.pcols, &l.w, &l.pxc, true, false)
 	tensor.Col2Im(dst, &l.pcols, g)
 	tensor.BiasAct(l.Act, dst, dst, l.pb)
+}
+
+// PredictSerial is Predict on the calling goroutine only (its product and
+// activation are never split across threads), for callers that already run
+// one work item per thread, with its temporary matrices in s (nil: the
+// layer's own).
+func (l *ConvTranspose1d) PredictSerial(dst, x *tensor.Mat, s *Scratch) {
+	g, L := l.geometry("Predict", x)
+	xc, cols := &l.pxc, &l.pcols
+	if s != nil {
+		xc, cols = &s.out, &s.col
+	}
+	tensor.ToChannels(xc, x, l.In, L)
+	l.pb = expandBias(l.pb, l.B.W, g.L)
+	n, ok := xc.Cols, l.Out*l.K
+	cols.Resize(ok, n)
+	blas.SgemmSerial(true, false, ok, n, l.In, 1, l.W.W, ok, xc.Data, n, 0, cols.Data, n)
+	tensor.Col2Im(dst, cols, g)
+	tensor.BiasActSerial(l.Act, dst, dst, l.pb)
 }

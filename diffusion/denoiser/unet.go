@@ -187,18 +187,18 @@ func (b *resBlock) backward(dy, dmemb *tensor.Mat) *tensor.Mat {
 	return &b.dx
 }
 
-// convPredict and normPredict run a layer's Predict, or PredictSerial if
-// serial.
-func convPredict(l *nn.Conv1d, dst, x *tensor.Mat, serial bool) {
-	if serial {
-		l.PredictSerial(dst, x)
+// convPredict and normPredict run a layer's Predict, or, if serial is not
+// nil, PredictSerial with that scratch.
+func convPredict(l *nn.Conv1d, dst, x *tensor.Mat, serial *nn.Scratch) {
+	if serial != nil {
+		l.PredictSerial(dst, x, serial)
 	} else {
 		l.Predict(dst, x)
 	}
 }
 
-func normPredict(l *nn.GroupNorm, dst, x *tensor.Mat, serial bool) {
-	if serial {
+func normPredict(l *nn.GroupNorm, dst, x *tensor.Mat, serial *nn.Scratch) {
+	if serial != nil {
 		l.PredictSerial(dst, x)
 	} else {
 		l.Predict(dst, x)
@@ -207,20 +207,34 @@ func normPredict(l *nn.GroupNorm, dst, x *tensor.Mat, serial bool) {
 
 // predict sets dst to the block's output for x with time biases tb
 // (row r of x uses row (off+r) mod tb.Rows) without touching the training
-// cache; serial selects single-threaded kernels.
-func (b *resBlock) predict(dst, x, tb *tensor.Mat, off int, serial bool) {
+// cache; a non-nil serial selects single-threaded kernels with that
+// scratch.
+func (b *resBlock) predict(dst, x, tb *tensor.Mat, off int, serial *stepScratch) {
 	L := x.Cols / b.in
-	convPredict(b.conv1, &b.pa, x, serial)
-	normPredict(b.gn1, &b.pb, &b.pa, serial)
-	addRowBias(&b.pa, &b.pb, tb, L, off)
-	convPredict(b.conv2, &b.pb, &b.pa, serial)
-	normPredict(b.gn2, dst, &b.pb, serial)
+	pa, pb, pr := &b.pa, &b.pb, &b.pr
+	var sc *nn.Scratch
+	if serial != nil {
+		pa, pb, pr, sc = &serial.pa, &serial.pb, &serial.pr, &serial.Scratch
+	}
+	convPredict(b.conv1, pa, x, sc)
+	normPredict(b.gn1, pb, pa, sc)
+	addRowBias(pa, pb, tb, L, off)
+	convPredict(b.conv2, pb, pa, sc)
+	normPredict(b.gn2, dst, pb, sc)
 	if b.res != nil {
-		convPredict(b.res, &b.pr, x, serial)
-		tensor.Add(dst, dst, &b.pr)
+		convPredict(b.res, pr, x, sc)
+		tensor.Add(dst, dst, pr)
 	} else {
 		tensor.Add(dst, dst, x)
 	}
+}
+
+// stepScratch holds the temporary matrices that every layer and block of a
+// serial stepRows shares, so that they stay in cache (one column matrix
+// instead of one per convolution: 6% of the sampling time at 64 plans).
+type stepScratch struct {
+	nn.Scratch
+	pa, pb, pr tensor.Mat
 }
 
 // TemporalUNet is Diffuser's temporal U-Net (Janner et al. 2022) over
@@ -293,6 +307,7 @@ type TemporalUNet struct {
 	pIn, pOut  tensor.Mat
 	pCAug      tensor.Mat
 	pMid       tensor.Mat
+	scratch    stepScratch // serial stepRows' shared temporary matrices
 
 	tr unetTrain // the data-parallel training path (unet_train.go)
 }
@@ -624,7 +639,8 @@ func (u *TemporalUNet) Step(dst, x *tensor.Mat, t float32) {
 	p := blas.Threads()
 	parts := min(p, x.Rows/minRowsPerPart)
 	if parts < 2 {
-		u.stepRows(dst, x, 0, false)
+		// One thread: the products would not be split anyway.
+		u.stepRows(dst, x, 0, p == 1)
 		return
 	}
 	u.syncReplicas(parts - 1)
@@ -708,8 +724,15 @@ func (u *TemporalUNet) prepStep(t float32) {
 
 // stepRows runs the network on rows of x whose first row is row off of the
 // Step's batch (for the condition index), with the time biases in place;
-// serial selects single-threaded kernels (for a part of a parallel Step).
+// serial selects single-threaded kernels whose temporary matrices are shared
+// by all layers (u.scratch, kept in cache), for one thread or a part of a
+// parallel Step.
 func (u *TemporalUNet) stepRows(dst, x *tensor.Mat, off int, serial bool) {
+	var ss *stepScratch
+	var sc *nn.Scratch
+	if serial {
+		ss, sc = &u.scratch, &u.scratch.Scratch
+	}
 	timeToChannel(&u.pIn, x, u.H, u.C)
 	h := &u.pIn
 	k := 0
@@ -718,36 +741,36 @@ func (u *TemporalUNet) stepRows(dst, x *tensor.Mat, off int, serial bool) {
 	next := func() *tensor.Mat { m := &u.pX[k%len(u.pX)]; k++; return m }
 	for i, d := range u.downs {
 		a := next()
-		d[0].predict(a, h, &d[0].ptb, off, serial)
-		d[1].predict(&u.pSkips[i], a, &d[1].ptb, off, serial)
+		d[0].predict(a, h, &d[0].ptb, off, ss)
+		d[1].predict(&u.pSkips[i], a, &d[1].ptb, off, ss)
 		h = &u.pSkips[i]
 		if u.down[i] != nil {
 			o := next()
-			convPredict(u.down[i], o, h, serial)
+			convPredict(u.down[i], o, h, sc)
 			h = o
 		}
 	}
 	a, o := next(), next()
-	u.mid[0].predict(a, h, &u.mid[0].ptb, off, serial)
-	u.mid[1].predict(o, a, &u.mid[1].ptb, off, serial)
+	u.mid[0].predict(a, h, &u.mid[0].ptb, off, ss)
+	u.mid[1].predict(o, a, &u.mid[1].ptb, off, ss)
 	h = o
 	n := len(u.downs)
 	for j, d := range u.ups {
 		catChannels(&u.pCat, h, &u.pSkips[n-1-j])
 		a, b := next(), next()
-		d[0].predict(a, &u.pCat, &d[0].ptb, off, serial)
-		d[1].predict(b, a, &d[1].ptb, off, serial)
+		d[0].predict(a, &u.pCat, &d[0].ptb, off, ss)
+		d[1].predict(b, a, &d[1].ptb, off, ss)
 		c := next()
 		if serial {
-			u.up[j].PredictSerial(c, b)
+			u.up[j].PredictSerial(c, b, sc)
 		} else {
 			u.up[j].Predict(c, b)
 		}
 		h = c
 	}
 	a, b := next(), next()
-	convPredict(u.finalConv, a, h, serial)
-	normPredict(u.finalNorm, b, a, serial)
-	convPredict(u.finalOut, &u.pOut, b, serial)
+	convPredict(u.finalConv, a, h, sc)
+	normPredict(u.finalNorm, b, a, sc)
+	convPredict(u.finalOut, &u.pOut, b, sc)
 	channelToTime(dst, &u.pOut, u.H, u.C)
 }

@@ -39,12 +39,12 @@ func TestGradResBlock(t *testing.T) {
 			want := b.forward(x, memb).Clone()
 			tb := tensor.New(0, 0)
 			b.temb.Predict(tb, memb)
-			for _, serial := range []bool{false, true} {
+			for _, serial := range []*stepScratch{nil, new(stepScratch)} {
 				got := tensor.New(0, 0)
 				b.predict(got, x, tb, 0, serial)
 				for i := range want.Data[:want.Len()] {
 					if math.Abs(float64(got.Data[i]-want.Data[i])) > 1e-5 {
-						t.Fatalf("predict (serial %v)[%d] = %v, forward %v", serial, i, got.Data[i], want.Data[i])
+						t.Fatalf("predict (serial %v)[%d] = %v, forward %v", serial != nil, i, got.Data[i], want.Data[i])
 					}
 				}
 			}
