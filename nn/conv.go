@@ -65,7 +65,9 @@ type Conv1d struct {
 	bias          []float32
 	pcol, pzc     tensor.Mat // Predict's scratch
 	pb            []float32
-	bounds        [][2]int // ForwardPart's parts: rows [lo, hi) by index
+	bounds        [][2]int    // ForwardPart's parts: rows [lo, hi) by index
+	xin           *tensor.Mat // ForwardPart's input
+	own           Scratch     // the part path's scratch when a Part has none
 }
 
 // NewConv1d returns a convolution from in to out channels with kernel size
@@ -196,6 +198,7 @@ type ConvTranspose1d struct {
 	pxc, pcols         tensor.Mat
 	dzp                *tensor.Mat // BackwardPart's gradient before the bias
 	bounds             [][2]int    // ForwardPart's parts: rows [lo, hi) by index
+	own                Scratch     // the part path's scratch when a Part has none
 }
 
 // NewConvTranspose1d returns a transposed convolution from in to out

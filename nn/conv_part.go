@@ -18,14 +18,27 @@ import (
 // layers. The calls for the parts, on disjoint row ranges that together
 // cover the batch, may then run concurrently: each computes its rows with
 // single-threaded kernels and writes only its rows of the shared buffers
-// (of the channel-first column matrices, its own contiguous block: part q's
-// columns are a (rows × its samples·length) matrix of its own, so that every
-// product writes a contiguous output). After the backward calls of every part, AddGrads adds the
-// parameter gradients of the whole batch, as one product per layer.
+// (of the channel-first matrices kept for the gradients, its own contiguous
+// block: part q's columns are a (rows × its samples·length) matrix of its
+// own, so that every product writes a contiguous output). Temporary
+// matrices (a convolution's column matrix and product) go to the part's
+// Scratch, shared by all layers so that it stays in cache; nil uses the
+// layer's own buffers. After the backward calls of every part, AddGrads
+// adds the parameter gradients of the whole batch, one product per part and
+// layer, in part order.
 type Part struct {
 	Lo, Hi   int
 	Index, N int
 	Prepare  bool
+	Scratch  *Scratch
+}
+
+// scratch returns the part's scratch, or own if it has none.
+func (p Part) scratch(own *Scratch) *Scratch {
+	if p.Scratch != nil {
+		return p.Scratch
+	}
+	return own
 }
 
 func (p Part) views(pairs ...*tensor.Mat) {
@@ -40,10 +53,7 @@ func (p Part) views(pairs ...*tensor.Mat) {
 func (l *Conv1d) ForwardPart(x *tensor.Mat, p Part) *tensor.Mat {
 	if p.Prepare {
 		g := l.geometry("ForwardPart", x)
-		l.geom = g
-		n := x.Rows * g.Lo
-		l.col.Resize(g.C*g.K, n)
-		l.zc.Resize(l.Out, n)
+		l.geom, l.xin = g, x
 		l.y.Resize(x.Rows, l.Out*g.Lo)
 		if l.Act.NeedsInput() {
 			l.z.Resize(x.Rows, l.Out*g.Lo)
@@ -54,18 +64,19 @@ func (l *Conv1d) ForwardPart(x *tensor.Mat, p Part) *tensor.Mat {
 	}
 	g := l.geom
 	l.bounds[p.Index] = [2]int{p.Lo, p.Hi}
-	var xv, col, zc, zv, yv tensor.Mat
+	s := p.scratch(&l.own)
+	var xv, zv, yv tensor.Mat
 	p.views(&xv, x, &yv, &l.y)
-	partBlock(&col, &l.col, g.C*g.K, g.Lo, p.Lo, p.Hi)
-	partBlock(&zc, &l.zc, l.Out, g.Lo, p.Lo, p.Hi)
-	tensor.Im2Col(&col, &xv, g)
-	blas.SgemmSerial(false, false, l.Out, zc.Cols, col.Rows, 1, l.W.W, col.Rows, col.Data, col.Cols, 0, zc.Data, zc.Cols)
+	tensor.Im2Col(&s.col, &xv, g)
+	n, ck := s.col.Cols, s.col.Rows
+	s.out.Resize(l.Out, n)
+	blas.SgemmSerial(false, false, l.Out, n, ck, 1, l.W.W, ck, s.col.Data, n, 0, s.out.Data, n)
 	z := &yv
 	if l.Act.NeedsInput() {
 		p.views(&zv, &l.z)
 		z = &zv
 	}
-	tensor.FromChannels(z, &zc, l.Out, g.Lo)
+	tensor.FromChannels(z, &s.out, l.Out, g.Lo)
 	tensor.BiasActSerial(l.Act, &yv, z, l.bias)
 	return &l.y
 }
@@ -91,12 +102,10 @@ func (l *Conv1d) BackwardPart(dy *tensor.Mat, p Part) *tensor.Mat {
 		if l.Act != tensor.Identity {
 			l.dz.Resize(dy.Rows, dy.Cols)
 		}
-		n := dy.Rows * g.Lo
-		l.dzc.Resize(l.Out, n)
+		l.dzc.Resize(l.Out, dy.Rows*g.Lo)
 		if l.NoInputGrad {
 			return nil
 		}
-		l.dcol.Resize(g.C*g.K, n)
 		l.dx.Resize(dy.Rows, g.C*g.L)
 		return &l.dx
 	}
@@ -113,31 +122,42 @@ func (l *Conv1d) BackwardPart(dy *tensor.Mat, p Part) *tensor.Mat {
 		tensor.ActBackwardSerial(l.Act, &dzv, &dyv, zp, &yv, nil)
 		dz = &l.dz
 	}
-	var dzv, dzc, dcol, dxv tensor.Mat
+	var dzv, dzc, dxv tensor.Mat
 	p.views(&dzv, dz)
 	partBlock(&dzc, &l.dzc, l.Out, g.Lo, p.Lo, p.Hi)
 	tensor.ToChannels(&dzc, &dzv, l.Out, g.Lo)
 	if l.NoInputGrad {
 		return nil
 	}
-	partBlock(&dcol, &l.dcol, g.C*g.K, g.Lo, p.Lo, p.Hi)
+	s := p.scratch(&l.own)
+	dcol := &s.col
+	dcol.Resize(g.C*g.K, dzc.Cols)
 	blas.SgemmSerial(true, false, dcol.Rows, dcol.Cols, l.Out, 1, l.W.W, dcol.Rows, dzc.Data, dzc.Cols, 0, dcol.Data, dcol.Cols)
 	p.views(&dxv, &l.dx)
-	tensor.Col2Im(&dxv, &dcol, g)
+	tensor.Col2Im(&dxv, dcol, g)
 	return &l.dx
 }
 
 // AddGrads adds the gradients of W and B for the whole batch of the last
-// BackwardPart pass, on the calling goroutine.
-func (l *Conv1d) AddGrads() {
+// BackwardPart pass, on the calling goroutine: per part, in part order, the
+// column matrix of its input rows is built again in s (nil: the layer's own
+// buffer) and multiplied with its output gradient. Rebuilding it in a
+// buffer that stays in cache costs less than keeping every layer's column
+// matrix from the forward pass in memory.
+func (l *Conv1d) AddGrads(s *Scratch) {
+	if s == nil {
+		s = &l.own
+	}
 	g := l.geom
-	var dzc, col tensor.Mat
+	var dzc, xv tensor.Mat
 	for _, b := range l.bounds {
 		partBlock(&dzc, &l.dzc, l.Out, g.Lo, b[0], b[1])
-		partBlock(&col, &l.col, g.C*g.K, g.Lo, b[0], b[1])
+		l.xin.RowViewInto(&xv, b[0], b[1])
+		tensor.Im2Col(&s.col, &xv, g)
 		for o := 0; o < l.Out; o++ {
 			l.B.G[o] += sum4(dzc.Row(o))
 		}
+		col := &s.col
 		blas.SgemmSerial(false, true, l.Out, col.Rows, col.Cols, 1, dzc.Data, dzc.Cols, col.Data, col.Cols, 1, l.W.G, col.Rows)
 	}
 }
@@ -152,6 +172,10 @@ func growBounds(b [][2]int, n int) [][2]int {
 
 // GradWork returns the multiply-adds of AddGrads for the prepared batch.
 func (l *Conv1d) GradWork() int { return l.Out * l.geom.C * l.geom.K * l.dzc.Cols }
+
+// AddGrads adds the gradients of W and B for the whole batch of the last
+// BackwardPart pass, on the calling goroutine (s is unused).
+func (l *ConvTranspose1d) AddGrads(s *Scratch) { l.addGrads() }
 
 // sum4 returns Σ v with four partial sums.
 func sum4(v []float32) float32 {
@@ -176,9 +200,7 @@ func (l *ConvTranspose1d) ForwardPart(x *tensor.Mat, p Part) *tensor.Mat {
 	if p.Prepare {
 		g, L := l.geometry("ForwardPart", x)
 		l.geom, l.lin = g, L
-		n := x.Rows * L
-		l.xc.Resize(l.In, n)
-		l.cols.Resize(l.Out*l.K, n)
+		l.xc.Resize(l.In, x.Rows*L)
 		l.y.Resize(x.Rows, l.Out*g.L)
 		if l.Act.NeedsInput() {
 			l.z.Resize(x.Rows, l.Out*g.L)
@@ -189,18 +211,19 @@ func (l *ConvTranspose1d) ForwardPart(x *tensor.Mat, p Part) *tensor.Mat {
 	}
 	g, L := l.geom, l.lin
 	l.bounds[p.Index] = [2]int{p.Lo, p.Hi}
-	var xv, xc, cols, zv, yv tensor.Mat
+	var xv, xc, zv, yv tensor.Mat
 	p.views(&xv, x, &yv, &l.y)
 	partBlock(&xc, &l.xc, l.In, L, p.Lo, p.Hi)
-	partBlock(&cols, &l.cols, l.Out*l.K, L, p.Lo, p.Hi)
 	tensor.ToChannels(&xc, &xv, l.In, L)
+	cols := &p.scratch(&l.own).col
+	cols.Resize(l.Out*l.K, xc.Cols)
 	blas.SgemmSerial(true, false, cols.Rows, cols.Cols, l.In, 1, l.W.W, cols.Rows, xc.Data, xc.Cols, 0, cols.Data, cols.Cols)
 	z := &yv
 	if l.Act.NeedsInput() {
 		p.views(&zv, &l.z)
 		z = &zv
 	}
-	tensor.Col2Im(z, &cols, g)
+	tensor.Col2Im(z, cols, g)
 	tensor.BiasActSerial(l.Act, &yv, z, l.bias)
 	return &l.y
 }
@@ -256,9 +279,7 @@ func (l *ConvTranspose1d) BackwardPart(dy *tensor.Mat, p Part) *tensor.Mat {
 	return &l.dx
 }
 
-// AddGrads adds the gradients of W and B for the whole batch of the last
-// BackwardPart pass, on the calling goroutine.
-func (l *ConvTranspose1d) AddGrads() {
+func (l *ConvTranspose1d) addGrads() {
 	sumChannels(l.B.G, l.dzp, l.geom.L)
 	var xc, dcols tensor.Mat
 	for _, b := range l.bounds {

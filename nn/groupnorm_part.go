@@ -76,8 +76,9 @@ func (l *GroupNorm) BackwardPart(dy *tensor.Mat, p Part) *tensor.Mat {
 	return &l.dx
 }
 
-// AddGrads adds the gain and bias gradients of the last BackwardPart pass.
-func (l *GroupNorm) AddGrads() {
+// AddGrads adds the gain and bias gradients of the last BackwardPart pass
+// (s is unused: the signature is that of the convolutions' AddGrads).
+func (l *GroupNorm) AddGrads(s *Scratch) {
 	L, n := l.L, l.Channels*l.L
 	for c := 0; c < l.Channels; c++ {
 		var sg, sb float32

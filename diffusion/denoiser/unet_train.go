@@ -39,13 +39,16 @@ type unetTrain struct {
 	x, dy    *tensor.Mat
 	jobs     []gradJob
 	jobRows  int // batch size the jobs were sorted for
+	scratch  [trainParts]nn.Scratch
+	pool     chan *nn.Scratch // scratch for the gradient jobs, one per goroutine
 	task     unetTrainTask
 	gradTask unetGradTask
 }
 
-// gradJob adds one layer's parameter gradients for the whole batch.
+// gradJob adds one layer's parameter gradients for the whole batch, with
+// temporary matrices in the given scratch.
 type gradJob struct {
-	run  func()
+	run  func(*nn.Scratch)
 	work func() int
 }
 
@@ -63,8 +66,20 @@ func (t *unetTrainTask) Run(i int) {
 
 type unetGradTask struct{ u *TemporalUNet }
 
-// Run runs gradient job i.
-func (t *unetGradTask) Run(i int) { t.u.tr.jobs[i].run() }
+// Run runs gradient job i with a scratch from the pool (nil if the pool is
+// empty: the layer's own buffers).
+func (t *unetGradTask) Run(i int) {
+	tr := &t.u.tr
+	var s *nn.Scratch
+	select {
+	case s = <-tr.pool:
+	default:
+	}
+	tr.jobs[i].run(s)
+	if s != nil {
+		tr.pool <- s
+	}
+}
 
 // Forward implements diffusion.Denoiser.
 func (u *TemporalUNet) Forward(x *tensor.Mat, t []float32, cond *tensor.Mat, keep []float32) *tensor.Mat {
@@ -77,7 +92,7 @@ func (u *TemporalUNet) Forward(x *tensor.Mat, t []float32, cond *tensor.Mat, kee
 	tr := &u.tr
 	tr.parts = tr.parts[:0]
 	for i := 0; i < np; i++ {
-		tr.parts = append(tr.parts, nn.Part{Lo: i * rows / np, Hi: (i + 1) * rows / np, Index: i, N: np})
+		tr.parts = append(tr.parts, nn.Part{Lo: i * rows / np, Hi: (i + 1) * rows / np, Index: i, N: np, Scratch: &tr.scratch[i]})
 	}
 	tr.x = x
 	u.forwardPart(nn.Part{Hi: rows, N: np, Prepare: true})
@@ -117,8 +132,12 @@ func (u *TemporalUNet) Backward(dy *tensor.Mat) *tensor.Mat {
 func (u *TemporalUNet) sortJobs(rows int) {
 	tr := &u.tr
 	if tr.jobs == nil {
+		tr.pool = make(chan *nn.Scratch, len(tr.scratch))
+		for i := range tr.scratch {
+			tr.pool <- &tr.scratch[i]
+		}
 		add := func(l interface {
-			AddGrads()
+			AddGrads(*nn.Scratch)
 			GradWork() int
 		}) {
 			tr.jobs = append(tr.jobs, gradJob{l.AddGrads, l.GradWork})
@@ -134,7 +153,7 @@ func (u *TemporalUNet) sortJobs(rows int) {
 			if b.res != nil {
 				add(b.res)
 			}
-			tr.jobs = append(tr.jobs, gradJob{b.tembGrads, func() int { return 2 * b.tb.Rows * b.temb.In * b.temb.Out }})
+			tr.jobs = append(tr.jobs, gradJob{func(*nn.Scratch) { b.tembGrads() }, func() int { return 2 * b.tb.Rows * b.temb.In * b.temb.Out }})
 		}
 		for _, d := range u.down {
 			if d != nil {
