@@ -626,9 +626,10 @@ const minRowsPerPart = 8
 // bias are computed once per step for the B' conditions. With
 // blas.Threads() = P ≥ 2 and at least 2·minRowsPerPart rows, the rows are
 // split into up to P parts run concurrently, each through a whole network:
-// the U-Net itself and P−1 replicas (created on first use, each holding a
-// copy of the parameters, refreshed after every SetCond). Parameters must
-// therefore not change between SetCond and the Steps that follow it.
+// the U-Net itself and P−1 replicas (created on first use, with their own
+// buffers; their parameters' values are the U-Net's own slices, re-pointed
+// at every SetCond, so that every core reads the same weights from the
+// shared cache).
 func (u *TemporalUNet) Step(dst, x *tensor.Mat, t float32) {
 	u.check("Step", x, -1, nil, nil)
 	if u.nCond == 0 {
@@ -676,7 +677,9 @@ func (s *unetStep) Run(i int) {
 	net.stepRows(&dv, &xv, lo, true)
 }
 
-// syncReplicas makes sure n replicas exist and hold the current parameters.
+// syncReplicas makes sure n replicas exist and that their parameters' values
+// are the U-Net's (shared slices: replicas only run the serial Predict
+// paths, which read Param.W).
 func (u *TemporalUNet) syncReplicas(n int) {
 	for len(u.reps) < n {
 		r, err := NewTemporalUNet("replica", u.C, u.CondW, u.Cfg, rng.New(0))
@@ -697,7 +700,7 @@ func (u *TemporalUNet) syncReplicas(n int) {
 			r.plist = r.Params()
 		}
 		for j, p := range r.plist {
-			copy(p.W, u.plist[j].W)
+			p.W = u.plist[j].W
 		}
 	}
 	u.repSynced = true
