@@ -63,7 +63,7 @@ type doorParams struct {
 	PushAhead, PushGain float64
 }
 
-// defaultDoor are the door settings, tuned on seeds 0–29 (23 of 30
+// defaultDoor are the door settings, tuned on seeds 0–29 (22 of 30
 // episodes successful; see docs/results/adroit-datasets.md).
 var defaultDoor = doorParams{
 	ReachGain: 1, ReachNear: 0.02, ReachMax: 60,
