@@ -134,7 +134,6 @@ func (c *critic) update(b *replay.Batch) []agent.Metric {
 	return m
 }
 
-
 // FitStateNorm fits IQL's state normaliser (Cal-QL has none).
 func (c *critic) FitStateNorm(obs []float32) error {
 	if c.iqlAgent != nil {
