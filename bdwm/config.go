@@ -25,6 +25,20 @@ const (
 	DIAMOND Variant = "diamond"
 )
 
+// The base learners (Config.Learner).
+const (
+	// SAC is soft actor-critic, the paper's default base learner and the
+	// only one with Eq. 6's BC term.
+	SAC = "sac"
+	// IQL is implicit Q-learning.
+	IQL = "iql"
+	// CalQL is calibrated conservative Q-learning.
+	CalQL = "calql"
+)
+
+// Learners lists the base learners Config.Learner accepts.
+func Learners() []string { return []string{SAC, IQL, CalQL} }
+
 // Variants lists the variant names.
 func Variants() []Variant { return []Variant{BDWM, MOPO, DIAMOND} }
 
@@ -47,8 +61,13 @@ type Config struct {
 	// Variant is BDWM (default), MOPO or DIAMOND. MOPO and DIAMOND always
 	// run without the filter, with a fixed λ and without BC.
 	Variant Variant `yaml:"variant"`
-	// Learner is the base learner: "sac" (default; the only one with the
-	// BC term of Eq. 6 so far).
+	// Learner is the base learner (Section IV-C): "sac" (default), "iql"
+	// or "calql", configured by the run's own sac:, iql: or calql:
+	// section with that agent's (CORL) defaults. Offline it trains on
+	// D_off ∪ D_imag at RealRatio, online on λ·D_on + (1−λ)·D_imag, the
+	// same for every learner. Only sac has Eq. 6's BC term: with iql or
+	// calql, NoBC must be set (Validate says so) — see the package
+	// documentation for why, and for Cal-QL's bound on imagined rows.
 	Learner string `yaml:"learner"`
 
 	// Model configures the world model. Defaults: the diffusion ensemble
@@ -166,7 +185,7 @@ func (c Config) WithDefaults() Config {
 		c.Variant = BDWM
 	}
 	if c.Learner == "" {
-		c.Learner = "sac"
+		c.Learner = SAC
 	}
 	switch c.Variant {
 	case MOPO:
@@ -263,8 +282,14 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("bdwm.variant = %q: want bdwm, mopo or diamond", c.Variant)
 	}
-	if d.Learner != "sac" {
-		return fmt.Errorf("bdwm.learner = %q: only sac is available", c.Learner)
+	switch d.Learner {
+	case SAC:
+	case IQL, CalQL:
+		if !d.NoBC {
+			return fmt.Errorf("bdwm.learner = %s with bdwm.no_bc = false: the behaviour-cloning term of Eq. 6 exists only for sac; set bdwm.no_bc=true to run %s without it", d.Learner, d.Learner)
+		}
+	default:
+		return fmt.Errorf("bdwm.learner = %q: want sac, iql or calql", c.Learner)
 	}
 	m := d.Model
 	if m.Termination == "" {

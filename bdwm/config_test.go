@@ -53,7 +53,9 @@ func TestConfigErrors(t *testing.T) {
 		{"K < 1", Config{Model: worldmodel.Config{Members: -1}}, "K ≥ 1"},
 		{"M < 2 with aleatoric", Config{Model: worldmodel.Config{Samples: 1}}, "bdwm.model.samples = 1"},
 		{"variant", Config{Variant: "dreamer"}, "bdwm.variant"},
-		{"learner", Config{Learner: "ppo"}, "bdwm.learner"},
+		{"learner", Config{Learner: "ppo"}, `bdwm.learner = "ppo": want sac, iql or calql`},
+		{"iql with BC", Config{Learner: IQL}, "bdwm.learner = iql with bdwm.no_bc = false"},
+		{"calql with BC", Config{Learner: CalQL, BCWeight: 0.5}, "set bdwm.no_bc=true"},
 		{"real ratio", Config{RealRatio: 1.5}, "bdwm.real_ratio"},
 		{"lambda min", Config{LambdaMin: -0.1}, "bdwm.lambda_min"},
 		{"lambda", Config{Lambda: 2}, "bdwm.lambda = 2"},
@@ -74,6 +76,12 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if err := (Config{}).Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
+	}
+	// IQL and Cal-QL run without BC, and the baselines never have it.
+	for _, c := range []Config{{Learner: IQL, NoBC: true}, {Learner: CalQL, NoBC: true}, {Learner: IQL, Variant: MOPO}, {Learner: CalQL, Variant: DIAMOND}} {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s/%s: %v", c.Variant, c.Learner, err)
+		}
 	}
 }
 

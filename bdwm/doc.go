@@ -53,6 +53,35 @@
 //   - Online rollouts start from D_on's states (the paper only specifies
 //     D_off for the offline phase).
 //
+// # Base learners
+//
+// Config.Learner chooses the base learner: SAC (the paper's default), IQL
+// or Cal-QL (its options), each built by the composition root from its own
+// config section with its usual defaults. Every learner sees the same
+// batches: offline RealRatio from D_off and the rest from D_imag, online λ
+// from D_on and 1 − λ from D_imag.
+//
+//   - Cal-QL's lower bounds: D_off's rows carry their Monte-Carlo returns
+//     (Parts.OfflineMC), D_on's get theirs when each online episode ends
+//     (Parts.OnlineMC), and imagined rows have no bound (−∞, which is what
+//     a buffer without an MC column samples): an imagined transition is one
+//     model step from a real state under the current policy, so no
+//     behaviour-policy return from its state exists to bound by; the
+//     alternatives are wrong in a known direction — the start state's MC
+//     return belongs to the dataset's action, not the imagined one, and a
+//     model-rollout return would be the very estimate the conservative
+//     term distrusts. With −∞ Cal-QL's term is plain CQL on imagined rows,
+//     which is the conservative choice for model data. Cal-QL's own online
+//     α_cql starts at the switch (OnlineStarter).
+//   - The BC term of Eq. 6 (KL(π_offline ‖ π)) exists only for SAC
+//     (BCLearner). With IQL or Cal-QL, Config.Validate rejects a run that
+//     leaves it on and asks for bdwm.no_bc=true: IQL's policy is trained by
+//     advantage-weighted regression on data actions and has no entropy-
+//     regularized actor loss to add a KL to, and implementing the KL for
+//     either would change those agents' updates for this one method; both
+//     are already regularized towards the data (IQL by construction,
+//     Cal-QL by its conservative term), the role Eq. 6 plays for SAC.
+//
 // # Resume
 //
 // Hooks().State saves the world model with its optimizer and streams,

@@ -16,9 +16,18 @@ import (
 
 // Learner is what BDWM needs of its base learner: batched acting for the
 // imagined rollouts and, unless NoBC, the behaviour-cloning term of Eq. 6
-// (agent/sac provides both).
+// (agent/sac provides both; agent/iql and agent/calql batched acting only).
+// A learner that also implements OnlineStarter is told when the online
+// phase starts.
 type Learner interface {
 	rollout.Policy
+}
+
+// OnlineStarter is a learner with an online-phase switch of its own, such
+// as Cal-QL's (and CQL's) online α_cql; the Method calls StartOnline at the
+// offline→online switch. The learner's checkpoint must keep its effect.
+type OnlineStarter interface {
+	StartOnline()
 }
 
 // BCLearner is a learner with Eq. 6's KL term towards a frozen policy.
@@ -39,8 +48,17 @@ type Parts struct {
 	// Offline, if set, is a replay buffer already holding Data (in
 	// order), used as D_off instead of a copy; BDWM never adds to it.
 	Offline *replay.Buffer
+	// OfflineMC, if set, holds the Monte-Carlo return of every row of Data
+	// (Cal-QL's lower bounds, calql.Config.MCReturns), stored with D_off.
+	// It needs Offline nil (an Offline buffer brings its own column).
+	OfflineMC []float32
 	// OnlineCapacity is D_on's size (the online steps, typically).
 	OnlineCapacity int
+	// OnlineMC makes D_on keep a Monte-Carlo-return column (Cal-QL's lower
+	// bounds, which the composition root fills as online episodes end).
+	// D_off's column comes with Offline; D_imag never has one, so its rows
+	// are sampled with the bound −∞ (no bound, see the package doc).
+	OnlineMC bool
 	// Seed is the run seed; BDWM derives its streams from it.
 	Seed uint64
 	// Progress, if set, receives one line per stage of the world model's
@@ -156,6 +174,8 @@ func New(cfg Config, p Parts) (*Method, error) {
 	}
 	var err error
 	switch {
+	case p.Offline != nil && p.OfflineMC != nil:
+		return nil, errors.New("bdwm: both an offline buffer and offline MC returns given (the buffer brings its own)")
 	case p.Offline != nil:
 		if o, a := p.Offline.Dims(); o != m.obsDim || a != m.actDim || p.Offline.Len() != p.Data.Len() {
 			return nil, fmt.Errorf("bdwm: the offline buffer (%d transitions of widths %d, %d) does not hold the dataset (%d of %d, %d)",
@@ -163,14 +183,14 @@ func New(cfg Config, p Parts) (*Method, error) {
 		}
 		m.offline = p.Offline
 	default:
-		if m.offline, err = replay.FromDataset(p.Data, 0, nil); err != nil {
+		if m.offline, err = replay.FromDataset(p.Data, 0, p.OfflineMC); err != nil {
 			return nil, fmt.Errorf("bdwm: %w", err)
 		}
 	}
 	if m.imag, err = replay.New(cfg.ImagCapacity, m.obsDim, m.actDim, false); err != nil {
 		return nil, fmt.Errorf("bdwm: imagination buffer: %w", err)
 	}
-	if m.online, err = replay.New(max(p.OnlineCapacity, 1), m.obsDim, m.actDim, false); err != nil {
+	if m.online, err = replay.New(max(p.OnlineCapacity, 1), m.obsDim, m.actDim, p.OnlineMC); err != nil {
 		return nil, fmt.Errorf("bdwm: online buffer: %w", err)
 	}
 	if m.offMix, err = replay.NewMixed(m.offline, m.imag, cfg.RealRatio); err != nil {
@@ -433,10 +453,14 @@ func (m *Method) beforeUpdate(phase train.Phase, step int64) ([]agent.Metric, er
 	return m.metrics(phase), nil
 }
 
-// onSwitch freezes π_offline for the BC term (Algorithm 1, line 8).
+// onSwitch freezes π_offline for the BC term (Algorithm 1, line 8) and
+// starts the learner's own online phase (OnlineStarter).
 func (m *Method) onSwitch() error {
 	if err := m.prepare(); err != nil {
 		return err
+	}
+	if s, ok := m.agent.(OnlineStarter); ok {
+		s.StartOnline()
 	}
 	if m.bc != nil {
 		m.bc.FreezeBCReference()

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/dwm-rl/dwm/agent/calql"
+	"github.com/dwm-rl/dwm/agent/iql"
 	"github.com/dwm-rl/dwm/agent/sac"
 	"github.com/dwm-rl/dwm/bdwm"
 	"github.com/dwm-rl/dwm/dataset"
@@ -19,17 +21,72 @@ import (
 func isBDWM(algo string) bool { return algo == "bdwm" || algo == "mopo" || algo == "diamond" }
 
 // validateBDWM checks a bdwm, mopo or diamond config: it needs a dataset
-// (D_off), and its base learner is SAC.
+// (D_off), and the config section of its base learner (sac:, iql: or
+// calql:, chosen by bdwm.learner) must be valid.
 func validateBDWM(c Config) error {
 	if c.Dataset == "" {
 		return fmt.Errorf("algorithm %s needs an offline dataset (--dataset): its world model is fitted on it", c.Algo)
 	}
-	if err := c.SAC.Validate(); err != nil {
-		return err
-	}
 	b := c.BDWM
 	b.Variant = bdwm.Variant(c.Algo)
-	return b.Validate()
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	switch b.WithDefaults().Learner {
+	case bdwm.IQL:
+		return c.IQL.Validate()
+	case bdwm.CalQL:
+		return c.CalQL.Validate()
+	}
+	return c.SAC.Validate()
+}
+
+// bdwmLearnerConfig returns c with the defaults of its BDWM base learner's
+// section applied as the plain algorithm resolves them: IQL's cosine actor
+// schedule over the offline steps (CORL: T_max = offline_iterations) and
+// its CORL defaults, Cal-QL's CQL defaults for actDim (CORL cal_ql.py).
+// SAC's are applied by Resolve.
+func bdwmLearnerConfig(c Config, actDim int) Config {
+	switch c.BDWM.WithDefaults().Learner {
+	case bdwm.IQL:
+		if c.IQL.ScheduleSteps == 0 && c.Train.OfflineSteps > 0 {
+			c.IQL.ScheduleSteps = c.Train.OfflineSteps
+		}
+		c.IQL = c.IQL.WithDefaults()
+	case bdwm.CalQL:
+		c.CalQL.CQL = c.CalQL.CQL.WithDefaults(actDim)
+	}
+	return c
+}
+
+// bdwmLearner replaces the loop's SAC agent (build makes one for every
+// bdwm algorithm) by the IQL or Cal-QL agent bdwm.learner asks for, built
+// from its own config section, with IQL's state normalizer fitted on D_off
+// (a resumed run restores it), and sets the loop's γ to the learner's. For
+// Cal-QL it returns D_off's Monte-Carlo returns (its lower bounds).
+func bdwmLearner(c Config, loop *train.Loop, data *dataset.Dataset) (offlineMC []float32, err error) {
+	c = bdwmLearnerConfig(c, data.ActDim)
+	switch c.BDWM.WithDefaults().Learner {
+	case bdwm.IQL:
+		ag, err := iql.New(data.ObsDim, data.ActDim, c.IQL, c.Seed)
+		if err != nil {
+			return nil, err
+		}
+		if err := ag.FitStateNorm(data.Observations); err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", c.Dataset, err)
+		}
+		loop.Agent, loop.Discount = ag, float64(c.IQL.Gamma)
+	case bdwm.CalQL:
+		ag, err := calql.New(data.ObsDim, data.ActDim, c.CalQL, c.Seed)
+		if err != nil {
+			return nil, err
+		}
+		if offlineMC, err = c.CalQL.MCReturns(data); err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", c.Dataset, err)
+		}
+		loop.Agent, loop.Discount = ag, float64(c.CalQL.CQL.Gamma)
+	}
+	return offlineMC, nil
 }
 
 // resolveBDWM fills BDWM's defaults for the run's algorithm and sets the
@@ -51,17 +108,25 @@ func resolveBDWM(c Config) bdwm.Config {
 // replay buffer, when built, serves as D_off. The world model's fit stops
 // when ctx is cancelled.
 func wireBDWM(ctx context.Context, c Config, loop *train.Loop, data *dataset.Dataset, offline *replay.Buffer, opts Options) error {
-	ag, ok := loop.Agent.(*sac.Agent)
-	if !ok {
-		return fmt.Errorf("algorithm %s: base learner %T, want SAC", c.Algo, loop.Agent)
+	if _, ok := loop.Agent.(*sac.Agent); !ok {
+		return fmt.Errorf("algorithm %s: agent %T, want the SAC agent build makes", c.Algo, loop.Agent)
 	}
 	if data == nil {
 		return fmt.Errorf("algorithm %s needs an offline dataset", c.Algo)
 	}
-	if offline != nil && offline.Len() != data.Len() {
-		offline = nil
+	offlineMC, err := bdwmLearner(c, loop, data)
+	if err != nil {
+		return fmt.Errorf("algorithm %s: bdwm.learner %s: %w", c.Algo, c.BDWM.WithDefaults().Learner, err)
 	}
-	parts := bdwm.Parts{Agent: ag, Data: data, Offline: offline, OnlineCapacity: c.Buffer.Size, Seed: c.Seed, Stop: ctx.Err}
+	ag, ok := loop.Agent.(bdwm.Learner)
+	if !ok {
+		return fmt.Errorf("algorithm %s: base learner %T cannot act in batches", c.Algo, loop.Agent)
+	}
+	if offline != nil && (offline.Len() != data.Len() || offlineMC != nil) {
+		offline = nil // bdwm builds D_off (with the MC column for Cal-QL)
+	}
+	parts := bdwm.Parts{Agent: ag, Data: data, Offline: offline, OfflineMC: offlineMC, OnlineMC: offlineMC != nil,
+		OnlineCapacity: c.Buffer.Size, Seed: c.Seed, Stop: ctx.Err}
 	if opts.Out != nil {
 		parts.Progress = func(msg string) { fmt.Fprintf(opts.Out, "%s: %s\n", c.Algo, msg) }
 	}
@@ -72,6 +137,21 @@ func wireBDWM(ctx context.Context, c Config, loop *train.Loop, data *dataset.Dat
 	loop.OfflineSampler = m.OfflineSampler()
 	loop.OnlineBuffer, loop.OnlineSampler = m.OnlineBuffer(), m.OnlineSampler()
 	loop.Hooks = m.Hooks()
+	if offlineMC != nil {
+		// Cal-QL: online episodes get their Monte-Carlo returns when they
+		// end (−∞ until then), as in the plain calql algorithm.
+		mc, err := bdwmLearnerConfig(c, data.ActDim).CalQL.OnlineMC(m.OnlineBuffer())
+		if err != nil {
+			return fmt.Errorf("algorithm %s: %w", c.Algo, err)
+		}
+		after := loop.Hooks.AfterEnvStep
+		loop.Hooks.AfterEnvStep = func(step int64, t train.Transition) error {
+			if err := mc.Step(t.Terminated, t.Truncated); err != nil {
+				return err
+			}
+			return after(step, t)
+		}
+	}
 	// The world model's parameters are checked for NaN and infinity with
 	// the agent's (it exists once the run has fitted or loaded it).
 	loop.Hooks.Params = func() []*nn.Param {
