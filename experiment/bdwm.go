@@ -59,32 +59,63 @@ func bdwmLearnerConfig(c Config, actDim int) Config {
 	return c
 }
 
-// bdwmLearner replaces the loop's SAC agent (build makes one for every
-// bdwm algorithm) by the IQL or Cal-QL agent bdwm.learner asks for, built
-// from its own config section, with IQL's state normalizer fitted on D_off
-// (a resumed run restores it), and sets the loop's γ to the learner's. For
+// newBDWMAgent builds the base learner bdwm.learner names — SAC, IQL or
+// Cal-QL — from its own config section (bdwmLearnerConfig's defaults).
+// newAgent should call it for the bdwm, mopo and diamond algorithms, so that
+// Evaluate reloads IQL and Cal-QL runs too; until it does, wireBDWM swaps
+// the SAC agent build makes for it.
+func newBDWMAgent(c Config, obsDim, actDim int) (train.Agent, error) {
+	c = bdwmLearnerConfig(c, actDim)
+	switch c.BDWM.WithDefaults().Learner {
+	case bdwm.IQL:
+		return iql.New(obsDim, actDim, c.IQL, c.Seed)
+	case bdwm.CalQL:
+		return calql.New(obsDim, actDim, c.CalQL, c.Seed)
+	}
+	return sac.New(obsDim, actDim, c.SAC, c.Seed)
+}
+
+// bdwmLearner makes the loop train the agent bdwm.learner names: it
+// replaces the SAC agent build makes for every bdwm algorithm by the IQL or
+// Cal-QL agent (newBDWMAgent), with IQL's state normalizer fitted on D_off
+// (a resumed run restores it; an agent newAgent built already had build fit
+// it, and is kept), and sets the loop's γ to the learner's. For
 // Cal-QL it returns D_off's Monte-Carlo returns (its lower bounds).
 func bdwmLearner(c Config, loop *train.Loop, data *dataset.Dataset) (offlineMC []float32, err error) {
 	c = bdwmLearnerConfig(c, data.ActDim)
-	switch c.BDWM.WithDefaults().Learner {
+	learner := c.BDWM.WithDefaults().Learner
+	ok := false
+	switch a := loop.Agent.(type) {
+	case *sac.Agent:
+		ok = learner == bdwm.SAC
+	case *iql.Agent:
+		ok = learner == bdwm.IQL
+	case *calql.Agent:
+		ok = learner == bdwm.CalQL && a.Calibrated()
+	}
+	if !ok {
+		if _, isSAC := loop.Agent.(*sac.Agent); !isSAC {
+			return nil, fmt.Errorf("agent %T, want the SAC agent build makes or the learner's own", loop.Agent)
+		}
+		ag, err := newBDWMAgent(c, data.ObsDim, data.ActDim)
+		if err != nil {
+			return nil, err
+		}
+		if f, ok := ag.(interface{ FitStateNorm([]float32) error }); ok {
+			if err := f.FitStateNorm(data.Observations); err != nil {
+				return nil, fmt.Errorf("dataset %s: %w", c.Dataset, err)
+			}
+		}
+		loop.Agent = ag
+	}
+	switch learner {
 	case bdwm.IQL:
-		ag, err := iql.New(data.ObsDim, data.ActDim, c.IQL, c.Seed)
-		if err != nil {
-			return nil, err
-		}
-		if err := ag.FitStateNorm(data.Observations); err != nil {
-			return nil, fmt.Errorf("dataset %s: %w", c.Dataset, err)
-		}
-		loop.Agent, loop.Discount = ag, float64(c.IQL.Gamma)
+		loop.Discount = float64(c.IQL.Gamma)
 	case bdwm.CalQL:
-		ag, err := calql.New(data.ObsDim, data.ActDim, c.CalQL, c.Seed)
-		if err != nil {
-			return nil, err
-		}
+		loop.Discount = float64(c.CalQL.CQL.Gamma)
 		if offlineMC, err = c.CalQL.MCReturns(data); err != nil {
 			return nil, fmt.Errorf("dataset %s: %w", c.Dataset, err)
 		}
-		loop.Agent, loop.Discount = ag, float64(c.CalQL.CQL.Gamma)
 	}
 	return offlineMC, nil
 }
@@ -108,9 +139,6 @@ func resolveBDWM(c Config) bdwm.Config {
 // replay buffer, when built, serves as D_off. The world model's fit stops
 // when ctx is cancelled.
 func wireBDWM(ctx context.Context, c Config, loop *train.Loop, data *dataset.Dataset, offline *replay.Buffer, opts Options) error {
-	if _, ok := loop.Agent.(*sac.Agent); !ok {
-		return fmt.Errorf("algorithm %s: agent %T, want the SAC agent build makes", c.Algo, loop.Agent)
-	}
 	if data == nil {
 		return fmt.Errorf("algorithm %s needs an offline dataset", c.Algo)
 	}

@@ -186,3 +186,36 @@ func TestBDWMLearnerConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestBDWMAgentKept: an agent of the learner's own kind (newBDWMAgent, what
+// newAgent would build) is kept, the SAC placeholder is replaced, and a
+// foreign agent is refused.
+func TestBDWMAgentKept(t *testing.T) {
+	d, err := LoadDataset("pendulum-medium")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, learner := range []string{bdwm.SAC, bdwm.IQL, bdwm.CalQL} {
+		c := tinyBDWMLearner(t, learner, "kept")
+		own, err := newBDWMAgent(c, d.ObsDim, d.ActDim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loop := &train.Loop{Agent: own}
+		mc, err := bdwmLearner(c, loop, d)
+		if err != nil || loop.Agent != own {
+			t.Errorf("%s: own agent %T replaced by %T (%v)", learner, own, loop.Agent, err)
+		}
+		if (mc != nil) != (learner == bdwm.CalQL) || (mc != nil && len(mc) != d.Len()) {
+			t.Errorf("%s: %d offline MC returns", learner, len(mc))
+		}
+	}
+	c := tinyBDWMLearner(t, bdwm.IQL, "foreign")
+	foreign, err := newBDWMAgent(tinyBDWMLearner(t, bdwm.CalQL, "x"), d.ObsDim, d.ActDim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bdwmLearner(c, &train.Loop{Agent: foreign}, d); err == nil {
+		t.Error("a Cal-QL agent accepted for bdwm.learner=iql")
+	}
+}
