@@ -61,9 +61,8 @@ func bdwmLearnerConfig(c Config, actDim int) Config {
 
 // newBDWMAgent builds the base learner bdwm.learner names — SAC, IQL or
 // Cal-QL — from its own config section (bdwmLearnerConfig's defaults).
-// newAgent should call it for the bdwm, mopo and diamond algorithms, so that
-// Evaluate reloads IQL and Cal-QL runs too; until it does, wireBDWM swaps
-// the SAC agent build makes for it.
+// newAgent calls it for the bdwm, mopo and diamond algorithms, so that
+// Evaluate reloads IQL and Cal-QL runs too.
 func newBDWMAgent(c Config, obsDim, actDim int) (train.Agent, error) {
 	c = bdwmLearnerConfig(c, actDim)
 	switch c.BDWM.WithDefaults().Learner {

@@ -219,3 +219,34 @@ func TestBDWMAgentKept(t *testing.T) {
 		t.Error("a Cal-QL agent accepted for bdwm.learner=iql")
 	}
 }
+
+// TestBDWMLearnerEvaluate: `dwm eval` (Evaluate) rebuilds a BDWM run's own
+// base learner from its saved config and loads its checkpoint, and the saved
+// config holds the learner's resolved section.
+func TestBDWMLearnerEvaluate(t *testing.T) {
+	for _, learner := range []string{bdwm.IQL, bdwm.CalQL} {
+		c := tinyBDWMLearner(t, learner, "ev-"+learner)
+		c.Train.OnlineSteps = 0
+		res, err := Run(context.Background(), c, Options{Out: io.Discard, Quiet: true})
+		if err != nil {
+			t.Fatalf("%s: %v", learner, err)
+		}
+		ev, err := Evaluate(res.Name, c.RunsDir, 2, 9)
+		if err != nil {
+			t.Fatalf("%s: evaluate: %v", learner, err)
+		}
+		if ev.Step != 60 || len(ev.Episodes) != 2 {
+			t.Errorf("%s: evaluated step %d over %d episodes", learner, ev.Step, len(ev.Episodes))
+		}
+		rc, err := loadRunConfig(res.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if learner == bdwm.IQL && rc.IQL.ScheduleSteps != 60 {
+			t.Errorf("saved iql section not resolved: schedule_steps %d", rc.IQL.ScheduleSteps)
+		}
+		if learner == bdwm.CalQL && (rc.CalQL.CQL.Gamma == 0 || rc.CalQL.CQL.BatchSize == 0) {
+			t.Errorf("saved calql section not resolved: gamma %v, batch_size %d", rc.CalQL.CQL.Gamma, rc.CalQL.CQL.BatchSize)
+		}
+	}
+}

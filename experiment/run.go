@@ -117,8 +117,10 @@ func LoadDataset(ref string) (*dataset.Dataset, error) {
 // newAgent is the one switch from algorithm names to constructors.
 func newAgent(c Config, obsDim, actDim int) (train.Agent, error) {
 	switch c.Algo {
-	case "sac", "bdwm", "mopo", "diamond": // BDWM's base learner is SAC
+	case "sac":
 		return sac.New(obsDim, actDim, c.SAC, c.Seed)
+	case "bdwm", "mopo", "diamond": // the base learner bdwm.learner names (SAC by default)
+		return newBDWMAgent(c, obsDim, actDim)
 	case "td3bc":
 		return td3bc.New(obsDim, actDim, c.TD3BC, c.Seed)
 	case "iql":
@@ -326,6 +328,7 @@ func Resolve(c Config) (Config, error) {
 	case "bdwm", "mopo", "diamond":
 		c.SAC = c.SAC.WithDefaults(actDim)
 		c.BDWM = resolveBDWM(c)
+		c = bdwmLearnerConfig(c, actDim)
 	case "td3bc":
 		c.TD3BC = c.TD3BC.WithDefaults()
 	case "iql":
