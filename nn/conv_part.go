@@ -109,19 +109,7 @@ func (l *Conv1d) BackwardPart(dy *tensor.Mat, p Part) *tensor.Mat {
 		l.dx.Resize(dy.Rows, g.C*g.L)
 		return &l.dx
 	}
-	dz := dy
-	if l.Act != tensor.Identity {
-		var dzv, dyv, zv, yv tensor.Mat
-		p.views(&dzv, &l.dz, &dyv, dy, &yv, &l.y)
-		zp := &zv
-		if l.Act.NeedsInput() {
-			p.views(&zv, &l.z)
-		} else {
-			zp = nil
-		}
-		tensor.ActBackwardSerial(l.Act, &dzv, &dyv, zp, &yv, nil)
-		dz = &l.dz
-	}
+	dz := actBackwardPart(p, l.Act, &l.dz, dy, &l.z, &l.y)
 	var dzv, dzc, dxv tensor.Mat
 	p.views(&dzv, dz)
 	partBlock(&dzc, &l.dzc, l.Out, g.Lo, p.Lo, p.Hi)
@@ -252,19 +240,7 @@ func (l *ConvTranspose1d) BackwardPart(dy *tensor.Mat, p Part) *tensor.Mat {
 		l.dx.Resize(dy.Rows, l.In*L)
 		return &l.dx
 	}
-	dz := dy
-	if l.Act != tensor.Identity {
-		var dzv, dyv, zv, yv tensor.Mat
-		p.views(&dzv, &l.dz, &dyv, dy, &yv, &l.y)
-		zp := &zv
-		if l.Act.NeedsInput() {
-			p.views(&zv, &l.z)
-		} else {
-			zp = nil
-		}
-		tensor.ActBackwardSerial(l.Act, &dzv, &dyv, zp, &yv, nil)
-		dz = &l.dz
-	}
+	dz := actBackwardPart(p, l.Act, &l.dz, dy, &l.z, &l.y)
 	var dzv, dcols, dxc, dxv tensor.Mat
 	p.views(&dzv, dz)
 	partBlock(&dcols, &l.dcols, l.Out*l.K, L, p.Lo, p.Hi)
@@ -291,3 +267,23 @@ func (l *ConvTranspose1d) addGrads() {
 
 // GradWork returns the multiply-adds of AddGrads for the prepared batch.
 func (l *ConvTranspose1d) GradWork() int { return l.In * l.Out * l.K * l.dcols.Cols }
+
+// actBackwardPart writes part p's rows of the activation's backward pass
+// (dz from dy and the forward pass's z and y) and returns dz, or returns dy
+// itself for the identity. It is the first step of the convolutions'
+// BackwardPart.
+func actBackwardPart(p Part, act tensor.Activation, dz, dy, z, y *tensor.Mat) *tensor.Mat {
+	if act == tensor.Identity {
+		return dy
+	}
+	var dzv, dyv, zv, yv tensor.Mat
+	p.views(&dzv, dz, &dyv, dy, &yv, y)
+	zp := &zv
+	if act.NeedsInput() {
+		p.views(&zv, z)
+	} else {
+		zp = nil
+	}
+	tensor.ActBackwardSerial(act, &dzv, &dyv, zp, &yv, nil)
+	return dz
+}
