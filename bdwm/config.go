@@ -121,6 +121,14 @@ type Config struct {
 	// (MOPO's default coefficient; it tunes it per task), 0 otherwise.
 	RewardPenalty float64 `yaml:"reward_penalty"`
 
+	// BoundsReject rejects (as OnReject says) an imagined transition whose
+	// next state leaves the range of the real states seen (D_off, and D_on
+	// online) by more than BoundsMargin range widths in any dimension.
+	// Default false (the paper filters by σ_ep alone).
+	BoundsReject bool `yaml:"bounds_reject"`
+	// BoundsMargin is the slack of BoundsReject in range widths (≥ 0).
+	BoundsMargin float64 `yaml:"bounds_margin"`
+
 	// LambdaMin is λ_min of Eq. 5. Default 0.3 (paper).
 	LambdaMin float64 `yaml:"lambda_min"`
 	// SigmaBatch is the number of most recent online transitions over
@@ -340,6 +348,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("bdwm.on_reject = %q: want stop or absorb", c.OnReject)
 	case !(d.RewardPenalty >= 0) || math.IsInf(d.RewardPenalty, 0):
 		return fmt.Errorf("bdwm.reward_penalty = %v: must be finite and ≥ 0", c.RewardPenalty)
+	case !(d.BoundsMargin >= 0) || math.IsInf(d.BoundsMargin, 0):
+		return fmt.Errorf("bdwm.bounds_margin = %v: must be finite and ≥ 0", c.BoundsMargin)
 	case !(d.BCWeight >= 0) || math.IsInf(d.BCWeight, 0):
 		return fmt.Errorf("bdwm.bc_weight = %v: must be finite and ≥ 0", c.BCWeight)
 	}

@@ -135,6 +135,9 @@ type state struct {
 	HaveQuality  bool               `json:"have_quality"`
 	ModelLoss    float64            `json:"model_loss"`
 	FitLoss      float64            `json:"fit_loss"`
+	// Bounds is the per-dimension range of the real states seen (D_off's
+	// states and next states, then every online next state).
+	Bounds *rollout.Bounds `json:"bounds"`
 }
 
 // New builds the method: D_off from p.Data, an empty D_imag and D_on, and
@@ -209,10 +212,19 @@ func New(cfg Config, p Parts) (*Method, error) {
 	m.recentObs = make([]float32, cfg.SigmaBatch*m.obsDim)
 	m.recentAct = make([]float32, cfg.SigmaBatch*m.actDim)
 	m.st.LastRollout = -1
+	m.st.Bounds = m.dataBounds()
 	if !cfg.NoBC {
 		m.st.WBC = cfg.BCWeight
 	}
 	return m, nil
+}
+
+// dataBounds is the per-dimension range of D_off's states and next
+// states.
+func (m *Method) dataBounds() *rollout.Bounds {
+	b := rollout.NewBounds(m.data.Obs, m.obsDim)
+	b.Extend(m.data.Next)
+	return b
 }
 
 // Config returns the configuration with defaults applied.
@@ -409,6 +421,9 @@ func (m *Method) rolloutConfig() rollout.Config {
 			Aleatoric: !c.EpistemicOnly && c.Model.Samples >= 2,
 			MeanNext:  c.EpistemicOnly,
 		},
+		Bounds:            m.st.Bounds,
+		RejectOutOfBounds: c.BoundsReject,
+		BoundsMargin:      float32(c.BoundsMargin),
 	}
 	if c.NoFilter {
 		rc.Filter = rollout.None
@@ -486,6 +501,7 @@ func (m *Method) afterEnvStep(step int64, t train.Transition) error {
 	copy(m.recentAct[p*A:(p+1)*A], t.Act)
 	m.st.RecentPos = (p + 1) % c.SigmaBatch
 	m.st.RecentN = min(m.st.RecentN+1, c.SigmaBatch)
+	m.st.Bounds.Extend(t.Next)
 	m.st.EpisodeLen++
 	if t.Terminated || t.Truncated {
 		m.st.Episodes++
@@ -557,6 +573,11 @@ func (m *Method) metrics(phase train.Phase) []agent.Metric {
 		{Name: "uncertainty/imag_sigma_ep", Value: st.Rollout.MeanSigmaEp()},
 		{Name: "model/imag_size", Value: float64(m.imag.Len())},
 		{Name: "model/imag_accepted", Value: float64(st.Rollout.Accepted)},
+		{Name: "model/imag_reward_mean", Value: st.Rollout.MeanReward()},
+		{Name: "model/imag_reward_min", Value: st.Rollout.RewardMin},
+		{Name: "model/imag_reward_max", Value: st.Rollout.RewardMax},
+		{Name: "model/imag_out_of_bounds", Value: float64(st.Rollout.OutOfBounds) / float64(max(st.Rollout.Steps, 1))},
+		{Name: "model/imag_max_excess", Value: st.Rollout.MaxExcess},
 		{Name: "uncertainty/total_reject_rate", Value: st.RolloutTotal.RejectRate()},
 		{Name: "model/fit_loss", Value: st.FitLoss},
 	}

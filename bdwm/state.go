@@ -156,6 +156,9 @@ func (m *Method) loadState(ts []checkpoint.Tensor, js json.RawMessage) error {
 	}
 	m.st = ss.State
 	m.st.Quality = q
+	if m.st.Bounds == nil || len(m.st.Bounds.Lo) != m.obsDim || len(m.st.Bounds.Hi) != m.obsDim {
+		m.st.Bounds = m.dataBounds() // a checkpoint from before bounds were kept
+	}
 	m.onMix.Ratio = m.st.Lambda
 	if m.bc != nil && m.st.Switched {
 		// The agent's checkpoint holds π_offline and w_BC itself.

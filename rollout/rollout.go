@@ -70,6 +70,74 @@ type Config struct {
 	// Deterministic makes the policy act by its mode (default false: the
 	// policy samples, as MBPO's rollouts do).
 	Deterministic bool
+	// Bounds, if set, is the per-dimension range of the real states seen
+	// (D_off, and D_on online). Imagined next states outside it are
+	// counted (Stats.OutOfBounds, Stats.MaxExcess) and, with
+	// RejectOutOfBounds, rejected: a state beyond every real state is out
+	// of distribution whatever the ensemble's agreement says.
+	Bounds *Bounds
+	// RejectOutOfBounds rejects (as OnReject says) an imagined transition
+	// whose next state leaves Bounds widened by BoundsMargin range widths
+	// on each side. It needs Bounds.
+	RejectOutOfBounds bool
+	// BoundsMargin widens Bounds by this many range widths on each side
+	// for RejectOutOfBounds (default 0; must be ≥ 0).
+	BoundsMargin float32
+}
+
+// Bounds is a per-dimension range [Lo[j], Hi[j]] of observations.
+type Bounds struct {
+	Lo, Hi []float32
+}
+
+// NewBounds returns the per-dimension range of the n×dim rows in x (empty
+// bounds, Lo > Hi, when x has no rows).
+func NewBounds(x []float32, dim int) *Bounds {
+	b := &Bounds{Lo: make([]float32, dim), Hi: make([]float32, dim)}
+	for j := range dim {
+		b.Lo[j], b.Hi[j] = float32(math.Inf(1)), float32(math.Inf(-1))
+	}
+	b.Extend(x)
+	return b
+}
+
+// Extend widens b to hold every row of x (rows of len(b.Lo) values;
+// non-finite values are ignored).
+func (b *Bounds) Extend(x []float32) {
+	d := len(b.Lo)
+	for i := 0; i+d <= len(x); i += d {
+		for j, v := range x[i : i+d] {
+			if !finite(v) {
+				continue
+			}
+			if v < b.Lo[j] {
+				b.Lo[j] = v
+			}
+			if v > b.Hi[j] {
+				b.Hi[j] = v
+			}
+		}
+	}
+}
+
+// Excess returns how far x lies outside b, in range widths: the largest
+// over dimensions of (x_j − Hi_j)/w_j or (Lo_j − x_j)/w_j with w_j =
+// Hi_j − Lo_j (1 where the range is a point), and 0 inside.
+func (b *Bounds) Excess(x []float32) float32 {
+	var e float32
+	for j, v := range x {
+		w := b.Hi[j] - b.Lo[j]
+		if !(w > 0) {
+			w = 1
+		}
+		if d := (v - b.Hi[j]) / w; d > e {
+			e = d
+		}
+		if d := (b.Lo[j] - v) / w; d > e {
+			e = d
+		}
+	}
+	return e
 }
 
 // Validate reports the first invalid field.
@@ -85,6 +153,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rollout: on_reject = %q: want %q or %q", c.OnReject, Stop, Absorb)
 	case !(c.RewardPenalty >= 0) || math.IsInf(float64(c.RewardPenalty), 0):
 		return fmt.Errorf("rollout: reward_penalty = %v: must be finite and ≥ 0", c.RewardPenalty)
+	case c.RejectOutOfBounds && c.Bounds == nil:
+		return fmt.Errorf("rollout: reject_out_of_bounds needs the bounds of the real states")
+	case !(c.BoundsMargin >= 0) || math.IsInf(float64(c.BoundsMargin), 0):
+		return fmt.Errorf("rollout: bounds_margin = %v: must be finite and ≥ 0", c.BoundsMargin)
 	}
 	return nil
 }
@@ -101,6 +173,12 @@ type Stats struct {
 	// Rejected transitions had σ_ep > η (or a NaN σ_ep); NonFinite ones a
 	// non-finite predicted state or reward (rejected whatever the filter).
 	Rejected, NonFinite int
+	// OutOfBounds counts the finite next states outside Config.Bounds
+	// (whether or not rejected for it); BoundsRejected those rejected for
+	// it (RejectOutOfBounds; counted in Rejected too). MaxExcess is the
+	// largest Bounds.Excess seen.
+	OutOfBounds, BoundsRejected int
+	MaxExcess                   float64
 	// Absorbed is the number of absorbing terminals written for rejected
 	// transitions (OnReject Absorb).
 	Absorbed int
@@ -111,7 +189,14 @@ type Stats struct {
 	// transitions (σ_al only when asked for); Penalty sums the finite
 	// u(s, a).
 	SigmaEp, SigmaAl, Penalty float64
+	// Reward sums the rewards written for accepted transitions (after the
+	// penalty); RewardMin and RewardMax are their extremes (0 when none).
+	Reward               float64
+	RewardMin, RewardMax float64
 }
+
+// MeanReward is the mean reward of the accepted transitions.
+func (s Stats) MeanReward() float64 { return s.Reward / float64(max(s.Accepted, 1)) }
 
 // RejectRate is the fraction of attempted transitions that were rejected
 // (by the filter or for non-finite values); 0 when none were attempted.
@@ -132,6 +217,17 @@ func (s *Stats) Add(o Stats) {
 	s.Accepted += o.Accepted
 	s.Rejected += o.Rejected
 	s.NonFinite += o.NonFinite
+	s.OutOfBounds += o.OutOfBounds
+	s.BoundsRejected += o.BoundsRejected
+	s.MaxExcess = max(s.MaxExcess, o.MaxExcess)
+	if o.Accepted > 0 {
+		if s.Accepted == o.Accepted { // s had none before
+			s.RewardMin, s.RewardMax = o.RewardMin, o.RewardMax
+		} else {
+			s.RewardMin, s.RewardMax = min(s.RewardMin, o.RewardMin), max(s.RewardMax, o.RewardMax)
+		}
+	}
+	s.Reward += o.Reward
 	s.Absorbed += o.Absorbed
 	s.Terminated += o.Terminated
 	s.Completed += o.Completed
@@ -230,7 +326,18 @@ func (r *Runner) Run(dst *replay.Buffer, starts []float32, model Model, pol Poli
 				st.NonFinite++
 				continue
 			}
-			if filter && (sig > cfg.Eta || sig != sig) {
+			oob := false
+			if cfg.Bounds != nil {
+				if e := cfg.Bounds.Excess(nx); e > 0 {
+					st.OutOfBounds++
+					st.MaxExcess = max(st.MaxExcess, float64(e))
+					oob = cfg.RejectOutOfBounds && e > cfg.BoundsMargin
+				}
+			}
+			if oob {
+				st.BoundsRejected++
+			}
+			if oob || (filter && (sig > cfg.Eta || sig != sig)) {
 				st.Rejected++
 				if absorb {
 					dst.Add(so, sa, 0, so, true)
@@ -239,7 +346,13 @@ func (r *Runner) Run(dst *replay.Buffer, starts []float32, model Model, pol Poli
 				continue
 			}
 			term := p.Terminal[i]
-			dst.Add(so, sa, rew-lam*p.Penalty[i], nx, term)
+			wr := rew - lam*p.Penalty[i]
+			dst.Add(so, sa, wr, nx, term)
+			if st.Accepted == 0 {
+				st.RewardMin, st.RewardMax = float64(wr), float64(wr)
+			}
+			st.RewardMin, st.RewardMax = min(st.RewardMin, float64(wr)), max(st.RewardMax, float64(wr))
+			st.Reward += float64(wr)
 			st.Accepted++
 			if term {
 				st.Terminated++

@@ -166,7 +166,8 @@ func TestConfigErrors(t *testing.T) {
 	buf, _ := replay.New(10, 1, 1, false)
 	var r Runner
 	for _, c := range []Config{{Horizon: 0}, {Horizon: 1, Eta: -1}, {Horizon: 1, Filter: "maybe"}, {Horizon: 1, OnReject: "x"},
-		{Horizon: 1, RewardPenalty: float32(math.Inf(1))}} {
+		{Horizon: 1, RewardPenalty: float32(math.Inf(1))}, {Horizon: 1, RejectOutOfBounds: true},
+		{Horizon: 1, Bounds: NewBounds([]float32{0, 1}, 1), BoundsMargin: -1}} {
 		if _, err := r.Run(buf, []float32{0}, &fakeModel{}, stepPolicy{}, c, rng.New(1)); err == nil {
 			t.Errorf("config %+v accepted", c)
 		}
@@ -174,5 +175,55 @@ func TestConfigErrors(t *testing.T) {
 	other, _ := replay.New(10, 2, 1, false)
 	if _, err := r.Run(other, []float32{0, 0}, &fakeModel{}, stepPolicy{}, Config{Horizon: 1}, rng.New(1)); err == nil {
 		t.Error("buffer of the wrong width accepted")
+	}
+}
+
+// TestBounds: next states outside the real states' range are counted with
+// their excess in range widths, and rejected beyond the margin only when
+// asked; rewards of accepted transitions are summarized.
+func TestBounds(t *testing.T) {
+	b := NewBounds([]float32{0, 2, 1}, 1) // range [0, 2], width 2
+	if b.Lo[0] != 0 || b.Hi[0] != 2 {
+		t.Fatalf("bounds %+v", b)
+	}
+	if e := b.Excess([]float32{3}); e != 0.5 {
+		t.Errorf("excess of 3 in [0, 2] = %v, want 0.5", e)
+	}
+	if e := b.Excess([]float32{-1}); e != 0.5 {
+		t.Errorf("excess of −1 in [0, 2] = %v, want 0.5", e)
+	}
+	// From s = 0 the fake model steps 1, 2, 3, 4: the third next state (3)
+	// is 0.5 widths out, the fourth (4) 1 width.
+	for _, tc := range []struct {
+		name     string
+		reject   bool
+		margin   float32
+		accepted int
+		oob      int
+		bRej     int
+	}{
+		{"count only", false, 0, 4, 2, 0},
+		{"reject", true, 0, 2, 1, 1},
+		{"margin 0.6", true, 0.6, 3, 2, 1},
+		{"margin 1", true, 1, 4, 2, 0},
+	} {
+		buf, _ := replay.New(10, 1, 1, false)
+		var r Runner
+		st, err := r.Run(buf, []float32{0}, &fakeModel{}, stepPolicy{},
+			Config{Horizon: 4, Filter: None, Bounds: b, RejectOutOfBounds: tc.reject, BoundsMargin: tc.margin}, rng.New(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Accepted != tc.accepted || st.OutOfBounds != tc.oob || st.BoundsRejected != tc.bRej || st.Rejected != tc.bRej {
+			t.Errorf("%s: %+v, want %d accepted, %d out of bounds, %d rejected for it", tc.name, st, tc.accepted, tc.oob, tc.bRej)
+		}
+		if st.MaxExcess != 0.5 && tc.oob == 1 || st.MaxExcess != 1 && tc.oob == 2 {
+			t.Errorf("%s: max excess %v", tc.name, st.MaxExcess)
+		}
+		// Rewards 10·s for s = 0, 1, … of the accepted steps.
+		wantMax := 10 * float64(tc.accepted-1)
+		if st.RewardMin != 0 || st.RewardMax != wantMax || st.MeanReward() != wantMax/2 {
+			t.Errorf("%s: rewards min %v max %v mean %v, want 0, %v, %v", tc.name, st.RewardMin, st.RewardMax, st.MeanReward(), wantMax, wantMax/2)
+		}
 	}
 }
