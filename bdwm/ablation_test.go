@@ -216,16 +216,22 @@ func TestAblationSwitches(t *testing.T) {
 			t.Error("K = 1 imagined nothing")
 		}
 	})
-	t.Run("absorb", func(t *testing.T) {
-		cfg := tinyConfig()
-		cfg.OnReject = rollout.Absorb
-		m := newTiny(t, cfg, &fakeAgent{s: rng.New(1)})
-		drive(t, m, 30, 0)
-		st := m.st.RolloutTotal
-		if st.Absorbed != st.Rejected {
-			t.Errorf("absorbed %d of %d rejected", st.Absorbed, st.Rejected)
-		}
-	})
+	for _, mode := range []rollout.OnReject{"", rollout.Absorb, rollout.Stop} {
+		t.Run("on_reject="+string(mode), func(t *testing.T) {
+			cfg := tinyConfig()
+			cfg.OnReject = mode
+			m := newTiny(t, cfg, &fakeAgent{s: rng.New(1)})
+			drive(t, m, 30, 0)
+			st := m.st.RolloutTotal
+			want := st.Rejected // absorb, the default
+			if mode == rollout.Stop {
+				want = 0
+			}
+			if st.Rejected == 0 || st.Absorbed != want {
+				t.Errorf("absorbed %d of %d rejected, want %d", st.Absorbed, st.Rejected, want)
+			}
+		})
+	}
 }
 
 // TestBaselineVariants: MOPO imagines with the Gaussian ensemble and its

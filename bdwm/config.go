@@ -114,8 +114,16 @@ type Config struct {
 	// paper's DIAMOND uses 50/50; COMBO's ratio) and 0.05 for MOPO (its
 	// real_ratio).
 	RealRatio float64 `yaml:"real_ratio"`
-	// OnReject is what a rollout does at σ_ep > η: "stop" (default) or
-	// "absorb" (a zero-reward absorbing terminal); the paper allows both.
+	// OnReject is what a rollout does at σ_ep > η: "absorb" (default: a
+	// zero-reward absorbing terminal is written in place of the rejected
+	// transition) or "stop" (nothing is written); the paper allows both.
+	// Absorb is the default because stop diverged on dwm's hopper-medium:
+	// with an IQL learner and H = 5, Q̄ grew ×1.3 per 500 updates to 556 at
+	// 7.5k updates (above r_max/(1 − γ) = 480) and eval fell to 3.5
+	// normalized, while absorb kept Q̄ at 52 and reached 21.5 at 8k
+	// updates (docs/results/bdwm-hopper-first-run.md): the absorbing
+	// terminals teach the critic that leaving the model's confident region
+	// pays nothing (MOReL's HALT state), which stopping alone does not.
 	OnReject rollout.OnReject `yaml:"on_reject"`
 	// RewardPenalty is MOPO's λ in r − λ·u(s, a). Default 1 for MOPO
 	// (MOPO's default coefficient; it tunes it per task), 0 otherwise.
@@ -243,7 +251,7 @@ func (c Config) WithDefaults() Config {
 		c.RealRatio = 0.5
 	}
 	if c.OnReject == "" {
-		c.OnReject = rollout.Stop
+		c.OnReject = rollout.Absorb
 	}
 	if c.LambdaMin == 0 {
 		c.LambdaMin = 0.3 // paper, Eq. 5

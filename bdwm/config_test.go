@@ -88,7 +88,7 @@ func TestConfigErrors(t *testing.T) {
 func TestVariantDefaults(t *testing.T) {
 	b := Config{}.WithDefaults()
 	if b.Variant != BDWM || b.Model.Kind != worldmodel.Diffusion || b.Model.Members != 3 || b.Model.Samples != 5 ||
-		b.EtaPercentile != 90 || b.LambdaMin != 0.3 || b.NoFilter || b.FixedLambda || b.NoBC || b.OnReject != rollout.Stop {
+		b.EtaPercentile != 90 || b.LambdaMin != 0.3 || b.NoFilter || b.FixedLambda || b.NoBC || b.OnReject != rollout.Absorb {
 		t.Errorf("BDWM defaults: %+v", b)
 	}
 	m := Config{Variant: MOPO}.WithDefaults()
