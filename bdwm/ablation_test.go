@@ -7,6 +7,7 @@ import (
 
 	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/rollout"
 	"github.com/dwm-rl/dwm/train"
@@ -18,6 +19,7 @@ type fakeAgent struct {
 	s       *rng.Stream
 	frozen  int
 	weights []float32
+	cloned  int
 }
 
 func (f *fakeAgent) ActBatch(_, act []float32, _ bool) error {
@@ -26,6 +28,10 @@ func (f *fakeAgent) ActBatch(_, act []float32, _ bool) error {
 }
 func (f *fakeAgent) FreezeBCReference()    { f.frozen++ }
 func (f *fakeAgent) SetBCWeight(w float32) { f.weights = append(f.weights, w) }
+func (f *fakeAgent) CloneBehaviour(b *replay.Batch) float64 {
+	f.cloned++
+	return float64(b.Len())
+}
 
 // actOnly has no BC term.
 type actOnly struct{ s *rng.Stream }
@@ -54,7 +60,7 @@ func tinyConfig() Config {
 		Model: worldmodel.Config{Members: 3, Samples: 3, LatentDim: 8, EncoderHidden: []int{32}, Width: 32, Blocks: 1,
 			TimeDim: 8, DiffusionSteps: 10, SampleSteps: 5, BatchSize: 32, LR: 2e-3, Termination: worldmodel.Never},
 		ModelSteps: 60, EtaSamples: 200, Horizon: 3, RolloutBatch: 40, RolloutEvery: 10, SigmaBatch: 16, SigmaEvery: 5,
-		BCSteps: 20, BCWeight: 2, ModelTrainEvery: 10, ModelTrainSteps: 2, QualityEvery: 50, QualitySamples: 50,
+		BCSteps: 20, BCWeight: 2, OfflineBCSteps: 5, OfflineBCBatch: 16, ModelTrainEvery: 10, ModelTrainSteps: 2, QualityEvery: 50, QualitySamples: 50,
 	}
 }
 
@@ -116,15 +122,18 @@ func TestFullMethodHooks(t *testing.T) {
 	cfg := tinyConfig()
 	m := newTiny(t, cfg, ag)
 	ms := drive(t, m, 30, 60)
-	if ag.frozen != 1 {
-		t.Errorf("π_offline frozen %d times, want 1", ag.frozen)
+	// π_β is cloned (5 steps) and frozen before the offline phase, π_offline
+	// frozen at the switch.
+	if ag.frozen != 2 || ag.cloned != 5 || m.st.BCLoss != 16 {
+		t.Errorf("references frozen %d times, want 2; %d cloning steps, want 5; cloning loss %v, want 16", ag.frozen, ag.cloned, m.st.BCLoss)
 	}
-	// w_BC follows Eq. 6 at every online step (the first value is set at the switch).
+	// w_BC is OfflineBCWeight offline and follows Eq. 6 at every online step (the
+	// first values are set before the offline phase and at the switch).
 	d := m.cfg
-	if len(ag.weights) != 61 || ag.weights[0] != float32(d.BCWeight) {
+	if len(ag.weights) != 62 || ag.weights[0] != float32(d.OfflineBCWeight) || ag.weights[1] != float32(d.BCWeight) {
 		t.Fatalf("BC weights %v", ag.weights)
 	}
-	for i, w := range ag.weights[1:] {
+	for i, w := range ag.weights[2:] {
 		if want := float32(BCWeightAt(int64(i), d.BCWeight, d.BCSteps)); w != want {
 			t.Errorf("online step %d: w_BC %v, want %v", i, w, want)
 		}
@@ -166,14 +175,24 @@ func TestAblationSwitches(t *testing.T) {
 			t.Errorf("λ %v, sampler %v", lam, m.onMix.Ratio)
 		}
 	})
+	t.Run("no offline BC", func(t *testing.T) {
+		cfg := tinyConfig()
+		cfg.NoOfflineBC = true
+		ag := &fakeAgent{s: rng.New(1)}
+		m := newTiny(t, cfg, ag)
+		drive(t, m, 10, 5)
+		if ag.frozen != 1 || ag.cloned != 0 || len(ag.weights) != 6 {
+			t.Errorf("frozen %d (want 1, at the switch), cloned %d (want 0), weights %v (want 6)", ag.frozen, ag.cloned, ag.weights)
+		}
+	})
 	t.Run("no BC", func(t *testing.T) {
 		cfg := tinyConfig()
 		cfg.NoBC = true
 		ag := &fakeAgent{s: rng.New(1)}
 		m := newTiny(t, cfg, ag)
 		ms := drive(t, m, 10, 20)
-		if ag.frozen != 0 || len(ag.weights) != 0 {
-			t.Errorf("BC used: frozen %d, weights %v", ag.frozen, ag.weights)
+		if ag.frozen != 0 || len(ag.weights) != 0 || ag.cloned != 0 {
+			t.Errorf("BC used: frozen %d, weights %v, cloned %d", ag.frozen, ag.weights, ag.cloned)
 		}
 		if w, _ := metric(ms, "train/w_bc"); w != 0 {
 			t.Errorf("w_BC %v", w)

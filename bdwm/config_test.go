@@ -63,6 +63,10 @@ func TestConfigErrors(t *testing.T) {
 		{"on reject", Config{OnReject: "retry"}, "bdwm.on_reject"},
 		{"penalty", Config{RewardPenalty: -1}, "bdwm.reward_penalty"},
 		{"bc weight", Config{BCWeight: math.Inf(1)}, "bdwm.bc_weight"},
+		{"offline bc weight", Config{OfflineBCWeight: -1}, "bdwm.offline_bc_weight = -1"},
+		{"offline bc steps", Config{OfflineBCSteps: -5}, "bdwm.offline_bc_steps = -5"},
+		{"offline bc batch", Config{OfflineBCBatch: -1}, "bdwm.offline_bc_batch"},
+		{"bounds margin", Config{BoundsMargin: math.NaN()}, "bdwm.bounds_margin"},
 	}
 	for _, c := range cases {
 		err := c.cfg.Validate()

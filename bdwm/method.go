@@ -3,6 +3,7 @@ package bdwm
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/dataset"
@@ -36,6 +37,10 @@ type BCLearner interface {
 	FreezeBCReference()
 	// SetBCWeight sets w_BC.
 	SetBCWeight(w float32)
+	// CloneBehaviour takes one behaviour-cloning step of the policy on the
+	// batch's actions and returns its loss (the offline anchor π_β,
+	// Config.OfflineBCSteps).
+	CloneBehaviour(b *replay.Batch) float64
 }
 
 // Parts are what the composition root hands to New.
@@ -138,6 +143,10 @@ type state struct {
 	// Bounds is the per-dimension range of the real states seen (D_off's
 	// states and next states, then every online next state).
 	Bounds *rollout.Bounds `json:"bounds"`
+	// Anchored is set once π_β was cloned and frozen for the offline
+	// phase; BCLoss is the cloning loss of its last steps.
+	Anchored bool    `json:"anchored"`
+	BCLoss   float64 `json:"bc_loss"`
 }
 
 // New builds the method: D_off from p.Data, an empty D_imag and D_on, and
@@ -213,9 +222,6 @@ func New(cfg Config, p Parts) (*Method, error) {
 	m.recentAct = make([]float32, cfg.SigmaBatch*m.actDim)
 	m.st.LastRollout = -1
 	m.st.Bounds = m.dataBounds()
-	if !cfg.NoBC {
-		m.st.WBC = cfg.BCWeight
-	}
 	return m, nil
 }
 
@@ -293,14 +299,25 @@ func (m *Method) prepare() error {
 		m.holdout = m.holdoutOf()
 		m.progress("world model loaded from %s", c.ModelPath)
 	} else {
-		m.progress("fitting the world model (%s, K = %d) for %d steps on %d transitions", c.Model.Kind, c.Model.Members, c.ModelSteps, m.data.Len())
-		wm, rep, err := worldmodel.Fit(m.data, c.Model, worldmodel.FitOptions{Steps: c.ModelSteps, Seed: m.seed,
-			Quality: worldmodel.QualityOptions{MaxTransitions: c.QualitySamples}, Stop: m.stop})
-		if err != nil {
-			return fmt.Errorf("bdwm: %w", err)
+		cache := m.cachePath()
+		if cache != "" {
+			m.model, m.st.FitLoss = m.loadCached(cache)
 		}
-		m.model = wm
-		m.st.FitLoss = rep.Loss
+		if m.model != nil {
+			m.progress("world model (%s, K = %d, %d steps) loaded from the cache %s", c.Model.Kind, c.Model.Members, c.ModelSteps, cache)
+		} else {
+			m.progress("fitting the world model (%s, K = %d) for %d steps on %d transitions", c.Model.Kind, c.Model.Members, c.ModelSteps, m.data.Len())
+			wm, rep, err := worldmodel.Fit(m.data, c.Model, worldmodel.FitOptions{Steps: c.ModelSteps, Seed: m.seed,
+				Quality: worldmodel.QualityOptions{MaxTransitions: c.QualitySamples}, Stop: m.stop})
+			if err != nil {
+				return fmt.Errorf("bdwm: %w", err)
+			}
+			m.model = wm
+			m.st.FitLoss = rep.Loss
+			if cache != "" {
+				m.saveCached(cache, wm, rep.Loss)
+			}
+		}
 		m.holdout = m.holdoutOf()
 	}
 	m.st.EpistemicDefined = m.model.EpistemicDefined()
@@ -311,8 +328,50 @@ func (m *Method) prepare() error {
 		return err
 	}
 	m.st.Fitted = true
+	if err := m.anchor(); err != nil {
+		return err
+	}
 	m.progress("η = %.4g (the %gth percentile of σ_ep over %d offline transitions); %s", m.st.Eta, c.EtaPercentile,
 		min(c.EtaSamples, m.data.Len()), m.qualityLine())
+	return nil
+}
+
+// anchor clones the behaviour policy π_β from D_off (OfflineBCSteps
+// steps), freezes it as the reference of Eq. 6's KL term and sets w_BC to
+// OfflineBCWeight for the offline phase. It does nothing without BC, with
+// NoOfflineBC, or once done (a resumed run has π_β in the agent's state).
+func (m *Method) anchor() error {
+	c := m.cfg
+	if m.bc == nil || c.NoOfflineBC || m.st.Anchored {
+		return nil
+	}
+	b := replay.NewBatch(c.OfflineBCBatch, m.obsDim, m.actDim, false)
+	s := rng.Derive(m.seed, "bdwm", "bc")
+	var tail float64
+	var tailN int
+	for i := 0; i < c.OfflineBCSteps; i++ {
+		if m.stop != nil {
+			if err := m.stop(); err != nil {
+				return fmt.Errorf("bdwm: behaviour cloning stopped at step %d: %w", i, err)
+			}
+		}
+		m.offline.SampleRows(s, b, 0, c.OfflineBCBatch)
+		l := m.bc.CloneBehaviour(b)
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return fmt.Errorf("bdwm: behaviour cloning step %d: loss is %v", i, l)
+		}
+		if i >= c.OfflineBCSteps-max(c.OfflineBCSteps/10, 1) {
+			tail += l
+			tailN++
+		}
+	}
+	m.bc.FreezeBCReference()
+	m.st.WBC = c.OfflineBCWeight
+	m.bc.SetBCWeight(float32(m.st.WBC))
+	m.st.Anchored = true
+	m.st.BCLoss = tail / float64(max(tailN, 1))
+	m.progress("behaviour policy π_β cloned from D_off in %d steps (loss %.4g), frozen as the offline BC reference at w_BC = %g",
+		c.OfflineBCSteps, m.st.BCLoss, m.st.WBC)
 	return nil
 }
 
@@ -580,6 +639,7 @@ func (m *Method) metrics(phase train.Phase) []agent.Metric {
 		{Name: "model/imag_max_excess", Value: st.Rollout.MaxExcess},
 		{Name: "uncertainty/total_reject_rate", Value: st.RolloutTotal.RejectRate()},
 		{Name: "model/fit_loss", Value: st.FitLoss},
+		{Name: "loss/bc_clone", Value: st.BCLoss},
 	}
 	if st.Rollout.Steps > 0 && !m.cfg.EpistemicOnly && m.cfg.Model.Samples >= 2 {
 		ms = append(ms, agent.Metric{Name: "uncertainty/imag_sigma_al", Value: st.Rollout.SigmaAl / float64(st.Rollout.Steps)})
@@ -595,7 +655,8 @@ func (m *Method) metrics(phase train.Phase) []agent.Metric {
 			agent.Metric{Name: "uncertainty/sigma_al_id", Value: q.SigmaAl})
 	}
 	if phase == train.Offline {
-		return append(ms, agent.Metric{Name: "train/real_ratio", Value: m.cfg.RealRatio})
+		return append(ms, agent.Metric{Name: "train/real_ratio", Value: m.cfg.RealRatio},
+			agent.Metric{Name: "train/w_bc", Value: st.WBC})
 	}
 	return append(ms,
 		agent.Metric{Name: "train/lambda", Value: st.Lambda},

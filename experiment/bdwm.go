@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/dwm-rl/dwm/agent/calql"
 	"github.com/dwm-rl/dwm/agent/iql"
@@ -157,7 +159,14 @@ func wireBDWM(ctx context.Context, c Config, loop *train.Loop, data *dataset.Dat
 	if opts.Out != nil {
 		parts.Progress = func(msg string) { fmt.Fprintf(opts.Out, "%s: %s\n", c.Algo, msg) }
 	}
-	m, err := bdwm.New(resolveBDWM(c), parts)
+	bc := resolveBDWM(c)
+	if bc.ModelCache == "" {
+		// Runs share fitted world models by default (bdwm.model_cache).
+		if d, err := os.UserCacheDir(); err == nil {
+			bc.ModelCache = filepath.Join(d, "dwm", "worldmodel")
+		}
+	}
+	m, err := bdwm.New(bc, parts)
 	if err != nil {
 		return fmt.Errorf("algorithm %s: %w", c.Algo, err)
 	}

@@ -374,6 +374,51 @@ func (a *Agent) FreezeBCReference() {
 	nn.CopyParams(a.bcRef.Params(), a.actorParams)
 }
 
+// CloneBehaviour takes one behaviour-cloning step on the actor with the
+// batch's actions: an Adam step on the negative log-likelihood of
+// u = atanh(a) (actions clipped to ±(1 − 10⁻⁶)) under the policy's pre-tanh
+// Gaussian N(μ(s), σ(s)²),
+//
+//	L_BC = mean_i Σ_j [log σ_j(s_i) + (u_ij − μ_j(s_i))²/(2σ_j(s_i)²)]
+//
+// (the tanh Jacobian does not depend on the parameters and is left out),
+// and returns L_BC. BDWM uses it to fit π_β before its offline phase. Only
+// the actor and its optimizer change. It does not allocate once its
+// buffers have grown; it panics on a batch of the wrong widths, as Update.
+func (a *Agent) CloneBehaviour(b *replay.Batch) float64 {
+	n := a.bindBatch(b)
+	B := &a.buf
+	A := a.actDim
+	out := a.actor.Forward(&B.obs)
+	a.splitPolicy(&B.mean, &B.logStd, &B.dSquash, out)
+	B.dMean.Resize(n, A)
+	B.dLogStd.Resize(n, A)
+	const edge = 1 - 1e-6
+	invN := 1 / float64(n)
+	var loss float64
+	for i := 0; i < n*A; i++ {
+		act := min(max(float64(B.act.Data[i]), -edge), edge)
+		u := math.Atanh(act)
+		ls := float64(B.logStd.Data[i])
+		iv := math.Exp(-2 * ls) // 1/σ²
+		d := u - float64(B.mean.Data[i])
+		loss += ls + 0.5*d*d*iv
+		B.dMean.Data[i] = float32(-d * iv * invN)
+		B.dLogStd.Data[i] = float32((1 - d*d*iv) * invN)
+	}
+	B.dOut.Resize(n, 2*A)
+	for i := 0; i < n; i++ {
+		for j := 0; j < A; j++ {
+			B.dOut.Data[i*2*A+j] = B.dMean.Data[i*A+j]
+			B.dOut.Data[i*2*A+A+j] = B.dLogStd.Data[i*A+j] * B.dSquash.Data[i*A+j]
+		}
+	}
+	nn.ZeroGrad(a.actorParams)
+	a.actor.Backward(&B.dOut)
+	a.actorOpt.Step()
+	return loss * invN
+}
+
 // HasBCReference reports whether a reference policy has been frozen.
 func (a *Agent) HasBCReference() bool { return a.bcRef != nil }
 

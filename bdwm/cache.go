@@ -1,0 +1,134 @@
+package bdwm
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/dwm-rl/dwm/checkpoint"
+	"github.com/dwm-rl/dwm/worldmodel"
+)
+
+// The world-model cache: runs that would fit the same world model — the
+// same D_off, model configuration, ModelSteps and seed, as BDWM and its
+// filter, λ, BC and epistemic-only ablations do — fit it once. The first
+// run writes the fitted model's whole training state (parameters,
+// normalizers, optimizer moments, step counter and random streams) to
+// Config.ModelCache; the others load it and continue exactly as if they
+// had fitted it themselves, so a run's numbers do not depend on whether
+// its model came from the cache.
+
+// cacheMetaKey names the metadata entry of a cache file.
+const cacheMetaKey = "dwm-bdwm-worldmodel"
+
+// cacheMeta is what a cache file carries next to the model's tensors.
+type cacheMeta struct {
+	Format  string            `json:"format"`
+	ObsDim  int               `json:"obs_dim"`
+	ActDim  int               `json:"act_dim"`
+	Config  worldmodel.Config `json:"config"`
+	RNG     map[string][]byte `json:"rng"`
+	FitLoss float64           `json:"fit_loss"`
+}
+
+const cacheFormat = "bdwm-worldmodel-cache/1"
+
+// cachePath returns the cache file of this run's world model, or "" when
+// the cache is off.
+func (m *Method) cachePath() string {
+	dir := m.cfg.ModelCache
+	if dir == "" || dir == "off" || m.cfg.ModelPath != "" {
+		return ""
+	}
+	return filepath.Join(dir, m.cacheKey()+".safetensors")
+}
+
+// cacheKey identifies a fitted world model by what determines it: D_off's
+// transitions, the model configuration, the number of fitting steps and
+// the seed.
+func (m *Method) cacheKey() string {
+	h := sha256.New()
+	d := m.data
+	fmt.Fprintf(h, "%s\n%d %d %d\n", cacheFormat, d.ObsDim, d.ActDim, d.Len())
+	for _, col := range [][]float32{d.Obs, d.Act, d.Rew, d.Next} {
+		hashFloats(h, col)
+	}
+	done := make([]byte, d.Len())
+	for i := range done {
+		if d.Done != nil && d.Done[i] {
+			done[i] = 1
+		}
+	}
+	h.Write(done)
+	js, _ := json.Marshal(m.cfg.Model.WithDefaults())
+	fmt.Fprintf(h, "\n%s\nsteps %d seed %d", js, m.cfg.ModelSteps, m.seed)
+	return hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+// hashFloats writes the little-endian bytes of v to h in blocks.
+func hashFloats(h hash.Hash, v []float32) {
+	var buf [4096]byte
+	for len(v) > 0 {
+		n := min(len(v), len(buf)/4)
+		for i, x := range v[:n] {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+		}
+		h.Write(buf[:4*n])
+		v = v[n:]
+	}
+}
+
+// loadCached returns the cached world model at path and its fit loss, or
+// a nil model when there is no usable entry (a broken one is reported and
+// ignored: the run fits anew).
+func (m *Method) loadCached(path string) (*worldmodel.Model, float64) {
+	ts, md, err := checkpoint.ReadSafetensors(path)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			m.progress("world-model cache entry %s unusable (%v): fitting anew", path, err)
+		}
+		return nil, 0
+	}
+	var meta cacheMeta
+	if err := json.Unmarshal([]byte(md[cacheMetaKey]), &meta); err != nil || meta.Format != cacheFormat ||
+		meta.ObsDim != m.obsDim || meta.ActDim != m.actDim {
+		m.progress("world-model cache entry %s is not a model for this run (format %q, widths %d, %d): fitting anew",
+			path, meta.Format, meta.ObsDim, meta.ActDim)
+		return nil, 0
+	}
+	wm, err := worldmodel.New(m.obsDim, m.actDim, meta.Config, m.seed)
+	if err == nil {
+		err = wm.SetState("", ts, meta.RNG)
+	}
+	if err != nil {
+		m.progress("world-model cache entry %s unusable (%v): fitting anew", path, err)
+		return nil, 0
+	}
+	return wm, meta.FitLoss
+}
+
+// saveCached writes the fitted model's training state to path. A failed
+// write costs later runs a fit, nothing else: it is reported, not returned.
+func (m *Method) saveCached(path string, wm *worldmodel.Model, fitLoss float64) {
+	ts, rngs, err := wm.State("")
+	if err == nil {
+		var js []byte
+		js, err = json.Marshal(cacheMeta{Format: cacheFormat, ObsDim: m.obsDim, ActDim: m.actDim, Config: wm.Config(), RNG: rngs, FitLoss: fitLoss})
+		if err == nil {
+			if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+				err = checkpoint.WriteSafetensors(path, ts, map[string]string{cacheMetaKey: string(js)})
+			}
+		}
+	}
+	if err != nil {
+		m.progress("world-model cache: %v", err)
+	}
+}
