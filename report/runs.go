@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -216,6 +218,12 @@ type RemoveOptions struct {
 	DryRun bool
 	// All allows an empty filter, which matches (and removes) every run.
 	All bool
+	// KeepFiles leaves the runs' directories on disk. By default a run's
+	// directory (checkpoints, saved config) goes with its record, so that
+	// a later run of the same name starts afresh instead of resuming the
+	// removed one's checkpoints; a directory is removed only if it holds
+	// a run's config.yaml.
+	KeepFiles bool
 }
 
 // RemoveRuns deletes the runs matching f with their metrics and artifact
@@ -235,13 +243,26 @@ func RemoveRuns(w io.Writer, s *track.Store, f track.Filter, opts RemoveOptions)
 	}
 	n := 0
 	for _, r := range runs {
+		files := ""
+		if r.Dir != "" && !opts.KeepFiles {
+			if _, err := os.Stat(filepath.Join(r.Dir, "config.yaml")); err == nil {
+				files = " and its directory " + r.Dir
+			} else if _, err := os.Stat(r.Dir); err == nil {
+				files = " (its directory " + r.Dir + " holds no config.yaml: left in place)"
+			}
+		}
 		if !opts.DryRun {
 			if err := s.DeleteRun(r.ID); err != nil {
 				return n, err
 			}
 			n++
+			if strings.HasPrefix(files, " and") {
+				if err := os.RemoveAll(r.Dir); err != nil {
+					return n, fmt.Errorf("remove run %s: its record is gone but its directory is not: %w", r.Name, err)
+				}
+			}
 		}
-		fmt.Fprintf(w, "%s run %d %s\n", verb, r.ID, r.Name)
+		fmt.Fprintf(w, "%s run %d %s%s\n", verb, r.ID, r.Name, files)
 	}
 	if len(runs) == 0 {
 		fmt.Fprintf(w, "no runs match %q in %s\n", FormatFilter(f), s.Path())

@@ -3,7 +3,11 @@ package report
 import (
 	"bytes"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -105,9 +109,23 @@ func TestRunsVerbs(t *testing.T) {
 	if err != nil || n != 0 || !strings.Contains(out.String(), "would remove run") {
 		t.Errorf("dry run: %d, %v, %s", n, err, out.String())
 	}
+	// The run's directory goes with it (so a new run of the name starts
+	// afresh); a directory without a run's config.yaml stays.
+	runDir, other := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(runDir, "checkpoints", "step-1"), 0o755)
+	os.WriteFile(filepath.Join(runDir, "config.yaml"), []byte("algo: sac\n"), 0o644)
+	s.SetDir(b.ID, runDir)
+	s.SetDir(a.ID, other)
 	n, err = RemoveRuns(&out, s, track.Filter{Algo: "sac"}, RemoveOptions{})
-	if err != nil || n != 1 {
-		t.Errorf("remove: %d, %v", n, err)
+	if err != nil || n != 1 || !strings.Contains(out.String(), "and its directory "+runDir) {
+		t.Errorf("remove: %d, %v, %s", n, err, out.String())
+	}
+	if _, err := os.Stat(runDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the removed run's directory is still there: %v", err)
+	}
+	out.Reset()
+	if _, err := RemoveRuns(&out, s, track.Filter{Algo: "iql"}, RemoveOptions{DryRun: true}); err != nil || !strings.Contains(out.String(), "holds no config.yaml: left in place") {
+		t.Errorf("dry run over a directory without config.yaml: %v, %s", err, out.String())
 	}
 	if _, err := s.GetRun(b.ID); err == nil {
 		t.Error("removed run still there")

@@ -34,6 +34,7 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	csv := fs.Bool("csv", false, "export as CSV (export; the default)")
 	jsonl := fs.Bool("jsonl", false, "export as JSON lines (export)")
 	dry := fs.Bool("dry-run", false, "rm: list what would be removed")
+	keep := fs.Bool("keep-files", false, "rm: keep the runs' directories (checkpoints, config) on disk")
 	all := fs.Bool("all", false, "rm: allow removing every run")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -65,7 +66,7 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				return err
 			}
 		}
-		_, err := report.RemoveRuns(stdout, s, f, report.RemoveOptions{DryRun: *dry, All: *all})
+		_, err := report.RemoveRuns(stdout, s, f, report.RemoveOptions{DryRun: *dry, All: *all, KeepFiles: *keep})
 		return err
 	case "export":
 		if *jsonl && *csv {
