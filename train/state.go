@@ -76,6 +76,7 @@ func (l *Loop) save() error {
 		l.st.LastCkpt = prev
 		return fmt.Errorf("train: %w", err)
 	}
+	l.lastSave = l.now()
 	return nil
 }
 

@@ -105,6 +105,13 @@ type Config struct {
 	EvalEpisodes int `yaml:"eval_episodes"`
 	// CheckpointEvery is the period of checkpoints in steps. Default 10000.
 	CheckpointEvery int64 `yaml:"checkpoint_every"`
+	// CheckpointMinutes also writes a checkpoint when this many minutes of
+	// wall time have passed since the last one (at the next update
+	// offline, the next episode end online), so a slow run killed without
+	// warning (SIGKILL, a pre-empted job, a session's end) loses at most
+	// that much work. Default 10; negative turns it off. Checkpoints never
+	// change a run's numbers, so this keeps runs deterministic.
+	CheckpointMinutes float64 `yaml:"checkpoint_minutes"`
 	// LogEvery is the period of logged update metrics in steps. Default 1000.
 	LogEvery int64 `yaml:"log_every"`
 	// CheckNumerics checks every parameter value and gradient for NaN and
@@ -145,6 +152,9 @@ func (c Config) WithDefaults() Config {
 	if c.CheckpointEvery == 0 {
 		c.CheckpointEvery = 10000
 	}
+	if c.CheckpointMinutes == 0 {
+		c.CheckpointMinutes = 10
+	}
 	if c.LogEvery == 0 {
 		c.LogEvery = 1000
 	}
@@ -178,6 +188,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train.eval_episodes = %d: must be ≥ 0", c.EvalEpisodes)
 	case c.CheckpointEvery < 0:
 		return fmt.Errorf("train.checkpoint_every = %d: must be ≥ 0", c.CheckpointEvery)
+	case math.IsNaN(c.CheckpointMinutes) || math.IsInf(c.CheckpointMinutes, 0):
+		return fmt.Errorf("train.checkpoint_minutes = %v: must be finite", c.CheckpointMinutes)
 	case c.LogEvery < 0:
 		return fmt.Errorf("train.log_every = %d: must be ≥ 0", c.LogEvery)
 	case c.NumericsEvery < 0:
@@ -224,6 +236,10 @@ type Loop struct {
 	params []*nn.Param // the agent's, if it is Parameterized
 	// qWarned is set once a warning was printed in this log period.
 	qWarned bool
+	// lastSave is when this process last wrote (or started without) a
+	// checkpoint; clock, if set, replaces time.Now (tests).
+	lastSave time.Time
+	clock    func() time.Time
 	// Evaluations holds every evaluation of this process, in order.
 	Evaluations []Evaluation
 }
@@ -254,6 +270,7 @@ func (l *Loop) GlobalStep() int64 { return l.st.OfflineStep + l.st.OnlineStep }
 
 func (l *Loop) init() error {
 	l.Config = l.Config.WithDefaults()
+	l.lastSave = l.now()
 	if err := l.Config.Validate(); err != nil {
 		return err
 	}
@@ -324,6 +341,27 @@ func (l *Loop) Run(ctx context.Context) error {
 	return nil
 }
 
+// checkpointDue reports whether a checkpoint is due at global step g: by
+// steps (CheckpointEvery) or by wall time (CheckpointMinutes).
+func (l *Loop) checkpointDue(g int64) bool {
+	if l.Checkpoints == nil || g <= l.st.LastCkpt {
+		return false
+	}
+	if g-l.st.LastCkpt >= l.Config.CheckpointEvery {
+		return true
+	}
+	m := l.Config.CheckpointMinutes
+	return m > 0 && l.now().Sub(l.lastSave) >= time.Duration(m*float64(time.Minute))
+}
+
+// now is the loop's clock (time.Now unless a test set clock).
+func (l *Loop) now() time.Time {
+	if l.clock != nil {
+		return l.clock()
+	}
+	return time.Now()
+}
+
 func (l *Loop) update(phase Phase, step int64, sampler replay.Sampler) ([]agent.Metric, error) {
 	var extra []agent.Metric
 	if l.Hooks.BeforeUpdate != nil {
@@ -375,7 +413,7 @@ func (l *Loop) runOffline(ctx context.Context) error {
 			}
 			bar.Set(s, l.status())
 		}
-		if l.Checkpoints != nil && l.GlobalStep()-l.st.LastCkpt >= l.Config.CheckpointEvery {
+		if l.checkpointDue(l.GlobalStep()) {
 			if err := l.save(); err != nil {
 				return err
 			}
@@ -453,7 +491,7 @@ func (l *Loop) runOnline(ctx context.Context) error {
 			}
 			epRet, epLen = 0, 0
 			bar.Set(t, l.status())
-			if l.Checkpoints != nil && t < n && g-l.st.LastCkpt >= l.Config.CheckpointEvery {
+			if t < n && l.checkpointDue(g) {
 				if err := l.save(); err != nil {
 					return err
 				}

@@ -3,8 +3,11 @@ package train
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/dwm-rl/dwm/agent/sac"
 	"github.com/dwm-rl/dwm/checkpoint"
@@ -137,5 +140,43 @@ func TestConfigValidate(t *testing.T) {
 	l := &Loop{Config: Config{OfflineSteps: 10}}
 	if err := l.Run(context.Background()); err == nil {
 		t.Error("run without agent or data accepted")
+	}
+}
+
+// Checkpoints also come by wall time (CheckpointMinutes): with a clock
+// that advances a minute per reading and a 2-minute period, episode ends
+// write checkpoints although the step period is never reached; with the
+// period off only the final one is written; the numbers are the same.
+func TestCheckpointMinutes(t *testing.T) {
+	const steps = 1000
+	run := func(minutes float64) ([]int64, []float32) {
+		dir := t.TempDir()
+		l := newLoop(t, dir, steps)
+		l.Config.CheckpointEvery, l.Config.CheckpointMinutes = 1_000_000, minutes
+		now := time.Unix(0, 0)
+		l.clock = func() time.Time { now = now.Add(time.Minute); return now }
+		if err := l.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		es, err := (&checkpoint.Dir{Path: dir}).List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var at []int64
+		for _, e := range es {
+			at = append(at, e.Step)
+		}
+		return at, finalState(t, l)
+	}
+	timed, a := run(2)
+	off, b := run(-1)
+	if len(timed) < 2 || timed[0] >= steps || !slices.Equal(off, []int64{steps}) {
+		t.Errorf("checkpoints at steps %v with a 2-minute period (want one before %d), %v without (want only %d)", timed, steps, off, steps)
+	}
+	if !slices.Equal(a, b) {
+		t.Error("checkpointing by wall time changed the run's parameters")
+	}
+	if err := (Config{OnlineSteps: 1, CheckpointMinutes: math.Inf(1)}).Validate(); err == nil || !strings.Contains(err.Error(), "train.checkpoint_minutes") {
+		t.Errorf("infinite checkpoint_minutes: %v", err)
 	}
 }
