@@ -2,6 +2,7 @@ package bdwm
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -191,11 +192,19 @@ func TestAblationSwitches(t *testing.T) {
 		ag := &fakeAgent{s: rng.New(1)}
 		m := newTiny(t, cfg, ag)
 		ms := drive(t, m, 10, 20)
-		if ag.frozen != 0 || len(ag.weights) != 0 || ag.cloned != 0 {
-			t.Errorf("BC used: frozen %d, weights %v, cloned %d", ag.frozen, ag.weights, ag.cloned)
+		// The offline anchor stays (cloned, frozen, weight w_0) and ends at
+		// the switch (weight 0); no π_offline, no Eq. 6 schedule.
+		if ag.frozen != 1 || ag.cloned != 5 || !slices.Equal(ag.weights, []float32{float32(cfg.WithDefaults().OfflineBCWeight), 0}) {
+			t.Errorf("no BC: frozen %d (want 1, π_β), cloned %d (want 5), weights %v (want [w_0 0])", ag.frozen, ag.cloned, ag.weights)
 		}
 		if w, _ := metric(ms, "train/w_bc"); w != 0 {
 			t.Errorf("w_BC %v", w)
+		}
+		cfg.NoOfflineBC = true
+		ag = &fakeAgent{s: rng.New(1)}
+		drive(t, newTiny(t, cfg, ag), 10, 5)
+		if ag.frozen != 0 || ag.cloned != 0 || len(ag.weights) != 0 {
+			t.Errorf("no BC, no offline BC: frozen %d, cloned %d, weights %v: want no BC at all", ag.frozen, ag.cloned, ag.weights)
 		}
 		// A learner without the BC term is accepted only with no_bc.
 		if _, err := New(cfg, Parts{Agent: actOnly{rng.New(1)}, Data: toyData(100), Seed: 1}); err != nil {
@@ -254,7 +263,9 @@ func TestAblationSwitches(t *testing.T) {
 }
 
 // TestBaselineVariants: MOPO imagines with the Gaussian ensemble and its
-// reward penalty, without filter or BC; DIAMOND with one diffusion member.
+// reward penalty, without filter or Eq. 6's BC (the base learner's offline
+// anchor is shared by every variant: weight w_0 offline, 0 from the
+// switch); DIAMOND with one diffusion member.
 func TestBaselineVariants(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.Variant = MOPO
@@ -263,7 +274,8 @@ func TestBaselineVariants(t *testing.T) {
 	m := newTiny(t, cfg, ag)
 	drive(t, m, 20, 20)
 	rc := m.rolloutConfig()
-	if m.model.Config().Kind != worldmodel.Gaussian || rc.Filter != rollout.None || rc.RewardPenalty != 1 || len(ag.weights) != 0 || m.onMix.Ratio != 0.5 {
+	if m.model.Config().Kind != worldmodel.Gaussian || rc.Filter != rollout.None || rc.RewardPenalty != 1 ||
+		!slices.Equal(ag.weights, []float32{float32(cfg.WithDefaults().OfflineBCWeight), 0}) || m.onMix.Ratio != 0.5 {
 		t.Errorf("MOPO: kind %s, rollout %+v, BC weights %v, λ %v", m.model.Config().Kind, rc, ag.weights, m.onMix.Ratio)
 	}
 	if m.st.RolloutTotal.Penalty <= 0 {

@@ -17,7 +17,10 @@ const (
 	BDWM Variant = "bdwm"
 	// MOPO is the Gaussian-ensemble baseline: MOPO's probabilistic
 	// ensemble with its reward penalty r − λ·max_k ‖σ_k‖, no uncertainty
-	// filter, no BC, a fixed online mixing ratio.
+	// filter, no Eq. 6 BC, a fixed online mixing ratio. Like every variant
+	// it keeps the base learner's offline anchor (NoOfflineBC), so that
+	// the comparison is between world models and their use, not between
+	// a stabilized and an unstabilized SAC.
 	MOPO Variant = "mopo"
 	// DIAMOND is the single-diffusion-model baseline: one diffusion
 	// decoder (K = 1, no uncertainty), no filter, no BC, fixed 50/50
@@ -162,8 +165,8 @@ type Config struct {
 	// is per action dimension and of order 1 for policies that differ by
 	// a standard deviation, so 1 weighs it like one nat of entropy).
 	BCWeight float64 `yaml:"bc_weight"`
-	// NoOfflineBC removes the offline anchor: without it (the default, with
-	// BC on), before the offline phase the learner's policy is fitted to
+	// NoOfflineBC removes the offline anchor: without it (the default, for
+	// learners with a BC term: SAC), before the offline phase the learner's policy is fitted to
 	// D_off's actions by behaviour cloning (OfflineBCSteps steps), frozen
 	// as π_β, and the offline actor loss carries OfflineBCWeight·KL(π_β ‖ π)
 	// — Eq. 6's term with the behaviour policy in place of π_offline, which
@@ -214,7 +217,9 @@ type Config struct {
 	// Lambda is the fixed λ (FixedLambda, the baselines, and K = 1 where
 	// Eq. 5 is undefined). Default 0.5 (Table II).
 	Lambda float64 `yaml:"lambda"`
-	// NoBC is Table II's "no BC regularization".
+	// NoBC is Table II's "no BC regularization": no Eq. 6 term online. The
+	// offline anchor (NoOfflineBC) is part of the base learner, not of the
+	// paper's BC term: it stays, and its weight drops to 0 at the switch.
 	NoBC bool `yaml:"no_bc"`
 	// EpistemicOnly is Table II's "only epistemic uncertainty (no
 	// aleatoric)": the world model keeps only its epistemic variability —

@@ -170,11 +170,14 @@ func New(cfg Config, p Parts) (*Method, error) {
 	}
 	m := &Method{cfg: cfg, agent: p.Agent, seed: p.Seed, obsDim: p.Data.ObsDim, actDim: p.Data.ActDim,
 		data: worldmodel.FromDataset(p.Data), prog: p.Progress, stop: p.Stop}
-	if !cfg.NoBC {
-		bc, ok := p.Agent.(BCLearner)
-		if !ok {
-			return nil, fmt.Errorf("bdwm: the learner %T has no behaviour-cloning term (FreezeBCReference, SetBCWeight); set bdwm.no_bc", p.Agent)
-		}
+	// The learner's BC term serves Eq. 6 online (unless NoBC) and the
+	// offline anchor (unless NoOfflineBC; only learners that have the
+	// term get it, so IQL and Cal-QL run without).
+	bc, ok := p.Agent.(BCLearner)
+	if !cfg.NoBC && !ok {
+		return nil, fmt.Errorf("bdwm: the learner %T has no behaviour-cloning term (FreezeBCReference, SetBCWeight, CloneBehaviour); set bdwm.no_bc", p.Agent)
+	}
+	if ok {
 		m.bc = bc
 	}
 	if m.cfg.ModelPath == "" {
@@ -519,7 +522,7 @@ func (m *Method) beforeUpdate(phase train.Phase, step int64) ([]agent.Metric, er
 			}
 		}
 		m.onMix.Ratio = m.st.Lambda
-		if m.bc != nil {
+		if m.bc != nil && !c.NoBC {
 			m.st.WBC = BCWeightAt(step, c.BCWeight, c.BCSteps)
 			m.bc.SetBCWeight(float32(m.st.WBC))
 		}
@@ -536,7 +539,12 @@ func (m *Method) onSwitch() error {
 	if s, ok := m.agent.(OnlineStarter); ok {
 		s.StartOnline()
 	}
-	if m.bc != nil {
+	switch {
+	case m.bc != nil && m.cfg.NoBC && m.st.Anchored:
+		// Table II's "no BC": the offline anchor ends at the switch.
+		m.st.WBC = 0
+		m.bc.SetBCWeight(0)
+	case m.bc != nil && !m.cfg.NoBC:
 		m.bc.FreezeBCReference()
 		m.st.WBC = m.cfg.BCWeight
 		m.bc.SetBCWeight(float32(m.st.WBC))
