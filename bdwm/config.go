@@ -39,6 +39,10 @@ const (
 	CalQL = "calql"
 )
 
+// Auto is Config.OnReject's default: absorb when D_off's rewards are
+// (99 % of them) non-negative, stop otherwise.
+const Auto rollout.OnReject = "auto"
+
 // Learners lists the base learners Config.Learner accepts.
 func Learners() []string { return []string{SAC, IQL, CalQL} }
 
@@ -125,17 +129,25 @@ type Config struct {
 	// paper's DIAMOND uses 50/50; COMBO's ratio) and 0.05 for MOPO (its
 	// real_ratio).
 	RealRatio float64 `yaml:"real_ratio"`
-	// OnReject is what a rollout does at σ_ep > η: "absorb" (default: a
-	// zero-reward absorbing terminal is written in place of the rejected
-	// transition) or "stop" (nothing is written); the paper allows both.
-	// Absorb is the default because stop diverged on dwm's hopper-medium:
-	// with an IQL learner and H = 5, Q̄ grew ×1.3 per 500 updates to 556 at
-	// 7.5k updates (above r_max/(1 − γ) = 480) and eval fell to 3.5
-	// normalized, while absorb kept Q̄ at 52 and reached 21.5 at 8k
-	// updates (docs/results/bdwm-hopper-first-run.md): the absorbing
-	// terminals teach the critic that leaving the model's confident region
-	// pays nothing (MOReL's HALT state), which stopping alone does not.
+	// OnReject is what a rollout does at σ_ep > η: "absorb" (an absorbing
+	// terminal with reward AbsorbReward is written in place of the
+	// rejected transition), "stop" (nothing is written) — the paper's two
+	// options — or "auto" (default): absorb when at least 99 % of D_off's
+	// rewards are ≥ 0, stop otherwise. Measured (docs/results/
+	// bdwm-hopper-first-run.md, bdwm-demo-pendulum.md): on hopper-medium
+	// (rewards 0.73–5) stop diverged — with an IQL learner and H = 5 Q̄
+	// grew ×1.3 per 500 updates to 556 at 7.5k updates, above r_max/(1−γ),
+	// eval 3.5 normalized — while absorb kept Q̄ at 52 and reached 21.5:
+	// the zero-reward terminals teach the critic that leaving the model's
+	// confident region pays nothing (MOReL's HALT state). Where rewards
+	// are costs (pendulum: −16 to 0) a zero-reward terminal is a bonus for
+	// leaving that region instead: the pendulum demo ended at 27.5
+	// normalized with absorb and at 102 with stop (and at −29.5 with the
+	// absorbing reward set to r_min/(1−γ), which swamps the critic).
 	OnReject rollout.OnReject `yaml:"on_reject"`
+	// AbsorbReward is the absorbing terminal's reward. Default 0 (the
+	// paper's "absorbing zero-reward state").
+	AbsorbReward float64 `yaml:"absorb_reward"`
 	// RewardPenalty is MOPO's λ in r − λ·u(s, a). Default 1 for MOPO
 	// (MOPO's default coefficient; it tunes it per task), 0 otherwise.
 	RewardPenalty float64 `yaml:"reward_penalty"`
@@ -288,7 +300,7 @@ func (c Config) WithDefaults() Config {
 		c.RealRatio = 0.5
 	}
 	if c.OnReject == "" {
-		c.OnReject = rollout.Absorb
+		c.OnReject = Auto
 	}
 	if c.LambdaMin == 0 {
 		c.LambdaMin = 0.3 // paper, Eq. 5
@@ -399,8 +411,10 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
-	case d.OnReject != rollout.Stop && d.OnReject != rollout.Absorb:
-		return fmt.Errorf("bdwm.on_reject = %q: want stop or absorb", c.OnReject)
+	case d.OnReject != rollout.Stop && d.OnReject != rollout.Absorb && d.OnReject != Auto:
+		return fmt.Errorf("bdwm.on_reject = %q: want auto, stop or absorb", c.OnReject)
+	case math.IsNaN(d.AbsorbReward) || math.IsInf(d.AbsorbReward, 0):
+		return fmt.Errorf("bdwm.absorb_reward = %v: must be finite", c.AbsorbReward)
 	case !(d.RewardPenalty >= 0) || math.IsInf(d.RewardPenalty, 0):
 		return fmt.Errorf("bdwm.reward_penalty = %v: must be finite and ≥ 0", c.RewardPenalty)
 	case !(d.BoundsMargin >= 0) || math.IsInf(d.BoundsMargin, 0):

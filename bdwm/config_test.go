@@ -63,6 +63,7 @@ func TestConfigErrors(t *testing.T) {
 		{"on reject", Config{OnReject: "retry"}, "bdwm.on_reject"},
 		{"penalty", Config{RewardPenalty: -1}, "bdwm.reward_penalty"},
 		{"bc weight", Config{BCWeight: math.Inf(1)}, "bdwm.bc_weight"},
+		{"absorb reward", Config{AbsorbReward: math.NaN()}, "bdwm.absorb_reward"},
 		{"offline bc weight", Config{OfflineBCWeight: -1}, "bdwm.offline_bc_weight = -1"},
 		{"offline bc steps", Config{OfflineBCSteps: -5}, "bdwm.offline_bc_steps = -5"},
 		{"offline bc batch", Config{OfflineBCBatch: -1}, "bdwm.offline_bc_batch"},
@@ -92,7 +93,7 @@ func TestConfigErrors(t *testing.T) {
 func TestVariantDefaults(t *testing.T) {
 	b := Config{}.WithDefaults()
 	if b.Variant != BDWM || b.Model.Kind != worldmodel.Diffusion || b.Model.Members != 3 || b.Model.Samples != 5 ||
-		b.EtaPercentile != 90 || b.LambdaMin != 0.3 || b.NoFilter || b.FixedLambda || b.NoBC || b.OnReject != rollout.Absorb {
+		b.EtaPercentile != 90 || b.LambdaMin != 0.3 || b.NoFilter || b.FixedLambda || b.NoBC || b.OnReject != Auto {
 		t.Errorf("BDWM defaults: %+v", b)
 	}
 	m := Config{Variant: MOPO}.WithDefaults()
@@ -107,5 +108,38 @@ func TestVariantDefaults(t *testing.T) {
 	// The baselines' switches hold whatever the file says.
 	if c := (Config{Variant: MOPO, NoFilter: false}).WithDefaults(); !c.NoFilter {
 		t.Error("MOPO ran with the filter")
+	}
+}
+
+// TestResolveOnReject: auto absorbs when at most 1 % of the rewards are
+// negative (hopper's are all positive; walker2d-medium has 0.1 % below 0)
+// and stops otherwise (pendulum's and halfcheetah's costs); explicit
+// choices stand.
+func TestResolveOnReject(t *testing.T) {
+	pos := make([]float32, 1000)
+	for i := range pos {
+		pos[i] = float32(i) / 100
+	}
+	fewNeg := append([]float32{-1, -2}, pos...)
+	costs := append(make([]float32, 0, 1000), pos...)
+	for i := 0; i < 50; i++ {
+		costs[i] = -1
+	}
+	for _, c := range []struct {
+		name string
+		in   rollout.OnReject
+		rew  []float32
+		want rollout.OnReject
+	}{
+		{"non-negative", Auto, pos, rollout.Absorb},
+		{"0.2 % negative", Auto, fewNeg, rollout.Absorb},
+		{"5 % negative", Auto, costs, rollout.Stop},
+		{"no rewards", Auto, nil, rollout.Stop},
+		{"explicit stop", rollout.Stop, pos, rollout.Stop},
+		{"explicit absorb", rollout.Absorb, costs, rollout.Absorb},
+	} {
+		if got := resolveOnReject(c.in, c.rew); got != c.want {
+			t.Errorf("%s: %s → %s, want %s", c.name, c.in, got, c.want)
+		}
 	}
 }

@@ -14,9 +14,9 @@
 //     of σ_ep over D_off and writes the uncertainty-quality report;
 //   - every RolloutEvery updates (offline) or env steps (online) it rolls
 //     the current policy out in the model from real states (package
-//     rollout), sending rollouts to an absorbing zero-reward terminal
-//     (the default; or stopping them, Config.OnReject) at σ_ep > η, into
-//     D_imag;
+//     rollout), ending them at σ_ep > η — in a zero-reward absorbing
+//     terminal where rewards are non-negative, by stopping where they are
+//     costs (Config.OnReject) — into D_imag;
 //   - offline batches mix D_off and D_imag at RealRatio;
 //   - at the switch it freezes π_offline for the behaviour-cloning term;
 //   - online, every SigmaEvery steps it averages σ_ep over the most recent

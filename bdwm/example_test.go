@@ -15,7 +15,7 @@ func ExampleConfig_WithDefaults() {
 	fmt.Println(c.Horizon, c.OnReject, c.OfflineBCWeight, c.BCWeight, c.BCSteps)
 	// Output:
 	// bdwm sac 3 5 90 0.3
-	// 5 absorb 5 1 25000
+	// 5 auto 5 1 25000
 }
 
 // Eq. 5 and Eq. 6: the real-data share λ of an online batch and the

@@ -106,6 +106,8 @@ type Method struct {
 
 	runner rollout.Runner
 	pred   worldmodel.Prediction
+	// onReject is Config.OnReject resolved for D_off (Auto decided).
+	onReject rollout.OnReject
 
 	// Random streams: imagined samples, start states, σ̄ samples, η
 	// subsample, quality reports.
@@ -225,7 +227,31 @@ func New(cfg Config, p Parts) (*Method, error) {
 	m.recentAct = make([]float32, cfg.SigmaBatch*m.actDim)
 	m.st.LastRollout = -1
 	m.st.Bounds = m.dataBounds()
+	m.onReject = resolveOnReject(cfg.OnReject, m.data.Rew)
 	return m, nil
+}
+
+// resolveOnReject decides Auto: absorb when the 1st percentile of the
+// rewards is ≥ 0 (a zero-reward terminal is then the pessimistic choice),
+// stop otherwise (it would be a bonus); other values are returned as they
+// are.
+func resolveOnReject(r rollout.OnReject, rew []float32) rollout.OnReject {
+	if r != Auto {
+		return r
+	}
+	if len(rew) == 0 {
+		return rollout.Stop
+	}
+	neg := 0
+	for _, v := range rew {
+		if v < 0 {
+			neg++
+		}
+	}
+	if float64(neg) <= 0.01*float64(len(rew)) {
+		return rollout.Absorb
+	}
+	return rollout.Stop
 }
 
 // dataBounds is the per-dimension range of D_off's states and next
@@ -477,7 +503,8 @@ func (m *Method) rolloutConfig() rollout.Config {
 		Horizon:       c.Horizon,
 		Filter:        rollout.Epistemic,
 		Eta:           m.st.Eta,
-		OnReject:      c.OnReject,
+		OnReject:      m.onReject,
+		AbsorbReward:  float32(c.AbsorbReward),
 		RewardPenalty: float32(c.RewardPenalty),
 		Predict: worldmodel.PredictOptions{
 			Aleatoric: !c.EpistemicOnly && c.Model.Samples >= 2,

@@ -10,9 +10,9 @@
 // policy call and one batched Model.Predict for the rollouts still
 // running. A transition is rejected when its σ_ep exceeds the threshold η
 // (strictly, as uncertainty.RejectTo: σ_ep = η is kept; a NaN σ_ep is
-// rejected); the rollout then stops, or, with OnReject Absorb, a
-// zero-reward absorbing terminal is written in its place first (the
-// paper's two options). Non-finite predictions are always rejected.
+// rejected); the rollout then stops, or, with OnReject Absorb, an
+// absorbing terminal (reward 0 by default, Config.AbsorbReward) is written
+// in its place first (the paper's two options). Non-finite predictions are always rejected.
 // Predicted terminals end a rollout after being written. Stats counts
 // attempted, accepted and rejected transitions; RejectRate is the
 // reported rejection rate (uncertainty/reject_rate).

@@ -44,9 +44,11 @@ type OnReject string
 const (
 	// Stop ends the rollout; the rejected transition is not written.
 	Stop OnReject = "stop"
-	// Absorb writes (s, a, r = 0, s' = s, done) in its place — a
-	// zero-reward absorbing terminal that teaches the critic that leaving
-	// the model's confident region pays nothing — and ends the rollout.
+	// Absorb writes (s, a, r = Config.AbsorbReward, s' = s, done) in its
+	// place — an absorbing terminal that teaches the critic that leaving
+	// the model's confident region pays nothing (reward 0, the paper's
+	// choice) or, with a negative AbsorbReward, less than anything the data
+	// shows — and ends the rollout.
 	Absorb OnReject = "absorb"
 )
 
@@ -61,6 +63,9 @@ type Config struct {
 	Eta float32
 	// OnReject is Stop (default) or Absorb.
 	OnReject OnReject
+	// AbsorbReward is the reward of the absorbing terminal OnReject Absorb
+	// writes (default 0, the paper's zero-reward state; must be finite).
+	AbsorbReward float32
 	// RewardPenalty is MOPO's λ: accepted transitions are written with
 	// reward r − λ·u(s, a), u the model's Prediction.Penalty (default 0,
 	// no penalty; must be ≥ 0).
@@ -153,6 +158,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rollout: on_reject = %q: want %q or %q", c.OnReject, Stop, Absorb)
 	case !(c.RewardPenalty >= 0) || math.IsInf(float64(c.RewardPenalty), 0):
 		return fmt.Errorf("rollout: reward_penalty = %v: must be finite and ≥ 0", c.RewardPenalty)
+	case math.IsNaN(float64(c.AbsorbReward)) || math.IsInf(float64(c.AbsorbReward), 0):
+		return fmt.Errorf("rollout: absorb_reward = %v: must be finite", c.AbsorbReward)
 	case c.RejectOutOfBounds && c.Bounds == nil:
 		return fmt.Errorf("rollout: reject_out_of_bounds needs the bounds of the real states")
 	case !(c.BoundsMargin >= 0) || math.IsInf(float64(c.BoundsMargin), 0):
@@ -270,8 +277,8 @@ func grow(b []float32, n int) []float32 {
 //   - a transition whose next state or reward is not finite is rejected
 //     and ends its rollout (nothing is written);
 //   - with the Epistemic filter, a transition with σ_ep > Eta is rejected:
-//     with Stop nothing is written, with Absorb the zero-reward absorbing
-//     terminal (s, a, 0, s, done); either way its rollout ends;
+//     with Stop nothing is written, with Absorb the absorbing terminal
+//     (s, a, AbsorbReward, s, done); either way its rollout ends;
 //   - an accepted transition is written with reward r − λ·u(s, a); a
 //     predicted terminal ends its rollout.
 //
@@ -340,7 +347,7 @@ func (r *Runner) Run(dst *replay.Buffer, starts []float32, model Model, pol Poli
 			if oob || (filter && (sig > cfg.Eta || sig != sig)) {
 				st.Rejected++
 				if absorb {
-					dst.Add(so, sa, 0, so, true)
+					dst.Add(so, sa, cfg.AbsorbReward, so, true)
 					st.Absorbed++
 				}
 				continue

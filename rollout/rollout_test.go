@@ -227,3 +227,19 @@ func TestBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestAbsorbReward: the absorbing terminal carries Config.AbsorbReward.
+func TestAbsorbReward(t *testing.T) {
+	buf, _ := replay.New(10, 1, 1, false)
+	var r Runner
+	// From s = 4 the first step has σ_ep 4 > η = 3: absorbed at once.
+	if _, err := r.Run(buf, []float32{4}, &fakeModel{}, stepPolicy{}, Config{Horizon: 2, Eta: 3, OnReject: Absorb, AbsorbReward: -7}, rng.New(1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := contents(t, buf); len(got) != 1 || got[0] != (tr{4, 1, -7, 4, true}) {
+		t.Errorf("absorbed %v, want [{4 1 -7 4 true}]", got)
+	}
+	if _, err := r.Run(buf, []float32{4}, &fakeModel{}, stepPolicy{}, Config{Horizon: 1, AbsorbReward: float32(math.NaN())}, rng.New(1)); err == nil {
+		t.Error("NaN absorb reward accepted")
+	}
+}
