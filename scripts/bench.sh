@@ -41,7 +41,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 BENCHTIME=${BENCHTIME:-1s}
 PY=${PY:-/usr/bin/python3}
-ONLY=${ONLY:-sgemm critic denoiser ensemble act agents diffusion}
+ONLY=${ONLY:-sgemm critic denoiser ensemble act agents diffusion imagine}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -52,6 +52,7 @@ case " $ONLY " in *" agents "*)
 	for a in iql cql calql td3bc; do go test -c -o "$work/$a.test" "./agent/$a"; done ;;
 esac
 case " $ONLY " in *" diffusion "*) go test -c -o "$work/diffusion.test" ./diffusion ;; esac
+case " $ONLY " in *" imagine "*) go test -c -o "$work/worldmodel.test" ./worldmodel ;; esac
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >"$work/load"
 
 # Go side of each group: "binary|benchmark pattern" pairs separated by spaces.
@@ -63,6 +64,7 @@ declare -A gobench=(
 	[act]="nn.test|^BenchmarkActBatch1\$"
 	[agents]="iql.test|^BenchmarkIQLUpdate\$/^hopper\$ cql.test|^BenchmarkCQLUpdate\$ calql.test|^BenchmarkCalQLUpdate\$ td3bc.test|^BenchmarkTD3BCUpdate\$/^hopper\$"
 	[diffusion]="diffusion.test|^Benchmark(MLPTrainStep|MLPSample|UNetTrainStep|UNetSample|UNetSampleBatch1)\$"
+	[imagine]="worldmodel.test|^BenchmarkImagine\$/^W256/"
 )
 pyrun() { OPENBLAS_NUM_THREADS=2 "$PY" "$@" --min-time 1 --repeats 1; }
 pybench() {
@@ -74,6 +76,7 @@ pybench() {
 	diffusion)
 		pyrun bench/pytorch/diffusion_mlp.py
 		pyrun bench/pytorch/diffusion_unet.py ;;
+	imagine) pyrun bench/pytorch/bdwm_imagine.py ;;
 	*) pyrun bench/pytorch/bench.py --only "$1" ;;
 	esac
 }
@@ -113,6 +116,8 @@ rows = [
     ("unet_train", r"UNetTrainStep", "steps/s", "unet_train_step", "U-Net train step, b32 (#7)", "steps/s", False, 2.0),
     ("unet_sample", r"UNetSample", "plans/s", "unet_sample", "U-Net 64 plans, 20 steps (#7)", "plans/s", False, 2.0),
     ("unet_b1", r"UNetSampleBatch1", "ms/call", "unet_sample_batch1", "U-Net 1 plan, 4 steps (#7)", "ms", True, 2.0),
+    ("imagine_b256", r"Imagine/W256/B256$", "transitions/s", "imagine_W256_B256", "BDWM imagination K=3 M=5, B=256 (#8)", "transitions/s", False, None),
+    ("imagine_b1000", r"Imagine/W256/B1000$", "transitions/s", "imagine_W256_B1000", "BDWM imagination K=3 M=5, B=1000 (#8)", "transitions/s", False, None),
 ]
 cpu_units = ("cpu-ms/step", "cpu-ms/op", "cpu-ms/update")
 py_cpu = {"critic_step": "critic_step_cpu", "denoiser_step": "denoiser_step_cpu", "ensemble_step": "ensemble_step_cpu",
