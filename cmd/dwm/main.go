@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/dwm-rl/dwm/train"
@@ -37,6 +38,8 @@ Usage:
 
 Every command that trains takes --config FILE (YAML or TOML) and repeated --set key.path=value
 overrides; a run saves its fully resolved config in runs/<run>/config.yaml.
+
+Environment: DWM_CPUPROFILE=FILE writes a CPU profile of the command to FILE (go tool pprof).
 
 Exit status: 0 done, 1 failed, 2 usage error; on SIGINT (Ctrl-C) or SIGTERM a run stops at its
 next boundary, saves a checkpoint, is marked "interrupted" and dwm exits 130 (SIGINT) or 143
@@ -88,7 +91,41 @@ func main() {
 		}
 		cancel(signalCause{sig})
 	}()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	stop, err := startProfile(os.Getenv("DWM_CPUPROFILE"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dwm: %v\n", err)
+		os.Exit(1)
+	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err := stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "dwm: %v\n", err)
+		code = max(code, 1)
+	}
+	os.Exit(code)
+}
+
+// startProfile starts a CPU profile written to path (DWM_CPUPROFILE) and
+// returns the function that ends and closes it; with an empty path both do
+// nothing.
+func startProfile(path string) (func() error, error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("DWM_CPUPROFILE: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("DWM_CPUPROFILE %s: %w", path, err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("DWM_CPUPROFILE %s: %w", path, err)
+		}
+		return nil
+	}, nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
