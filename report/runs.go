@@ -19,7 +19,8 @@ import (
 // ParseFilter reads a run filter as the CLI takes it: comma-separated
 // key=value terms, all of which must match —
 //
-//	name=<glob>   SQLite GLOB on the run name (a term without "=" is a name glob)
+//	name=<glob>   SQLite GLOB on the run name (a term without "=" is a name glob);
+//	              "|" separates alternatives, "[|]" matches a literal bar
 //	algo=<name>   (method= is the same)
 //	env=<id>      (task= is the same)
 //	seed=<int>

@@ -98,6 +98,16 @@ func TestRunsVerbs(t *testing.T) {
 			}
 		}
 	}
+	// Name alternatives: either sweep's runs.
+	out.Reset()
+	if err := ListRuns(&out, s, track.Filter{Name: "s__pen__iql__*|s__pen__sac__*"}); err != nil ||
+		!strings.Contains(out.String(), "s__pen__iql__0") || !strings.Contains(out.String(), "s__pen__sac__1") {
+		t.Errorf("list with name alternatives: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := ListRuns(&out, s, track.Filter{Name: "s__pen__iql__*|nothing"}); err != nil || strings.Contains(out.String(), "s__pen__sac__1") {
+		t.Errorf("list with one matching alternative: %v\n%s", err, out.String())
+	}
 	if err := ShowRun(&out, s, "nope"); err == nil || !strings.Contains(err.Error(), `run "nope"`) {
 		t.Errorf("show missing run: %v", err)
 	}

@@ -168,7 +168,7 @@ func (s *Store) RunByName(name string) (Run, error) {
 // Filter selects runs; zero fields match everything.
 type Filter struct {
 	IDs    []int64 // any of these IDs
-	Name   string  // SQLite GLOB pattern on the name, e.g. "hopper-medium__iql__*"
+	Name   string  // SQLite GLOB pattern on the name, e.g. "hopper-medium__iql__*"; "|" separates alternatives ("[|]" is a literal bar)
 	Algo   string
 	Env    string
 	Seed   *int64
@@ -185,8 +185,11 @@ func (f Filter) where() (string, []any) {
 		}
 	}
 	if f.Name != "" {
-		conds = append(conds, "name GLOB ?")
-		args = append(args, f.Name)
+		alts := splitAlternatives(f.Name)
+		conds = append(conds, "("+strings.TrimSuffix(strings.Repeat("name GLOB ? OR ", len(alts)), " OR ")+")")
+		for _, a := range alts {
+			args = append(args, a)
+		}
 	}
 	if f.Algo != "" {
 		conds = append(conds, "algo = ?")
@@ -303,4 +306,26 @@ func fkError(err error, runID int64) error {
 		return fmt.Errorf("run %d: %w", runID, ErrNotFound)
 	}
 	return err
+}
+
+// splitAlternatives splits a name filter at the bars outside a GLOB
+// character class ("a*|b*" is two patterns, "x[|]y" one).
+func splitAlternatives(p string) []string {
+	var out []string
+	start, inClass := 0, false
+	for i := 0; i < len(p); i++ {
+		switch {
+		case p[i] == '[' && !inClass:
+			inClass = true
+			if i+1 < len(p) && p[i+1] == ']' { // "[]...]" holds a literal ]
+				i++
+			}
+		case p[i] == ']' && inClass:
+			inClass = false
+		case p[i] == '|' && !inClass:
+			out = append(out, p[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, p[start:])
 }
