@@ -2,18 +2,16 @@ package bdwm
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 
 	"github.com/dwm-rl/dwm/checkpoint"
+	"github.com/dwm-rl/dwm/internal/digest"
 	"github.com/dwm-rl/dwm/worldmodel"
 )
 
@@ -59,31 +57,12 @@ func (m *Method) cacheKey() string {
 	d := m.data
 	fmt.Fprintf(h, "%s\n%d %d %d\n", cacheFormat, d.ObsDim, d.ActDim, d.Len())
 	for _, col := range [][]float32{d.Obs, d.Act, d.Rew, d.Next} {
-		hashFloats(h, col)
+		digest.Floats(h, col)
 	}
-	done := make([]byte, d.Len())
-	for i := range done {
-		if d.Done != nil && d.Done[i] {
-			done[i] = 1
-		}
-	}
-	h.Write(done)
+	digest.Bools(h, d.Done, d.Len())
 	js, _ := json.Marshal(m.cfg.Model.WithDefaults())
 	fmt.Fprintf(h, "\n%s\nsteps %d seed %d", js, m.cfg.ModelSteps, m.seed)
 	return hex.EncodeToString(h.Sum(nil))[:24]
-}
-
-// hashFloats writes the little-endian bytes of v to h in blocks.
-func hashFloats(h hash.Hash, v []float32) {
-	var buf [4096]byte
-	for len(v) > 0 {
-		n := min(len(v), len(buf)/4)
-		for i, x := range v[:n] {
-			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
-		}
-		h.Write(buf[:4*n])
-		v = v[n:]
-	}
 }
 
 // loadCached returns the cached world model at path and its fit loss, or

@@ -2,7 +2,6 @@ package experiment
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"github.com/dwm-rl/dwm/dawm"
 	"github.com/dwm-rl/dwm/diffusion"
 	"github.com/dwm-rl/dwm/diffusion/denoiser"
+	"github.com/dwm-rl/dwm/internal/digest"
 	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/train"
@@ -461,34 +461,15 @@ func dawmCacheKey(d *dataset.Dataset, c DAWMConfig, seed uint64) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "dawm generated v1\n%d %d\n", d.ObsDim, d.ActDim)
 	for _, col := range [][]float32{d.Observations, d.Actions, d.Rewards, d.NextObservations} {
-		hashFloats(h, col)
+		digest.Floats(h, col)
 	}
 	for _, col := range [][]bool{d.Terminals, d.Timeouts} {
-		b := make([]byte, len(col))
-		for i, v := range col {
-			if v {
-				b[i] = 1
-			}
-		}
-		h.Write(b)
+		digest.Bools(h, col, len(col))
 	}
 	c.Learner, c.RealRatio, c.Cache = "", 0, ""
 	js, _ := json.Marshal(c)
 	fmt.Fprintf(h, "\n%s\nseed %d", js, seed)
 	return hex.EncodeToString(h.Sum(nil))[:24]
-}
-
-// hashFloats writes the little-endian bytes of v to h in blocks.
-func hashFloats(h io.Writer, v []float32) {
-	var buf [4096]byte
-	for len(v) > 0 {
-		n := min(len(v), len(buf)/4)
-		for i, x := range v[:n] {
-			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
-		}
-		h.Write(buf[:4*n])
-		v = v[n:]
-	}
 }
 
 // stampGenerated records how g was made in its metadata.
@@ -538,7 +519,7 @@ func (m *dawmMethod) setState(_ []checkpoint.Tensor, js json.RawMessage) error {
 func hashTransitions(g *dataset.Dataset) string {
 	h := sha256.New()
 	for _, col := range [][]float32{g.Observations, g.Actions, g.Rewards, g.NextObservations, g.Infos[dawm.UncertaintyInfo].Data} {
-		hashFloats(h, col)
+		digest.Floats(h, col)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

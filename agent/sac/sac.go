@@ -406,15 +406,7 @@ func (a *Agent) CloneBehaviour(b *replay.Batch) float64 {
 		B.dMean.Data[i] = float32(-d * iv * invN)
 		B.dLogStd.Data[i] = float32((1 - d*d*iv) * invN)
 	}
-	B.dOut.Resize(n, 2*A)
-	for i := 0; i < n; i++ {
-		for j := 0; j < A; j++ {
-			B.dOut.Data[i*2*A+j] = B.dMean.Data[i*A+j]
-			B.dOut.Data[i*2*A+A+j] = B.dLogStd.Data[i*A+j] * B.dSquash.Data[i*A+j]
-		}
-	}
-	nn.ZeroGrad(a.actorParams)
-	a.actor.Backward(&B.dOut)
+	a.actorBackward(n)
 	a.actorOpt.Step()
 	return loss * invN
 }
@@ -590,15 +582,7 @@ func (a *Agent) actorLossGrad(n int, alpha float32) (loss, logpMean, bcKL float6
 	}
 
 	// Through the log-std squash into the actor's raw outputs, then the actor.
-	B.dOut.Resize(n, 2*A)
-	for i := 0; i < n; i++ {
-		for j := 0; j < A; j++ {
-			B.dOut.Data[i*2*A+j] = B.dMean.Data[i*A+j]
-			B.dOut.Data[i*2*A+A+j] = B.dLogStd.Data[i*A+j] * B.dSquash.Data[i*A+j]
-		}
-	}
-	nn.ZeroGrad(a.actorParams)
-	a.actor.Backward(&B.dOut)
+	a.actorBackward(n)
 	return loss, logpSum / float64(n), bcKL
 }
 
@@ -617,6 +601,22 @@ func (a *Agent) bindBatch(b *replay.Batch) int {
 	B.next = tensor.Mat{Rows: n, Cols: O, Data: b.NextObs}
 	B.rew, B.done = b.Rew, b.Done
 	return n
+}
+
+// actorBackward sets the actor's gradients from buf.dMean and buf.dLogStd
+// (n×|A| each): through the log-std squash (buf.dSquash) into the raw
+// outputs [mean | raw log σ], then back through the actor.
+func (a *Agent) actorBackward(n int) {
+	B, A := &a.buf, a.actDim
+	B.dOut.Resize(n, 2*A)
+	for i := 0; i < n; i++ {
+		for j := 0; j < A; j++ {
+			B.dOut.Data[i*2*A+j] = B.dMean.Data[i*A+j]
+			B.dOut.Data[i*2*A+A+j] = B.dLogStd.Data[i*A+j] * B.dSquash.Data[i*A+j]
+		}
+	}
+	nn.ZeroGrad(a.actorParams)
+	a.actor.Backward(&B.dOut)
 }
 
 // splitPolicy splits the actor's output [mean | raw log σ] (n×2|A|) into
