@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs, or resumes, every benchmark sweep the open issues ask for, in priority order, on one machine:
+# BDWM Table I and II (#8), the IQL/Cal-QL offline-to-online runs (#6), DUAL Table 4 (#9), DAWM ± TD3+BC/IQL
+# (#10) and the Adroit runs (#13). Each sweep skips its finished runs and resumes interrupted ones from their
+# checkpoints (written at least every 10 minutes), so this can be started again after any stop.
+#
+# Usage: scripts/long-runs.sh            (RUNS=/root/dwm-long/runs WORKERS=2 DWM=bin/dwm by default)
+#        ONLY="bdwm/sweeps/table1.yaml" scripts/long-runs.sh
+# Summarize with e.g. dwm report --runs "$RUNS" --filter 'bdwm-table1__*|o2o-hopper-medium__*' --out report/
+#
+# The datasets are made first when missing (each is cached under the user cache directory once made; the first
+# make of a locomotion dataset trains its SAC expert for 300k steps, hours on 2 cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-/root/dwm-long/runs}
+WORKERS=${WORKERS:-2}
+DWM=${DWM:-bin/dwm}
+[ -x "$DWM" ] || go build -o "$DWM" ./cmd/dwm
+
+make_data() { # name out [flags...]
+	local name=$1 out=$2
+	shift 2
+	[ -f "$out" ] || "$DWM" dataset make "$name" --seed 0 --out "$out" "$@"
+}
+S=docs/results/sweeps
+make_data hopper-medium bdwm/sweeps/hopper-medium.npz --expert-steps 300000
+make_data hopper-medium $S/hopper-medium.npz --expert-steps 300000
+make_data walker2d-medium $S/walker2d-medium.npz --expert-steps 300000
+make_data halfcheetah-medium $S/halfcheetah-medium.npz --expert-steps 300000
+make_data door-cloned $S/door-cloned.npz --size 100000
+make_data hammer-cloned $S/hammer-cloned.npz --size 100000
+
+ONLY=${ONLY:-"bdwm/sweeps/table1.yaml $S/o2o-hopper-medium.yaml $(ls bdwm/sweeps/table2-*.yaml) $S/dual-table4.yaml
+$(ls $S/dual-table4-*.yaml) $S/dawm-td3bc.yaml $S/dawm-iql.yaml $S/adroit-o2o.yaml"}
+for f in $ONLY; do
+	echo "== $f ($(date -u +%FT%TZ))"
+	# One thread per run: GOMAXPROCS bounds dwm's BLAS and data-parallel threads.
+	GOMAXPROCS=1 "$DWM" sweep run "$f" --runs "$RUNS" --workers "$WORKERS"
+done
