@@ -21,7 +21,10 @@ type fakeAgent struct {
 	frozen  int
 	weights []float32
 	cloned  int
+	alpha   []bool // FreezeAlpha calls
 }
+
+func (f *fakeAgent) FreezeAlpha(frozen bool) { f.alpha = append(f.alpha, frozen) }
 
 func (f *fakeAgent) ActBatch(_, act []float32, _ bool) error {
 	f.s.FillUniform(act, -1, 1)
@@ -125,6 +128,10 @@ func TestFullMethodHooks(t *testing.T) {
 	ms := drive(t, m, 30, 60)
 	// π_β is cloned (5 steps) and frozen before the offline phase, π_offline
 	// frozen at the switch.
+	// α is held from the anchor to the switch.
+	if !slices.Equal(ag.alpha, []bool{true, false}) {
+		t.Errorf("FreezeAlpha calls %v, want [true false]", ag.alpha)
+	}
 	if ag.frozen != 2 || ag.cloned != 5 || m.st.BCLoss != 16 {
 		t.Errorf("references frozen %d times, want 2; %d cloning steps, want 5; cloning loss %v, want 16", ag.frozen, ag.cloned, m.st.BCLoss)
 	}

@@ -43,6 +43,13 @@ type BCLearner interface {
 	CloneBehaviour(b *replay.Batch) float64
 }
 
+// AlphaFreezer is a learner whose entropy temperature can be held fixed
+// (SAC): BDWM holds it while the offline anchor sets the policy's spread
+// and lets it learn again from the switch.
+type AlphaFreezer interface {
+	FreezeAlpha(frozen bool)
+}
+
 // Parts are what the composition root hands to New.
 type Parts struct {
 	// Agent is the base learner the loop trains (it must also implement
@@ -397,11 +404,19 @@ func (m *Method) anchor() error {
 	m.bc.FreezeBCReference()
 	m.st.WBC = c.OfflineBCWeight
 	m.bc.SetBCWeight(float32(m.st.WBC))
+	m.freezeAlpha(true)
 	m.st.Anchored = true
 	m.st.BCLoss = tail / float64(max(tailN, 1))
 	m.progress("behaviour policy π_β cloned from D_off in %d steps (loss %.4g), frozen as the offline BC reference at w_BC = %g",
 		c.OfflineBCSteps, m.st.BCLoss, m.st.WBC)
 	return nil
+}
+
+// freezeAlpha holds (or releases) the learner's temperature, if it has one.
+func (m *Method) freezeAlpha(frozen bool) {
+	if f, ok := m.agent.(AlphaFreezer); ok {
+		f.FreezeAlpha(frozen)
+	}
 }
 
 // holdoutOf returns the transitions of quality reports: the world model's
@@ -575,6 +590,9 @@ func (m *Method) onSwitch() error {
 		m.bc.FreezeBCReference()
 		m.st.WBC = m.cfg.BCWeight
 		m.bc.SetBCWeight(float32(m.st.WBC))
+	}
+	if m.st.Anchored {
+		m.freezeAlpha(false) // α learns again once π_β no longer holds the policy
 	}
 	m.st.Switched = true
 	return nil

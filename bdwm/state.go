@@ -160,6 +160,9 @@ func (m *Method) loadState(ts []checkpoint.Tensor, js json.RawMessage) error {
 		m.st.Bounds = m.dataBounds() // a checkpoint from before bounds were kept
 	}
 	m.onMix.Ratio = m.st.Lambda
+	// The learner's temperature is held while the offline anchor is (the
+	// flag is not in the learner's checkpoint).
+	m.freezeAlpha(m.st.Anchored && !m.st.Switched)
 	if m.bc != nil && m.st.Switched {
 		// The agent's checkpoint holds π_offline and w_BC itself.
 		m.bc.SetBCWeight(float32(m.st.WBC))

@@ -225,6 +225,7 @@ type Agent struct {
 	logAlpha     *nn.Param
 	bcRef        *nn.MLP // frozen reference policy (nil until FreezeBCReference)
 	bcWeight     float32
+	alphaFrozen  bool // FreezeAlpha: α is not learned for now
 
 	actorOpt, criticOpt, alphaOpt *optim.Adam
 	actorParams, criticParams     []*nn.Param
@@ -352,6 +353,15 @@ func (a *Agent) Params() []*nn.Param {
 	return ps
 }
 
+// FreezeAlpha stops (true) or resumes (false) learning the temperature α;
+// a frozen α keeps its value. BDWM freezes it while its offline anchor
+// holds the policy near the behaviour policy: the anchor, not the entropy
+// target, sets the policy's spread then, and a learned α would only fall
+// without end (to 10⁻¹³ over 100k hopper updates, measured), leaving no
+// entropy regularization when the anchor is lifted online. The flag is not
+// part of the agent's checkpoint: the caller sets it again on resume.
+func (a *Agent) FreezeAlpha(frozen bool) { a.alphaFrozen = frozen }
+
 // BCWeight returns the current weight w_BC of the behaviour-cloning term.
 func (a *Agent) BCWeight() float32 { return a.bcWeight }
 
@@ -447,7 +457,7 @@ func (a *Agent) Update(b *replay.Batch) []agent.Metric {
 	// -(mean log π + H̄): α grows while the entropy -mean log π is below H̄.
 	g := -(logpMean + float64(a.cfg.TargetEntropy))
 	alphaLoss := float64(a.logAlpha.W[0]) * g
-	if !a.cfg.FixedAlpha {
+	if !a.cfg.FixedAlpha && !a.alphaFrozen {
 		a.logAlpha.G[0] = float32(g)
 		a.alphaOpt.Step()
 	}

@@ -344,3 +344,24 @@ func criticSum(t *testing.T, a *sac.Agent, _ *replay.Batch) float64 {
 	}
 	return sum
 }
+
+// TestFreezeAlpha: a frozen α keeps its value through updates; unfrozen it
+// is learned again.
+func TestFreezeAlpha(t *testing.T) {
+	bs := agenttest.Batches(3, 2, 32, 20, 9)
+	a := mustNew(t, 3, 2, sac.Config{Hidden: []int{16}}, 1)
+	a.FreezeAlpha(true)
+	for _, b := range bs[:10] {
+		a.Update(b)
+	}
+	if a.Alpha() != 1 {
+		t.Fatalf("frozen α moved to %v", a.Alpha())
+	}
+	a.FreezeAlpha(false)
+	for _, b := range bs[10:] {
+		a.Update(b)
+	}
+	if a.Alpha() == 1 {
+		t.Fatal("α not learned after unfreezing")
+	}
+}
