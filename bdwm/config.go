@@ -189,6 +189,9 @@ type Config struct {
 	// it reached 31.3 (weight 1) and 35.5 (weight 5) at 10k updates, above
 	// the data's 26.8 (docs/results/bdwm-hopper-first-run.md). So the anchor
 	// is on by default; this switch gives the paper's plain offline SAC.
+	// While the anchor holds, SAC's temperature α is not learned (it fell
+	// to 10⁻¹³ over 100k anchored updates and the policy collapsed online
+	// once w_BC reached 0); it learns again from the switch.
 	NoOfflineBC bool `yaml:"no_offline_bc"`
 	// OfflineBCWeight is the weight of the offline anchor's KL term, held
 	// constant through the offline phase. Default 5 (measured above: eval
