@@ -317,7 +317,7 @@ func (m *Method) progress(format string, args ...any) {
 // quality report: Algorithm 1, lines 1–2.
 func (m *Method) prepare() error {
 	if m.model != nil && m.st.Fitted {
-		return nil
+		return m.anchor() // a no-op once anchored
 	}
 	c := m.cfg
 	if c.ModelPath != "" {
