@@ -129,26 +129,7 @@ func TestBDWMLearnersResume(t *testing.T) {
 		}{{"offline", false, 40}, {"online", true, 100}} {
 			c := tinyBDWMLearner(t, learner, "cut")
 			ctx, cancel := context.WithCancel(context.Background())
-			stop := func(l *train.Loop) error {
-				if tc.online {
-					h := l.Hooks.AfterEnvStep
-					l.Hooks.AfterEnvStep = func(step int64, tr train.Transition) error {
-						if step == tc.at {
-							cancel()
-						}
-						return h(step, tr)
-					}
-					return nil
-				}
-				h := l.Hooks.BeforeUpdate
-				l.Hooks.BeforeUpdate = func(phase train.Phase, step int64) ([]agent.Metric, error) {
-					if phase == train.Offline && step == tc.at {
-						cancel()
-					}
-					return h(phase, step)
-				}
-				return nil
-			}
+			stop := cancelAt(cancel, tc.online, tc.at)
 			r1, err := Run(ctx, c, Options{Out: io.Discard, Quiet: true, Extend: stop})
 			cancel()
 			if err != nil || !r1.Interrupted {
@@ -248,5 +229,37 @@ func TestBDWMLearnerEvaluate(t *testing.T) {
 		if learner == bdwm.CalQL && (rc.CalQL.CQL.Gamma == 0 || rc.CalQL.CQL.BatchSize == 0) {
 			t.Errorf("saved calql section not resolved: gamma %v, batch_size %d", rc.CalQL.CQL.Gamma, rc.CalQL.CQL.BatchSize)
 		}
+	}
+}
+
+// cancelAt returns an Options.Extend that cancels the run's context at
+// offline update at (online: env step at), as a signal would, chaining
+// the loop's own hooks.
+func cancelAt(cancel context.CancelFunc, online bool, at int64) func(*train.Loop) error {
+	return func(l *train.Loop) error {
+		if online {
+			h := l.Hooks.AfterEnvStep
+			l.Hooks.AfterEnvStep = func(step int64, tr train.Transition) error {
+				if step == at {
+					cancel()
+				}
+				if h == nil {
+					return nil
+				}
+				return h(step, tr)
+			}
+			return nil
+		}
+		h := l.Hooks.BeforeUpdate
+		l.Hooks.BeforeUpdate = func(phase train.Phase, step int64) ([]agent.Metric, error) {
+			if phase == train.Offline && step == at {
+				cancel()
+			}
+			if h == nil {
+				return nil, nil
+			}
+			return h(phase, step)
+		}
+		return nil
 	}
 }

@@ -8,11 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/dataset"
 	"github.com/dwm-rl/dwm/datasets"
 	"github.com/dwm-rl/dwm/dawm"
-	"github.com/dwm-rl/dwm/train"
 )
 
 // tinyDAWM is a dawm run on pendulum-medium small enough for a unit test:
@@ -27,21 +25,6 @@ func tinyDAWM(t *testing.T, name, learner string) Config {
 	c.DAWM = DAWMConfig{Learner: learner, Horizon: 4, UNetDim: 16, UNetMults: []int{1, 2}, ModelSteps: 30, ModelBatch: 16,
 		IDMSteps: 30, IDMHidden: []int{32}, SampleSteps: 5, Samples: 2, Transitions: 200, Cache: "off"}
 	return c
-}
-
-// cancelAt returns Options whose loop cancels ctx before offline update
-// step, so the run saves a checkpoint and stops as on Ctrl-C.
-func cancelAt(step int64, cancel context.CancelFunc) Options {
-	return Options{Extend: func(l *train.Loop) error {
-		before := l.Hooks.BeforeUpdate
-		l.Hooks.BeforeUpdate = func(p train.Phase, s int64) ([]agent.Metric, error) {
-			if s == step {
-				cancel()
-			}
-			return before(p, s)
-		}
-		return nil
-	}}
 }
 
 // TestDAWMRunResumes runs dawm with TD3+BC uninterrupted and interrupted at
@@ -69,7 +52,7 @@ func TestDAWMRunResumes(t *testing.T) {
 	c := tinyDAWM(t, "cut", "td3bc")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	res, err := Run(ctx, c, cancelAt(30, cancel))
+	res, err := Run(ctx, c, Options{Extend: cancelAt(cancel, false, 30)})
 	if err != nil || !res.Interrupted {
 		t.Fatalf("interrupted run: %+v, %v", res, err)
 	}
@@ -90,7 +73,7 @@ func TestDAWMRunResumes(t *testing.T) {
 	c = tinyDAWM(t, "tamper", "td3bc")
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	if res, err = Run(ctx, c, cancelAt(30, cancel)); err != nil || !res.Interrupted {
+	if res, err = Run(ctx, c, Options{Extend: cancelAt(cancel, false, 30)}); err != nil || !res.Interrupted {
 		t.Fatalf("interrupted run: %+v, %v", res, err)
 	}
 	path = filepath.Join(res.Dir, DAWMDataFile)

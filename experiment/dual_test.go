@@ -6,11 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/agent/dual"
 	"github.com/dwm-rl/dwm/agent/iql"
 	"github.com/dwm-rl/dwm/config"
-	"github.com/dwm-rl/dwm/train"
 )
 
 // tinyDual is a DUAL run on the embedded Pendulum data that takes seconds.
@@ -79,25 +77,7 @@ func TestDualResume(t *testing.T) {
 		c := tinyDual(t, "cut")
 		c.Train.OnlineSteps = 250
 		ctx, cancel := context.WithCancel(context.Background())
-		stop := func(l *train.Loop) error {
-			if tc.online {
-				h := l.Hooks.AfterEnvStep
-				l.Hooks.AfterEnvStep = func(step int64, tr train.Transition) error {
-					if step == tc.at {
-						cancel()
-					}
-					return h(step, tr)
-				}
-				return nil
-			}
-			l.Hooks.BeforeUpdate = func(phase train.Phase, step int64) ([]agent.Metric, error) {
-				if phase == train.Offline && step == tc.at {
-					cancel()
-				}
-				return nil, nil
-			}
-			return nil
-		}
+		stop := cancelAt(cancel, tc.online, tc.at)
 		r1, err := Run(ctx, c, Options{Out: io.Discard, Quiet: true, Extend: stop})
 		cancel()
 		if err != nil || !r1.Interrupted {
