@@ -57,28 +57,52 @@ func tomlError(err error, y []byte) error {
 	if !errors.As(err, &te) {
 		return fmt.Errorf("toml: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
+	msgs := make([]string, len(te.Errors))
+	for i, e := range locateTypeErrors(te, y) {
+		m := e.msg
+		if e.located {
+			m = "key " + e.key + ": " + e.tail
+		}
+		msgs[i] = tomlTypeNames.Replace(m)
+	}
+	return fmt.Errorf("toml: decode errors:\n  %s", strings.Join(msgs, "\n  "))
+}
+
+// typeError is one message of a yaml.TypeError with the config key it is
+// about: located when the message starts "line N: " (tail is the rest) and
+// key is the key on line N of the document (or "?").
+type typeError struct {
+	msg, key, line, tail string
+	located              bool
+}
+
+// locateTypeErrors finds, for each message of te, the key of the document y
+// it is about.
+func locateTypeErrors(te *yaml.TypeError, y []byte) []typeError {
 	var root yaml.Node
 	keys := map[int]string{}
 	if yaml.Unmarshal(y, &root) == nil {
 		keyLines(&root, "", keys)
 	}
-	msgs := make([]string, len(te.Errors))
+	out := make([]typeError, len(te.Errors))
 	for i, m := range te.Errors {
-		if rest, ok := strings.CutPrefix(m, "line "); ok {
-			if n, tail, ok := strings.Cut(rest, ": "); ok {
-				var line int
-				if _, err := fmt.Sscanf(n, "%d", &line); err == nil {
-					key := keys[line]
-					if key == "" {
-						key = "?"
-					}
-					m = "key " + key + ": " + tail
-				}
-			}
+		out[i].msg = m
+		rest, ok := strings.CutPrefix(m, "line ")
+		if !ok {
+			continue
 		}
-		msgs[i] = tomlTypeNames.Replace(m)
+		n, tail, ok := strings.Cut(rest, ": ")
+		var line int
+		if _, err := fmt.Sscanf(n, "%d", &line); !ok || err != nil {
+			continue
+		}
+		key := keys[line]
+		if key == "" {
+			key = "?"
+		}
+		out[i] = typeError{msg: m, key: key, line: n, tail: tail, located: true}
 	}
-	return fmt.Errorf("toml: decode errors:\n  %s", strings.Join(msgs, "\n  "))
+	return out
 }
 
 // tomlTypeNames renames YAML's tags in decoder messages to TOML's types.

@@ -193,32 +193,20 @@ func savedError(err error, y []byte, rewritten bool) error {
 	if !errors.As(err, &te) {
 		return err
 	}
-	var root yaml.Node
-	keys := map[int]string{}
-	if yaml.Unmarshal(y, &root) == nil {
-		keyLines(&root, "", keys)
-	}
 	msgs := make([]string, len(te.Errors))
-	for i, m := range te.Errors {
-		msgs[i] = m
-		rest, _ := strings.CutPrefix(m, "line ")
-		n, tail, found := strings.Cut(rest, ": ")
-		var line int
-		if _, err := fmt.Sscanf(n, "%d", &line); !found || err != nil || rest == m {
+	for i, e := range locateTypeErrors(te, y) {
+		msgs[i] = e.msg
+		if !e.located {
 			continue
 		}
-		key := keys[line]
-		if key == "" {
-			key = "?"
-		}
-		where := " (line " + n + ")"
+		where := " (line " + e.line + ")"
 		if rewritten {
 			where = ""
 		}
-		if strings.HasPrefix(tail, "field ") && strings.Contains(tail, " not found in type ") {
-			msgs[i] = "key " + key + where + ": not a key of this dwm's config, nor an older spelling of one that it reads (config.LegacyKeys)"
+		if strings.HasPrefix(e.tail, "field ") && strings.Contains(e.tail, " not found in type ") {
+			msgs[i] = "key " + e.key + where + ": not a key of this dwm's config, nor an older spelling of one that it reads (config.LegacyKeys)"
 		} else {
-			msgs[i] = "key " + key + where + ": " + tail
+			msgs[i] = "key " + e.key + where + ": " + e.tail
 		}
 	}
 	return fmt.Errorf("decode errors:\n  %s", strings.Join(msgs, "\n  "))
