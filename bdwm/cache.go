@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/dwm-rl/dwm/checkpoint"
-	"github.com/dwm-rl/dwm/internal/digest"
+	"github.com/dwm-rl/dwm/internal/floatio"
 	"github.com/dwm-rl/dwm/worldmodel"
 )
 
@@ -57,9 +57,9 @@ func (m *Method) cacheKey() string {
 	d := m.data
 	fmt.Fprintf(h, "%s\n%d %d %d\n", cacheFormat, d.ObsDim, d.ActDim, d.Len())
 	for _, col := range [][]float32{d.Obs, d.Act, d.Rew, d.Next} {
-		digest.Floats(h, col)
+		floatio.Write(h, col)
 	}
-	digest.Bools(h, d.Done, d.Len())
+	floatio.WriteBools(h, d.Done, d.Len())
 	js, _ := json.Marshal(m.cfg.Model.WithDefaults())
 	fmt.Fprintf(h, "\n%s\nsteps %d seed %d", js, m.cfg.ModelSteps, m.seed)
 	return hex.EncodeToString(h.Sum(nil))[:24]

@@ -19,7 +19,7 @@ import (
 	"github.com/dwm-rl/dwm/dawm"
 	"github.com/dwm-rl/dwm/diffusion"
 	"github.com/dwm-rl/dwm/diffusion/denoiser"
-	"github.com/dwm-rl/dwm/internal/digest"
+	"github.com/dwm-rl/dwm/internal/floatio"
 	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/train"
@@ -461,10 +461,10 @@ func dawmCacheKey(d *dataset.Dataset, c DAWMConfig, seed uint64) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "dawm generated v1\n%d %d\n", d.ObsDim, d.ActDim)
 	for _, col := range [][]float32{d.Observations, d.Actions, d.Rewards, d.NextObservations} {
-		digest.Floats(h, col)
+		floatio.Write(h, col)
 	}
 	for _, col := range [][]bool{d.Terminals, d.Timeouts} {
-		digest.Bools(h, col, len(col))
+		floatio.WriteBools(h, col, len(col))
 	}
 	c.Learner, c.RealRatio, c.Cache = "", 0, ""
 	js, _ := json.Marshal(c)
@@ -519,7 +519,7 @@ func (m *dawmMethod) setState(_ []checkpoint.Tensor, js json.RawMessage) error {
 func hashTransitions(g *dataset.Dataset) string {
 	h := sha256.New()
 	for _, col := range [][]float32{g.Observations, g.Actions, g.Rewards, g.NextObservations, g.Infos[dawm.UncertaintyInfo].Data} {
-		digest.Floats(h, col)
+		floatio.Write(h, col)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

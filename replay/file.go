@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math"
 	"os"
 
 	"github.com/dwm-rl/dwm/internal/atomicfile"
+	"github.com/dwm-rl/dwm/internal/floatio"
 )
 
 // Standalone buffer files, for saving a buffer outside a checkpoint
@@ -63,7 +63,7 @@ func (b *Buffer) WriteTo(w io.Writer) (int64, error) {
 	}
 	cw.Write(hdr[:])
 	for _, col := range b.columns(b.n) {
-		writeFloats(cw, col)
+		floatio.Write(cw, col)
 	}
 	if cw.err != nil {
 		return cw.n, cw.err
@@ -98,33 +98,6 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	c.n += int64(k)
 	c.err = err
 	return k, err
-}
-
-func writeFloats(w io.Writer, x []float32) {
-	var buf [4096]byte
-	for len(x) > 0 {
-		m := min(len(x), len(buf)/4)
-		for i, v := range x[:m] {
-			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
-		}
-		w.Write(buf[:4*m])
-		x = x[m:]
-	}
-}
-
-func readFloats(r io.Reader, x []float32) error {
-	var buf [4096]byte
-	for len(x) > 0 {
-		m := min(len(x), len(buf)/4)
-		if _, err := io.ReadFull(r, buf[:4*m]); err != nil {
-			return err
-		}
-		for i := range x[:m] {
-			x[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
-		}
-		x = x[m:]
-	}
-	return nil
 }
 
 // Load reads a buffer written by Save: the same capacity, widths, contents,
@@ -203,7 +176,7 @@ func load(path string) (*Buffer, error) {
 		return nil, err
 	}
 	for _, col := range b.columns(int(n)) {
-		if err := readFloats(r, col); err != nil {
+		if err := floatio.Read(r, col); err != nil {
 			return nil, err
 		}
 	}
