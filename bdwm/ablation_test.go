@@ -22,9 +22,13 @@ type fakeAgent struct {
 	weights []float32
 	cloned  int
 	alpha   []bool // FreezeAlpha calls
+	alphaAt []int  // len(weights) at each FreezeAlpha call
 }
 
-func (f *fakeAgent) FreezeAlpha(frozen bool) { f.alpha = append(f.alpha, frozen) }
+func (f *fakeAgent) FreezeAlpha(frozen bool) {
+	f.alpha = append(f.alpha, frozen)
+	f.alphaAt = append(f.alphaAt, len(f.weights))
+}
 
 func (f *fakeAgent) ActBatch(_, act []float32, _ bool) error {
 	f.s.FillUniform(act, -1, 1)
@@ -128,9 +132,10 @@ func TestFullMethodHooks(t *testing.T) {
 	ms := drive(t, m, 30, 60)
 	// π_β is cloned (5 steps) and frozen before the offline phase, π_offline
 	// frozen at the switch.
-	// α is held from the anchor to the switch.
-	if !slices.Equal(ag.alpha, []bool{true, false}) {
-		t.Errorf("FreezeAlpha calls %v, want [true false]", ag.alpha)
+	// α is held from the anchor until w_BC reaches 0 online: released
+	// after the anchor's weight, the switch's and online steps 0..BCSteps.
+	if !slices.Equal(ag.alpha, []bool{true, false}) || !slices.Equal(ag.alphaAt, []int{1, 2 + cfg.BCSteps + 1}) {
+		t.Errorf("FreezeAlpha calls %v after %v BC weights, want [true false] after [1 %d]", ag.alpha, ag.alphaAt, 2+cfg.BCSteps+1)
 	}
 	if ag.frozen != 2 || ag.cloned != 5 || m.st.BCLoss != 16 {
 		t.Errorf("references frozen %d times, want 2; %d cloning steps, want 5; cloning loss %v, want 16", ag.frozen, ag.cloned, m.st.BCLoss)
@@ -206,6 +211,10 @@ func TestAblationSwitches(t *testing.T) {
 		}
 		if w, _ := metric(ms, "train/w_bc"); w != 0 {
 			t.Errorf("w_BC %v", w)
+		}
+		// α is held by the anchor and released at the switch.
+		if !slices.Equal(ag.alpha, []bool{true, false}) || !slices.Equal(ag.alphaAt, []int{1, 2}) {
+			t.Errorf("no BC: FreezeAlpha calls %v after %v weights, want [true false] after [1 2]", ag.alpha, ag.alphaAt)
 		}
 		cfg.NoOfflineBC = true
 		ag = &fakeAgent{s: rng.New(1)}

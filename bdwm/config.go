@@ -191,7 +191,10 @@ type Config struct {
 	// is on by default; this switch gives the paper's plain offline SAC.
 	// While the anchor holds, SAC's temperature α is not learned (it fell
 	// to 10⁻¹³ over 100k anchored updates and the policy collapsed online
-	// once w_BC reached 0); it learns again from the switch.
+	// once w_BC reached 0). Online it stays held while Eq. 6's w_BC > 0
+	// (when it was learned there it fell from 1 to 0.0016 by the end of
+	// the BC schedule and the policy lost its exploration) and learns
+	// from then on; with no_bc it learns from the switch.
 	NoOfflineBC bool `yaml:"no_offline_bc"`
 	// OfflineBCWeight is the weight of the offline anchor's KL term, held
 	// constant through the offline phase. Default 5 (measured above: eval

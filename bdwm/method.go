@@ -115,6 +115,9 @@ type Method struct {
 	pred   worldmodel.Prediction
 	// onReject is Config.OnReject resolved for D_off (Auto decided).
 	onReject rollout.OnReject
+	// alphaHeld is the temperature hold last passed to the learner;
+	// alphaSet says one was passed (see holdAlpha).
+	alphaHeld, alphaSet bool
 
 	// Random streams: imagined samples, start states, σ̄ samples, η
 	// subsample, quality reports.
@@ -404,18 +407,30 @@ func (m *Method) anchor() error {
 	m.bc.FreezeBCReference()
 	m.st.WBC = c.OfflineBCWeight
 	m.bc.SetBCWeight(float32(m.st.WBC))
-	m.freezeAlpha(true)
 	m.st.Anchored = true
+	m.holdAlpha()
 	m.st.BCLoss = tail / float64(max(tailN, 1))
 	m.progress("behaviour policy π_β cloned from D_off in %d steps (loss %.4g), frozen as the offline BC reference at w_BC = %g",
 		c.OfflineBCSteps, m.st.BCLoss, m.st.WBC)
 	return nil
 }
 
-// freezeAlpha holds (or releases) the learner's temperature, if it has one.
-func (m *Method) freezeAlpha(frozen bool) {
+// holdAlpha holds the learner's temperature (if it has one) while a BC
+// term holds its policy: through the offline anchor and, online, until
+// w_BC of Eq. 6 reaches 0; it releases it after. A held policy keeps its
+// entropy above SAC's target, so a learned α would fall the whole time
+// (1 → 10⁻¹³ over 100k anchored offline updates; 1 → 0.0016 over the
+// first 22k online steps of the third Table I start) and leave a
+// deterministic policy when the term is lifted. State is derived, so a
+// restored run calls this too.
+func (m *Method) holdAlpha() {
+	held := m.st.Anchored && (!m.st.Switched || (m.bc != nil && !m.cfg.NoBC && m.st.WBC > 0))
+	if held == m.alphaHeld && m.alphaSet {
+		return
+	}
+	m.alphaHeld, m.alphaSet = held, true
 	if f, ok := m.agent.(AlphaFreezer); ok {
-		f.FreezeAlpha(frozen)
+		f.FreezeAlpha(held)
 	}
 }
 
@@ -568,6 +583,7 @@ func (m *Method) beforeUpdate(phase train.Phase, step int64) ([]agent.Metric, er
 			m.st.WBC = BCWeightAt(step, c.BCWeight, c.BCSteps)
 			m.bc.SetBCWeight(float32(m.st.WBC))
 		}
+		m.holdAlpha()
 	}
 	return m.metrics(phase), nil
 }
@@ -591,10 +607,8 @@ func (m *Method) onSwitch() error {
 		m.st.WBC = m.cfg.BCWeight
 		m.bc.SetBCWeight(float32(m.st.WBC))
 	}
-	if m.st.Anchored {
-		m.freezeAlpha(false) // α learns again once π_β no longer holds the policy
-	}
 	m.st.Switched = true
+	m.holdAlpha() // held on while Eq. 6's term holds the policy
 	return nil
 }
 

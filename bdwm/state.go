@@ -160,9 +160,10 @@ func (m *Method) loadState(ts []checkpoint.Tensor, js json.RawMessage) error {
 		m.st.Bounds = m.dataBounds() // a checkpoint from before bounds were kept
 	}
 	m.onMix.Ratio = m.st.Lambda
-	// The learner's temperature is held while the offline anchor is (the
-	// flag is not in the learner's checkpoint).
-	m.freezeAlpha(m.st.Anchored && !m.st.Switched)
+	// The learner's temperature is held while a BC term is (the flag is
+	// not in the learner's checkpoint).
+	m.alphaSet = false
+	m.holdAlpha()
 	if m.bc != nil && m.st.Switched {
 		// The agent's checkpoint holds π_offline and w_BC itself.
 		m.bc.SetBCWeight(float32(m.st.WBC))
