@@ -10,8 +10,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 
+	"github.com/dwm-rl/dwm/agent/sac"
+	"github.com/dwm-rl/dwm/checkpoint"
 	"github.com/dwm-rl/dwm/dataset"
 	"github.com/dwm-rl/dwm/env/mujoco"
 	"github.com/dwm-rl/dwm/nn"
@@ -181,18 +185,25 @@ func generateAdroit(ctx context.Context, c Config, meta map[string]string, out i
 	var d *dataset.Dataset
 	var succ []float32
 	var err error
+	var x adroitSource
+	if c.Kind != "random" {
+		if x, err = adroitExpertSource(ctx, c, out); err != nil {
+			return nil, err
+		}
+		meta["expert"] = x.desc
+	}
 	switch c.Kind {
 	case "random":
 		d, succ, err = collectAdroit(ctx, c, randomAdroit(c), c.Size, 0)
 		meta[dataset.MetaPolicyHash] = "uniform-random"
 	case "expert":
-		d, succ, err = collectAdroit(ctx, c, expertPolicy(c, 0), c.Size, 0)
-		meta[dataset.MetaPolicyHash] = "adroitctl.Expert(" + c.Env + ")"
+		d, succ, err = collectAdroit(ctx, c, x.policy(0), c.Size, 0)
+		meta[dataset.MetaPolicyHash] = x.desc
 	case "demo":
-		d, succ, err = adroitDemos(c)
-		meta[dataset.MetaPolicyHash] = fmt.Sprintf("adroitctl.Expert(%s)+N(0,%g)", c.Env, c.Noise)
+		d, succ, err = adroitDemos(c, x)
+		meta[dataset.MetaPolicyHash] = fmt.Sprintf("%s+N(0,%g)", x.desc, c.Noise)
 	case "cloned":
-		d, succ, err = adroitCloned(ctx, c, meta, out)
+		d, succ, err = adroitCloned(ctx, c, x, meta, out)
 	default:
 		return nil, fmt.Errorf("dataset kind %q has no Adroit recipe", c.Kind)
 	}
@@ -204,9 +215,92 @@ func generateAdroit(ctx context.Context, c Config, meta map[string]string, out i
 	return d, nil
 }
 
+// adroitSource is the expert an Adroit dataset is made from: the scripted
+// controller of adroitctl where the task has one (door, hammer, relocate),
+// otherwise (pen) a demonstrations-free SAC expert trained on the task.
+type adroitSource struct {
+	// policy returns the expert with N(0, noise²) action noise drawn from
+	// rng.Derive(seed, "datagen", "adroit", "noise", k) in episode k.
+	policy func(noise float64) func(e *mujoco.Env) (adroitPolicy, error)
+	// desc names the expert (the policy hash of the expert kind).
+	desc string
+}
+
+// adroitExpertSource resolves the expert of c's task, training (or
+// resuming, or reusing) the SAC expert run when the task has no scripted
+// controller.
+func adroitExpertSource(ctx context.Context, c Config, out io.Writer) (adroitSource, error) {
+	if adroitExpertFor(c.Env) == nil {
+		return adroitSource{policy: func(noise float64) func(e *mujoco.Env) (adroitPolicy, error) { return expertPolicy(c, noise) },
+			desc: "adroitctl.Expert(" + c.Env + ")"}, nil
+	}
+	fmt.Fprintf(out, "dataset %s-%s: %s has no scripted expert; its expert is SAC trained without demonstrations (%d steps)\n",
+		c.Env, c.Kind, c.Env, c.ExpertSteps)
+	ex, err := trainExpert(ctx, c, out)
+	if err != nil {
+		return adroitSource{}, err
+	}
+	snap := ex.evals[len(ex.evals)-1]
+	ts, _, err := checkpoint.ReadSafetensors(snap.Path)
+	if err != nil {
+		return adroitSource{}, fmt.Errorf("expert run %s: %w", filepath.Base(ex.dir), err)
+	}
+	sacCfg, err := expertSACConfig(ex.final.Config)
+	if err != nil {
+		return adroitSource{}, fmt.Errorf("expert run %s: %w", filepath.Base(ex.dir), err)
+	}
+	f, err := os.ReadFile(snap.Path)
+	if err != nil {
+		return adroitSource{}, fmt.Errorf("expert run %s: %w", filepath.Base(ex.dir), err)
+	}
+	h := sha256.Sum256(f)
+	fmt.Fprintf(out, "expert: the SAC policy of step %d (evaluation return %.1f)\n", snap.Step, snap.Return)
+	return adroitSource{
+		policy: func(noise float64) func(e *mujoco.Env) (adroitPolicy, error) {
+			return func(e *mujoco.Env) (adroitPolicy, error) {
+				sp := e.Spec()
+				a, err := sac.New(sp.Obs.Dim, sp.Act.Dim, sacCfg, rng.Derive(c.Seed, "datagen", "adroit", "sac").Uint64())
+				if err != nil {
+					return nil, err
+				}
+				if err := loadModel(a, ts); err != nil {
+					return nil, fmt.Errorf("expert run %s: %w", filepath.Base(ex.dir), err)
+				}
+				return &sacActor{a: a, noise: noise, seed: c.Seed}, nil
+			}
+		},
+		desc: fmt.Sprintf("sac-expert(%s,step=%d,sha256=%s)", c.Env, snap.Step, hex.EncodeToString(h[:8])),
+	}, nil
+}
+
+// sacActor acts with a SAC expert's deterministic (mean) action plus
+// N(0, noise²) noise.
+type sacActor struct {
+	a     *sac.Agent
+	noise float64
+	seed  uint64
+	s     *rng.Stream
+}
+
+func (a *sacActor) begin(k int) {
+	a.s = rng.Derive(a.seed, "datagen", "adroit", "noise", strconv.Itoa(k))
+}
+
+func (a *sacActor) act(obs, act []float32) error {
+	if err := a.a.Act(obs, act, true); err != nil {
+		return err
+	}
+	if a.noise > 0 {
+		noisy(act, a.noise, a.s)
+	}
+	return nil
+}
+
+func (a *sacActor) close() {}
+
 // adroitDemos runs c.Episodes noisy expert episodes (episodes 0..E−1).
-func adroitDemos(c Config) (*dataset.Dataset, []float32, error) {
-	eps, err := runAdroitEpisodes(c, expertPolicy(c, c.Noise), 0, c.Episodes)
+func adroitDemos(c Config, x adroitSource) (*dataset.Dataset, []float32, error) {
+	eps, err := runAdroitEpisodes(c, x.policy(c.Noise), 0, c.Episodes)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -223,8 +317,8 @@ func adroitDemos(c Config) (*dataset.Dataset, []float32, error) {
 // adroitCloned is D4RL's cloned recipe: a behaviour-cloned policy trained
 // on the demos, its rollouts (half of Size) followed by the demos repeated
 // in whole episodes (the other half), so the mix is 50/50 by transitions.
-func adroitCloned(ctx context.Context, c Config, meta map[string]string, out io.Writer) (*dataset.Dataset, []float32, error) {
-	demos, demoSucc, err := adroitDemos(c)
+func adroitCloned(ctx context.Context, c Config, x adroitSource, meta map[string]string, out io.Writer) (*dataset.Dataset, []float32, error) {
+	demos, demoSucc, err := adroitDemos(c, x)
 	if err != nil {
 		return nil, nil, err
 	}

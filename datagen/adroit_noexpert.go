@@ -14,5 +14,3 @@ import (
 func generateAdroit(context.Context, Config, map[string]string, io.Writer) (*dataset.Dataset, error) {
 	return nil, mujoco.ErrUnavailable
 }
-
-func adroitExpertFor(string) error { return mujoco.ErrUnavailable }

@@ -159,12 +159,9 @@ func TestAdroitSummary(t *testing.T) {
 	}
 }
 
-// Kinds that need the scripted expert are refused up front for tasks
-// without one; demo and cloned only for Adroit tasks.
+// demo and cloned are made only for Adroit tasks.
 func TestAdroitBadConfig(t *testing.T) {
 	for _, c := range []Config{
-		{Env: "pen", Kind: "demo"},
-		{Env: "pen", Kind: "expert"},
 		{Env: "pendulum", Kind: "demo"},
 		{Env: "hopper", Kind: "cloned"},
 		{Env: "door", Kind: "demo", Episodes: -1},
@@ -174,7 +171,8 @@ func TestAdroitBadConfig(t *testing.T) {
 			t.Errorf("config %+v accepted", c)
 		}
 	}
-	for _, c := range []Config{{Env: "pen", Kind: "random"}, {Env: "hammer", Kind: "expert"}, {Env: "hammer", Kind: "cloned"}} {
+	for _, c := range []Config{{Env: "pen", Kind: "random"}, {Env: "pen", Kind: "expert"}, {Env: "pen", Kind: "cloned"},
+		{Env: "hammer", Kind: "expert"}, {Env: "hammer", Kind: "cloned"}} {
 		if err := c.WithDefaults().Validate(); err != nil {
 			t.Errorf("%s-%s refused: %v", c.Env, c.Kind, err)
 		}
@@ -220,5 +218,60 @@ func TestAdroitClonedHalfDemos(t *testing.T) {
 	}
 	if c.Metadata[dataset.MetaPolicyHash] == "" || slices.Equal(c.Act(0), d.Act(0)) {
 		t.Error("rollout half looks like the demos")
+	}
+}
+
+// pen has no scripted expert: its expert, demo and cloned kinds come from a
+// SAC expert run (a tiny one here), made once and reused, and the data are
+// the same for the same config.
+func TestAdroitPenSACExpert(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a small SAC expert")
+	}
+	cache := t.TempDir()
+	base := Config{Env: "pen", ExpertSteps: 400, Seed: 2, Workers: 2, CacheDir: cache}
+	var log strings.Builder
+	c := base
+	c.Kind, c.Episodes = "demo", 2
+	p, err := Make(context.Background(), c, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "SAC trained without demonstrations") {
+		t.Errorf("log does not say the expert is SAC:\n%s", log.String())
+	}
+	d, err := dataset.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := d.Metadata["expert"]; !strings.HasPrefix(x, "sac-expert(pen,step=") {
+		t.Errorf("expert metadata %q", x)
+	}
+	if len(d.EpisodeEnds()) != 2 || len(col(d, "success")) != d.Len() || d.ObsDim != 45 || d.ActDim != 24 {
+		t.Errorf("pen demo: %d episodes, %d success flags for %d rows, dims %d/%d", len(d.EpisodeEnds()), len(col(d, "success")), d.Len(), d.ObsDim, d.ActDim)
+	}
+	// The expert kind reuses the finished expert run and repeats exactly.
+	c = base
+	c.Kind, c.Size = "expert", 150
+	log.Reset()
+	p1, err := Make(context.Background(), c, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "finished earlier, reusing") {
+		t.Errorf("expert run retrained:\n%s", log.String())
+	}
+	c.CacheDir = t.TempDir()
+	p2, err := Make(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, err1 := dataset.Load(p1)
+	d2, err2 := dataset.Load(p2)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if d1.Len() != 150 || !slices.Equal(d1.Act(d1.Len()-1), d2.Act(d2.Len()-1)) || !slices.Equal(d1.Rewards, d2.Rewards) {
+		t.Errorf("pen expert data differ between two makes of the same config")
 	}
 }

@@ -167,11 +167,6 @@ func (c Config) Validate() error {
 	case c.Workers < 1:
 		return fmt.Errorf("dataset workers = %d: must be ≥ 1", c.Workers)
 	}
-	if c.adroitKind() && c.Kind != "random" {
-		if err := adroitExpertFor(c.Env); err != nil {
-			return fmt.Errorf("dataset kind %s: %w", c.Kind, err)
-		}
-	}
 	if c.Kind == "scripted" {
 		if _, err := envs.Expert(c.Env); err != nil {
 			return fmt.Errorf("dataset kind scripted: %w", err)

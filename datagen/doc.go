@@ -35,8 +35,12 @@
 // from (Seed, k) and draws its noise from its own stream, so the data do not
 // depend on Workers. Every Adroit dataset has a per-step infos column
 // "success" (env.Result.Success); Summarize turns it into D4RL's episode
-// success rate. pen has no scripted expert yet, so only its random kind can
-// be made.
+// success rate. The expert is the scripted controller of datagen/adroitctl
+// where the task has one (door, hammer, relocate); pen has none, so its
+// expert is a SAC policy trained without demonstrations for ExpertSteps
+// steps (the expert run below; its last evaluated policy, acting by its
+// mean), from which its demo and cloned kinds are made the same way. The
+// file's "expert" metadata names which.
 // The SAC "expert run" is an ordinary dwm run in <cache>/runs, so it
 // checkpoints and resumes; every evaluation saves the policy's parameters, so
 // the medium snapshot can be chosen once the expert's return is known.
