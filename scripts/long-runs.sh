@@ -28,7 +28,7 @@ make_data hopper-medium $S/hopper-medium.npz --expert-steps 300000
 make_data walker2d-medium $S/walker2d-medium.npz --expert-steps 300000
 make_data halfcheetah-medium $S/halfcheetah-medium.npz --expert-steps 300000
 make_data door-cloned $S/door-cloned.npz --size 100000
-make_data hammer-cloned $S/hammer-cloned.npz --size 100000
+make_data pen-cloned $S/pen-cloned.npz --size 100000 # trains pen's SAC expert first (1M steps)
 
 ONLY=${ONLY:-"bdwm/sweeps/table1.yaml $S/o2o-hopper-medium.yaml $(ls bdwm/sweeps/table2-*.yaml) $S/dual-table4.yaml
 $(ls $S/dual-table4-*.yaml) $S/dawm-td3bc.yaml $S/dawm-iql.yaml $S/adroit-o2o.yaml"}
