@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/internal/blas"
 	"github.com/dwm-rl/dwm/replay"
 )
 
@@ -24,21 +25,29 @@ func BenchDims() []BenchDim {
 // untimed updates (two for agents whose actor steps every second update),
 // and reports updates/s and cpu-ms/update (process CPU time, far less
 // sensitive than wall time to other processes on shared cores). It panics
-// if bs is empty.
+// if bs is empty. Built with -tags flopcount it also reports the
+// matrix-product FLOPs of an update (GFLOP/update) and their rate per CPU
+// second, which bound what any implementation of the same update can reach.
 func BenchUpdate(b *testing.B, a Agent, bs []*replay.Batch, warm int) {
 	for i := range warm {
 		a.Update(bs[i%len(bs)])
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	c0 := CPUSeconds()
+	c0, f0 := CPUSeconds(), blas.Flops()
 	k := 0
 	for b.Loop() {
 		a.Update(bs[k%len(bs)])
 		k++
 	}
+	cpu := CPUSeconds() - c0
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
-	b.ReportMetric((CPUSeconds()-c0)/float64(b.N)*1e3, "cpu-ms/update")
+	b.ReportMetric(cpu/float64(b.N)*1e3, "cpu-ms/update")
+	if blas.FlopCounting {
+		f := float64(blas.Flops() - f0)
+		b.ReportMetric(f/float64(b.N)/1e9, "GFLOP/update")
+		b.ReportMetric(f/cpu/1e9, "GFLOP/cpu-s")
+	}
 }
 
 // BenchAct times a's batch-1 exploring (non-deterministic) actions for
