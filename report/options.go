@@ -38,7 +38,12 @@ type Options struct {
 	// References gives a reference per task (see the package comment),
 	// overriding Reference.
 	References map[string]float64
-	// Percent is X in "steps to X% of the reference". Zero means 90.
+	// OfBest measures steps-to-X% against each task's best: the highest
+	// point of any method's IQM curve on that task (BDWM's "steps to 90%
+	// of the best"), in place of Reference and References. It is what
+	// compares sample efficiency when no method nears the expert score.
+	OfBest bool
+		// Percent is X in "steps to X% of the reference". Zero means 90.
 	Percent float64
 	// Window is the trailing moving-average window (in evaluations) applied
 	// before testing the threshold. Zero means 1 (no smoothing).
@@ -168,8 +173,8 @@ func isNormalized(metric string) bool {
 
 // reference returns the reference for task under o, and whether there is one.
 func (o Options) reference(task, metric string) (float64, bool) {
-	if r, ok := o.References[task]; ok {
-		return r, true
+	if r, ok := o.References[task]; ok || o.OfBest {
+		return r, ok
 	}
 	if o.Reference != 0 {
 		return o.Reference, true

@@ -21,6 +21,7 @@ type page struct {
 	Runs                                    int
 	Confidence                              float64
 	Percent                                 float64
+	OfBest                                  bool   // steps-to-X% of each task's best
 	refHeader                               string // "of 100" if one reference, else ""
 	DipSteps                                int64
 	Rows                                    []Row
@@ -42,6 +43,14 @@ func fmtCell(c Cell) string {
 		s += fmt.Sprintf(" (%d/%d finite)", c.N, c.N+c.Missing)
 	}
 	return s
+}
+
+// referenceName says what steps-to-X% is measured against.
+func (p *page) referenceName() string {
+	if p.OfBest {
+		return "the task's best (the highest point of any method's IQM curve on it)"
+	}
+	return "the reference"
 }
 
 func (p *page) fmtSteps(r Row) string {
@@ -97,8 +106,8 @@ func (p *page) legend() []string {
 	l := []string{
 		fmt.Sprintf("Last: each seed's final evaluation of %s; IQM across seeds with a stratified-bootstrap %s CI [low, high]; \"k/n finite\": only k of n runs have a finite value.", p.Metric, p.conf()),
 		fmt.Sprintf("Best: each seed's best evaluation (maximum over its evaluations, so optimistically biased); IQM and %s CI across seeds.", p.conf()),
-		fmt.Sprintf("Steps to %s%%%s: first step at which the IQM curve reaches %s%% of the reference; in brackets, how many seeds reach it on their own.",
-			fmtParam(p.Percent), p.refHeader, fmtParam(p.Percent)),
+		fmt.Sprintf("Steps to %s%%%s: first step at which the IQM curve reaches %s%% of %s; in brackets, how many seeds reach it on their own.",
+			fmtParam(p.Percent), p.refHeader, fmtParam(p.Percent), p.referenceName()),
 		fmt.Sprintf("Dip: last offline evaluation minus the worst evaluation in %s after the switch (positive = a drop); IQM and %s CI across seeds.", dip, p.conf()),
 	}
 	for _, r := range p.Rows {

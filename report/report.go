@@ -96,6 +96,9 @@ func Build(s *track.Store, f track.Filter, outDir string, opts Options) (*Result
 	slices.Sort(methods)
 	colourOf := func(m string) int { return slices.Index(methods, m) }
 
+	if o.OfBest {
+		o.References = bestOfTasks(groups)
+	}
 	// Learning curves, rows, and one figure per task.
 	var tasks []string
 	bands := map[*group]band{}
@@ -212,7 +215,7 @@ func Build(s *track.Store, f track.Filter, outDir string, opts Options) (*Result
 	}
 	p := &page{
 		Title: o.Title, Store: s.Path(), Filter: FormatFilter(f), Metric: metric, Runs: len(runs),
-		Generated: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Confidence: o.Confidence, Percent: o.Percent,
+		Generated: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Confidence: o.Confidence, Percent: o.Percent, OfBest: o.OfBest,
 		DipSteps: o.DipSteps, Rows: res.Rows, RunRows: res.Runs, Figures: figs,
 	}
 	if p.Filter == "" {
@@ -258,6 +261,21 @@ func chooseMetric(s *track.Store, runs []track.Run, want string) (string, error)
 		}
 	}
 	return "", fmt.Errorf("report: none of the %d selected runs in %s logged %s or %s", len(runs), s.Path(), MetricNormalizedReturn, MetricReturn)
+}
+
+// bestOfTasks returns each task's best: the maximum over its groups' IQM
+// curves (Options.OfBest). A task with no finite point has none.
+func bestOfTasks(groups []*group) map[string]float64 {
+	best := map[string]float64{}
+	for _, g := range groups {
+		_, mid := iqmCurve(g)
+		for _, v := range mid {
+			if b, ok := best[g.task]; finite(v) && (!ok || v > b) {
+				best[g.task] = v
+			}
+		}
+	}
+	return best
 }
 
 // commonReference returns " of R" if every row with a reference has the same

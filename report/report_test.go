@@ -508,3 +508,33 @@ func TestSwitchFromConfig(t *testing.T) {
 		t.Errorf("switches %v, want [5001 6000]", sw)
 	}
 }
+
+// With OfBest, steps-to-90% is measured against the task's best IQM point
+// over the methods: iql's curve 90·x/15000 peaks at 90, so the threshold is
+// 81, first reached at the 14000 evaluation (13000 gives 78); sac's peaks
+// at 45 and never reaches it.
+func TestBuildOfBest(t *testing.T) {
+	s := openStore(t)
+	for seed, final := range []float64{80, 90, 100} {
+		addRun(t, s, "hopper-medium-v2", "iql", int64(seed), MetricNormalizedReturn, exactCurve(final), nil)
+		addRun(t, s, "hopper-medium-v2", "sac", int64(seed), MetricNormalizedReturn, exactCurve(45), nil)
+	}
+	res, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 200, CurveResamples: 50, OfBest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := findRow(t, res.Rows, "hopper-medium-v2", "iql")
+	if st := r.StepsTo; !st.HasReference || !approx(st.Reference, 90) || !st.Reached || st.Step != 14000 || st.SeedsReached != 2 {
+		t.Errorf("iql steps-to %+v, want step 14000 of 90 with 2 seeds", st)
+	}
+	if st := findRow(t, res.Rows, "hopper-medium-v2", "sac").StepsTo; !approx(st.Reference, 90) || st.Reached || st.SeedsReached != 0 {
+		t.Errorf("sac steps-to %+v, want not reached of 90", st)
+	}
+	md, err := os.ReadFile(res.Markdown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "Steps to 90% of 90") || !strings.Contains(string(md), "of the task's best") {
+		t.Errorf("report does not say what steps-to is measured against:\n%s", md)
+	}
+}

@@ -89,6 +89,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	metric := fs.String("metric", "", "learning-curve metric (default eval/normalized_return, else eval/return)")
 	percent := fs.Float64("percent", 0, "X in steps-to-X% of the reference (default 90)")
 	ref := fs.Float64("reference", 0, "reference score for steps-to-X% (default 100 on normalized scores)")
+	ofBest := fs.Bool("of-best", false, "steps-to-X% of each task's best IQM over the methods (instead of --reference)")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	res, err := report.BuildFile(storePathOf(*storePath, *runsDir), f, *out,
-		report.Options{Metric: *metric, Percent: *percent, Reference: *ref})
+		report.Options{Metric: *metric, Percent: *percent, Reference: *ref, OfBest: *ofBest})
 	if err != nil {
 		return err
 	}
