@@ -321,3 +321,43 @@ func TestNewErrors(t *testing.T) {
 		t.Errorf("percentile 100: %v", err)
 	}
 }
+
+// The real share of online batches is D_on alone (Algorithm 1) or, with
+// online_real=symmetric, half D_off and half D_on (all D_off while D_on is
+// empty); a bad value is refused by name.
+func TestOnlineReal(t *testing.T) {
+	count := func(mode string) (fromOn, total int) {
+		cfg := tinyConfig()
+		cfg.OnlineReal = mode
+		m := newTiny(t, cfg, &fakeAgent{s: rng.New(1)})
+		m.onMix.Ratio = 1 // only the real share (D_imag is empty anyway)
+		b := replay.NewBatch(64, 2, 1, false)
+		if mode == OnlineRealSymmetric { // d_on has nothing to sample yet
+			m.onMix.Sample(rng.New(2), b)
+			for i := 0; i < 64; i++ {
+				if b.Obs[2*i] == 5 {
+					t.Fatalf("%s: a D_on row sampled before D_on holds any", mode)
+				}
+			}
+		}
+		m.online.Add([]float32{5, 5}, []float32{0}, 0, []float32{5, 5}, false)
+		m.onMix.Sample(rng.New(2), b)
+		for i := 0; i < 64; i++ {
+			if b.Obs[2*i] == 5 {
+				fromOn++
+			}
+		}
+		return fromOn, 64
+	}
+	if on, n := count(OnlineRealDOn); on != n {
+		t.Errorf("d_on: %d of %d real rows from D_on, want all", on, n)
+	}
+	if on, n := count(OnlineRealSymmetric); on != n/2 {
+		t.Errorf("symmetric: %d of %d real rows from D_on, want half", on, n)
+	}
+	cfg := tinyConfig()
+	cfg.OnlineReal = "both"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "bdwm.online_real") {
+		t.Errorf("online_real=both: %v", err)
+	}
+}

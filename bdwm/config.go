@@ -160,7 +160,17 @@ type Config struct {
 	// BoundsMargin is the slack of BoundsReject in range widths (≥ 0).
 	BoundsMargin float64 `yaml:"bounds_margin"`
 
-	// LambdaMin is λ_min of Eq. 5. Default 0.3 (paper).
+	// OnlineReal is the real part (the λ share) of online batches:
+	// "d_on" — the online transitions alone, Algorithm 1's line 15 as
+	// written (D_on starts empty, line 10) — or "symmetric" — half D_off,
+	// half D_on (D_off alone while D_on is empty), Cal-QL's symmetric
+	// sampling. Default "d_on". Measured from the end of one offline phase
+	// (hopper-medium, seed 1; docs/results/bdwm-hopper-first-run.md): with
+	// λ = 1 and d_on the critic, fitted to a few thousand online
+	// transitions only, ran away (Q̄ 44 → 154 in 14k steps) and the policy
+	// fell from 24 to 14 normalized.
+	OnlineReal string `yaml:"online_real"`
+		// LambdaMin is λ_min of Eq. 5. Default 0.3 (paper).
 	LambdaMin float64 `yaml:"lambda_min"`
 	// SigmaBatch is the number of most recent online transitions over
 	// which σ̄_ep is averaged. Default 256 (one training batch).
@@ -284,6 +294,9 @@ func (c Config) WithDefaults() Config {
 	if c.ModelSteps == 0 {
 		c.ModelSteps = 20000
 	}
+	if c.OnlineReal == "" {
+		c.OnlineReal = OnlineRealDOn
+	}
 	if c.EtaPercentile == 0 {
 		c.EtaPercentile = 90 // paper, Section IV-B
 	}
@@ -394,7 +407,10 @@ func (c Config) Validate() error {
 		}
 		return nil
 	}
-	if err := unit("real_ratio", d.RealRatio, 0, false); err != nil {
+	if d.OnlineReal != OnlineRealDOn && d.OnlineReal != OnlineRealSymmetric {
+		return fmt.Errorf("bdwm.online_real = %q: want %s or %s", c.OnlineReal, OnlineRealDOn, OnlineRealSymmetric)
+	}
+		if err := unit("real_ratio", d.RealRatio, 0, false); err != nil {
 		return err
 	}
 	if err := unit("lambda_min", d.LambdaMin, 0, false); err != nil {
@@ -432,6 +448,14 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// The values of Config.OnlineReal.
+const (
+	// OnlineRealDOn draws the real share of online batches from D_on.
+	OnlineRealDOn = "d_on"
+	// OnlineRealSymmetric draws it half from D_off, half from D_on.
+	OnlineRealSymmetric = "symmetric"
+)
 
 // Lambda is Eq. 5: λ = max(λ_min, 1 − σ̄/σ_max), the fraction of an online
 // batch drawn from D_on. With σ_max ≤ 0 no uncertainty has been seen

@@ -224,7 +224,11 @@ func New(cfg Config, p Parts) (*Method, error) {
 		return nil, err
 	}
 	m.st.Lambda = cfg.Lambda
-	if m.onMix, err = replay.NewMixed(m.online, m.imag, m.st.Lambda); err != nil {
+	var realOn replay.Sampler = m.online // the λ share of online batches
+	if cfg.OnlineReal == OnlineRealSymmetric {
+		realOn, _ = replay.NewMixed(m.online, m.offline, 0.5)
+	}
+	if m.onMix, err = replay.NewMixed(realOn, m.imag, m.st.Lambda); err != nil {
 		return nil, err
 	}
 	m.startOn, _ = replay.NewMixed(m.online, m.offline, 1)
