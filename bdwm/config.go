@@ -170,7 +170,7 @@ type Config struct {
 	// transitions only, ran away (Q̄ 44 → 154 in 14k steps) and the policy
 	// fell from 24 to 14 normalized.
 	OnlineReal string `yaml:"online_real"`
-		// LambdaMin is λ_min of Eq. 5. Default 0.3 (paper).
+	// LambdaMin is λ_min of Eq. 5. Default 0.3 (paper).
 	LambdaMin float64 `yaml:"lambda_min"`
 	// SigmaBatch is the number of most recent online transitions over
 	// which σ̄_ep is averaged. Default 256 (one training batch).
@@ -410,7 +410,7 @@ func (c Config) Validate() error {
 	if d.OnlineReal != OnlineRealDOn && d.OnlineReal != OnlineRealSymmetric {
 		return fmt.Errorf("bdwm.online_real = %q: want %s or %s", c.OnlineReal, OnlineRealDOn, OnlineRealSymmetric)
 	}
-		if err := unit("real_ratio", d.RealRatio, 0, false); err != nil {
+	if err := unit("real_ratio", d.RealRatio, 0, false); err != nil {
 		return err
 	}
 	if err := unit("lambda_min", d.LambdaMin, 0, false); err != nil {
