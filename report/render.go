@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -63,7 +64,7 @@ func (p *page) fmtSteps(r Row) string {
 	}
 	ref := ""
 	if p.refHeader == "" {
-		ref = " of " + fmtParam(s.Reference)
+		ref = " of " + fmtRef(s.Reference)
 	}
 	seeds := fmt.Sprintf(" (%d/%d seeds)", s.SeedsReached, s.Seeds)
 	if !s.Reached {
@@ -288,3 +289,13 @@ func writeHTML(out io.Writer, p *page, w, h int) error {
 // fmtParam formats a user-given parameter (a percentage, a reference) as
 // written: 90, not 90.00.
 func fmtParam(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// fmtRef writes a steps-to reference: exactly when it is a whole number (a
+// given reference such as 100), else with fmtNum's precision (a measured
+// best such as 40.19).
+func fmtRef(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e9 {
+		return fmtParam(v)
+	}
+	return fmtNum(v)
+}

@@ -295,7 +295,7 @@ func commonReference(rows []Row) string {
 	if n == 0 {
 		return ""
 	}
-	return " of " + fmtParam(ref)
+	return " of " + fmtRef(ref)
 }
 
 // prettyMetric returns the symbol of a known uncertainty metric.

@@ -538,3 +538,11 @@ func TestBuildOfBest(t *testing.T) {
 		t.Errorf("report does not say what steps-to is measured against:\n%s", md)
 	}
 }
+
+func TestFmtRef(t *testing.T) {
+	for v, want := range map[float64]string{100: "100", 90: "90", 40.18961301476129: "40.19", 0.5: "0.500"} {
+		if got := fmtRef(v); got != want {
+			t.Errorf("fmtRef(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
