@@ -43,7 +43,7 @@ type Options struct {
 	// of the best"), in place of Reference and References. It is what
 	// compares sample efficiency when no method nears the expert score.
 	OfBest bool
-		// Percent is X in "steps to X% of the reference". Zero means 90.
+	// Percent is X in "steps to X% of the reference". Zero means 90.
 	Percent float64
 	// Window is the trailing moving-average window (in evaluations) applied
 	// before testing the threshold. Zero means 1 (no smoothing).
