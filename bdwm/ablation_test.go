@@ -21,11 +21,14 @@ type fakeAgent struct {
 	frozen  int
 	weights []float32
 	cloned  int
-	alpha   []bool // FreezeAlpha calls
-	alphaAt []int  // len(weights) at each FreezeAlpha call
+	alpha   []bool // FreezeAlpha calls that changed the hold
+	alphaAt []int  // len(weights) at each of them
 }
 
 func (f *fakeAgent) FreezeAlpha(frozen bool) {
+	if n := len(f.alpha); n > 0 && f.alpha[n-1] == frozen {
+		return
+	}
 	f.alpha = append(f.alpha, frozen)
 	f.alphaAt = append(f.alphaAt, len(f.weights))
 }

@@ -115,9 +115,6 @@ type Method struct {
 	pred   worldmodel.Prediction
 	// onReject is Config.OnReject resolved for D_off (Auto decided).
 	onReject rollout.OnReject
-	// alphaHeld is the temperature hold last passed to the learner;
-	// alphaSet says one was passed (see holdAlpha).
-	alphaHeld, alphaSet bool
 
 	// Random streams: imagined samples, start states, σ̄ samples, η
 	// subsample, quality reports.
@@ -425,14 +422,10 @@ func (m *Method) anchor() error {
 // entropy above SAC's target, so a learned α would fall the whole time
 // (1 → 10⁻¹³ over 100k anchored offline updates; 1 → 0.0016 over the
 // first 22k online steps of the third Table I start) and leave a
-// deterministic policy when the term is lifted. State is derived, so a
-// restored run calls this too.
+// deterministic policy when the term is lifted. The hold is derived from
+// the method's state, so a restored run calls this too.
 func (m *Method) holdAlpha() {
 	held := m.st.Anchored && (!m.st.Switched || (m.bc != nil && !m.cfg.NoBC && m.st.WBC > 0))
-	if held == m.alphaHeld && m.alphaSet {
-		return
-	}
-	m.alphaHeld, m.alphaSet = held, true
 	if f, ok := m.agent.(AlphaFreezer); ok {
 		f.FreezeAlpha(held)
 	}

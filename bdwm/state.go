@@ -162,7 +162,6 @@ func (m *Method) loadState(ts []checkpoint.Tensor, js json.RawMessage) error {
 	m.onMix.Ratio = m.st.Lambda
 	// The learner's temperature is held while a BC term is (the flag is
 	// not in the learner's checkpoint).
-	m.alphaSet = false
 	m.holdAlpha()
 	if m.bc != nil && m.st.Switched {
 		// The agent's checkpoint holds π_offline and w_BC itself.
