@@ -168,7 +168,9 @@ type Config struct {
 	// (hopper-medium, seed 1; docs/results/bdwm-hopper-first-run.md): with
 	// λ = 1 and d_on the critic, fitted to a few thousand online
 	// transitions only, ran away (Q̄ 44 → 154 in 14k steps) and the policy
-	// fell from 24 to 14 normalized.
+	// fell from 24 to 14 normalized; with symmetric it ran away too (Q̄
+	// 48 → 180 in 16k steps), and with the default λ both collapse once
+	// w_BC reaches 0, so neither is preferred by measurement yet.
 	OnlineReal string `yaml:"online_real"`
 	// LambdaMin is λ_min of Eq. 5. Default 0.3 (paper).
 	LambdaMin float64 `yaml:"lambda_min"`

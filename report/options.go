@@ -97,6 +97,9 @@ func (o Options) Validate() error {
 			return fmt.Errorf("report: Options.References[%q] %v is not finite", task, ref)
 		}
 	}
+	if o.OfBest && (o.Reference != 0 || len(o.References) > 0) {
+		return fmt.Errorf("report: Options.OfBest measures against each task's best; Options.Reference %v and References %v would be ignored: set one or the other", o.Reference, o.References)
+	}
 	if !(o.Percent >= 0) || math.IsInf(o.Percent, 0) {
 		return fmt.Errorf("report: Options.Percent %v: want a finite value ≥ 0", o.Percent)
 	}

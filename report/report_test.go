@@ -530,6 +530,9 @@ func TestBuildOfBest(t *testing.T) {
 	if st := findRow(t, res.Rows, "hopper-medium-v2", "sac").StepsTo; !approx(st.Reference, 90) || st.Reached || st.SeedsReached != 0 {
 		t.Errorf("sac steps-to %+v, want not reached of 90", st)
 	}
+	if _, err := Build(s, track.Filter{}, t.TempDir(), Options{OfBest: true, Reference: 50}); err == nil || !strings.Contains(err.Error(), "OfBest") {
+		t.Errorf("OfBest with a Reference: %v, want an error naming OfBest", err)
+	}
 	md, err := os.ReadFile(res.Markdown)
 	if err != nil {
 		t.Fatal(err)
