@@ -1,12 +1,13 @@
 package dual
 
 import (
-	"github.com/dwm-rl/dwm/replay"
 	"testing"
 
+	"github.com/dwm-rl/dwm/dataset"
 	"github.com/dwm-rl/dwm/datasets"
 	"github.com/dwm-rl/dwm/diffusion"
 	"github.com/dwm-rl/dwm/optim"
+	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/tensor"
 )
@@ -104,6 +105,82 @@ func BenchmarkAgentAct(b *testing.B) {
 				if err := a.Act(obs, act, false); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// hopperLike returns a dataset of hopper's widths (11 observations, 3
+// actions) with 1000-step episodes of random rows: update costs depend on
+// the shapes only.
+func hopperLike(rows int) *dataset.Dataset {
+	const O, A = 11, 3
+	d := dataset.New(O, A, rows)
+	s := rng.New(7)
+	obs, act, next := make([]float32, O), make([]float32, A), make([]float32, O)
+	for i := range rows {
+		for j := range obs {
+			obs[j], next[j] = float32(s.NormFloat64()), float32(s.NormFloat64())
+		}
+		for j := range act {
+			act[j] = float32(2*s.Float64() - 1)
+		}
+		d.Append(obs, act, float32(s.Float64()), next, false, (i+1)%1000 == 0)
+	}
+	return d
+}
+
+// BenchmarkUpdate measures one DUAL update at hopper's widths with the
+// default configuration and the IQL critic's 256-row batches, in the three
+// regimes of a run (the cost model of a Table 4 run): "planner" (offline,
+// the planner trains: critic + one planner step), "actor" (offline after
+// distillation: critic + ActorBatch plans with the 5-step student + one
+// actor step) and "online" (critic + planner fine-tuning + actor, with a
+// Laplace refit every RefitEvery updates amortised over them).
+func BenchmarkUpdate(b *testing.B) {
+	d := hopperLike(20000)
+	buf, err := replay.FromDataset(d, 0, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, regime := range []string{"planner", "actor", "online"} {
+		b.Run(regime, func(b *testing.B) {
+			// A short distillation: its cost is paid once per run, not per update.
+			cfg := Config{OfflineSteps: 4, Distill: DistillSettings{Iters: 1, Batch: 4}}
+			if regime == "planner" {
+				cfg.OfflineSteps = 0 // the planner trains on every offline update
+			}
+			a, err := New(d, 11, 3, cfg, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			batch := replay.NewBatch(256, 11, 3, true)
+			s := rng.New(2)
+			step := func() {
+				buf.SampleRows(s, batch, 0, batch.Len())
+				for _, m := range a.Update(batch) {
+					if m.Value != m.Value {
+						b.Fatalf("%s = NaN", m.Name)
+					}
+				}
+			}
+			for range 4 {
+				step() // past the planner phase and distillation
+			}
+			if regime == "online" {
+				if err := a.StartOnline(); err != nil {
+					b.Fatal(err)
+				}
+				obs, act, next := append([]float32(nil), d.Obs(0)...), make([]float32, 3), append([]float32(nil), d.NextObs(0)...)
+				for i := range 300 { // online episodes for the planner's fine-tuning segments
+					if err := a.AfterEnvStep(obs, act, 1, next, false, (i+1)%100 == 0); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				step()
 			}
 		})
 	}
