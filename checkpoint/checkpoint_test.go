@@ -229,6 +229,16 @@ func TestDirKeepsLastN(t *testing.T) {
 	if entries, _ := all.List(); len(entries) != 5 {
 		t.Errorf("Keep -1 kept %d, want 5", len(entries))
 	}
+	// A pinned step survives pruning and does not count against Keep.
+	pinned := Dir{Path: filepath.Join(t.TempDir(), "pinned"), Keep: 2, Pinned: []int64{200}}
+	for _, step := range []int64{100, 200, 300, 400, 500} {
+		if _, err := pinned.Save(sampleCheckpoint(t, step)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if entries, _ := pinned.List(); len(entries) != 3 || entries[0].Step != 200 || entries[1].Step != 400 || entries[2].Step != 500 {
+		t.Errorf("Pinned [200], Keep 2 kept %+v, want steps 200, 400 and 500", entries)
+	}
 	if _, err := (Dir{}).Save(sampleCheckpoint(t, 1)); err == nil {
 		t.Error("Save with an empty path: no error")
 	}

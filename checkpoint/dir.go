@@ -36,6 +36,10 @@ type Dir struct {
 	// Keep is how many of the newest checkpoints Save keeps; older ones are
 	// deleted. Zero means DefaultKeep; negative keeps all.
 	Keep int
+	// Pinned are steps whose checkpoints Save never deletes and does not
+	// count against Keep (the training loop pins the offline→online switch,
+	// from which `dwm train --fork` branches runs).
+	Pinned []int64
 }
 
 // Entry is one complete checkpoint in a Dir.
@@ -88,6 +92,7 @@ func (d Dir) Save(c *Checkpoint) (string, error) {
 		if err != nil {
 			return path, err
 		}
+		entries = slices.DeleteFunc(entries, func(e Entry) bool { return slices.Contains(d.Pinned, e.Step) })
 		for len(entries) > keep {
 			if err := os.RemoveAll(entries[0].Path); err != nil {
 				return path, fmt.Errorf("checkpoint dir %s: remove old checkpoint: %w", d.Path, err)

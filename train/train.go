@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -217,6 +218,10 @@ type Loop struct {
 	OnlineBuffer  *replay.Buffer
 	OnlineSampler replay.Sampler
 	// Checkpoints, if set, receives checkpoints; ConfigJSON is stored in each.
+	// A run with both phases also checkpoints at the offline→online switch
+	// (before OnSwitch runs) and pins that step in Checkpoints.Pinned, so
+	// the switch stays on disk for branching runs from it (`dwm train
+	// --fork`).
 	Checkpoints *checkpoint.Dir
 	ConfigJSON  json.RawMessage
 	Logger      Logger
@@ -286,6 +291,9 @@ func (l *Loop) init() error {
 	if l.Config.OnlineSteps > 0 && (l.Env == nil || l.OnlineBuffer == nil || l.OnlineSampler == nil) {
 		return errors.New("train: online steps need an env, an online buffer and an online sampler")
 	}
+	if l.switchCheckpoint() && !slices.Contains(l.Checkpoints.Pinned, l.Config.OfflineSteps) {
+		l.Checkpoints.Pinned = append(l.Checkpoints.Pinned, l.Config.OfflineSteps)
+	}
 	if l.sample == nil {
 		l.sample = rng.Derive(l.Seed, "train", "sample")
 		l.expl = rng.Derive(l.Seed, "train", "explore")
@@ -322,6 +330,11 @@ func (l *Loop) Run(ctx context.Context) error {
 		return err
 	}
 	if !l.st.Switched {
+		if l.switchCheckpoint() && l.st.LastCkpt != l.GlobalStep() {
+			if err := l.save(); err != nil {
+				return err
+			}
+		}
 		if l.Hooks.OnSwitch != nil && l.Config.OfflineSteps > 0 && l.Config.OnlineSteps > 0 {
 			if err := l.Hooks.OnSwitch(); err != nil {
 				return fmt.Errorf("train: offline→online switch: %w", err)
@@ -339,6 +352,12 @@ func (l *Loop) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// switchCheckpoint reports whether the run keeps a checkpoint at the
+// offline→online switch: it has both phases and a checkpoint directory.
+func (l *Loop) switchCheckpoint() bool {
+	return l.Checkpoints != nil && l.Config.OfflineSteps > 0 && l.Config.OnlineSteps > 0
 }
 
 // checkpointDue reports whether a checkpoint is due at global step g: by

@@ -15,6 +15,7 @@ import (
 	"github.com/dwm-rl/dwm/envs"
 	"github.com/dwm-rl/dwm/eval"
 	"github.com/dwm-rl/dwm/replay"
+	"github.com/dwm-rl/dwm/rng"
 )
 
 type memLog struct{ rows []string }
@@ -178,5 +179,60 @@ func TestCheckpointMinutes(t *testing.T) {
 	}
 	if err := (Config{OnlineSteps: 1, CheckpointMinutes: math.Inf(1)}).Validate(); err == nil || !strings.Contains(err.Error(), "train.checkpoint_minutes") {
 		t.Errorf("infinite checkpoint_minutes: %v", err)
+	}
+}
+
+// A run with both phases keeps the checkpoint taken at the switch (here
+// between the periodic ones, and past Keep), and a run restored from it
+// ends exactly where the uninterrupted run ends: what `dwm train --fork`
+// branches from.
+func TestSwitchCheckpointPinned(t *testing.T) {
+	const offline, online = 130, 400
+	build := func(dir string) *Loop {
+		l := newLoop(t, dir, online)
+		l.Config.OfflineSteps = offline
+		off, _ := replay.New(500, 3, 1, false)
+		s := rng.New(3)
+		obs, next := make([]float32, 3), make([]float32, 3)
+		for range 500 {
+			for j := range obs {
+				obs[j], next[j] = float32(s.NormFloat64()), float32(s.NormFloat64())
+			}
+			off.Add(obs, []float32{float32(2*s.Float64() - 1)}, float32(-s.Float64()), next, false)
+		}
+		l.OfflineSampler = off
+		if dir != "" {
+			l.Checkpoints.Keep = 1
+		}
+		return l
+	}
+	dir := t.TempDir()
+	ref := build(dir)
+	if err := ref.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := ref.Checkpoints.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[0].Step != offline || entries[1].Step != offline+online {
+		t.Fatalf("kept %+v; want the switch (%d) and the last (%d)", entries, offline, offline+online)
+	}
+	ck, err := checkpoint.ReadDir(entries[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Counters["offline_step"] != offline || ck.Counters["online_step"] != 0 {
+		t.Fatalf("switch checkpoint counters %v", ck.Counters)
+	}
+	branch := build(t.TempDir())
+	if err := branch.Restore(ck); err != nil {
+		t.Fatal(err)
+	}
+	if err := branch.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(finalState(t, ref), finalState(t, branch)) {
+		t.Fatal("a run restored from the switch checkpoint ends with other parameters than the uninterrupted run")
 	}
 }
