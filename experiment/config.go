@@ -44,6 +44,10 @@ type Config struct {
 	RunsDir string `yaml:"runs_dir"`
 	// Store is the SQLite run store. Default <runs_dir>/dwm.db.
 	Store string `yaml:"store"`
+	// ForkOf is "<run>@<step>" for a run branched from another run's
+	// checkpoint (Fork, `dwm train --fork`): its history up to that step is
+	// the parent's. Empty for a run trained from its start.
+	ForkOf string `yaml:"fork_of,omitempty"`
 	// Train holds the loop's budgets and periods. A SAC run that sets
 	// neither budget gets DefaultSACOnlineSteps online env steps; other
 	// algorithms need one (dawm has its own default).

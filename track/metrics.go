@@ -123,6 +123,31 @@ func (s *Store) Metrics(runID int64, name string) ([]Point, error) {
 	return out, rows.Err()
 }
 
+// Rows returns every metric row of a run with a step at most maxStep,
+// ordered by step, phase and name (for copying a run's history into a run
+// branched from it).
+func (s *Store) Rows(runID, maxStep int64) ([]Row, error) {
+	rows, err := s.db.Query(`SELECT step, phase, name, value FROM metrics WHERE run_id = ? AND step <= ? ORDER BY step, phase, name`, runID, maxStep)
+	if err != nil {
+		return nil, fmt.Errorf("track: metrics of run %d in %s: %w", runID, s.path, err)
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		var r Row
+		var v sql.NullFloat64
+		if err := rows.Scan(&r.Step, &r.Phase, &r.Name, &v); err != nil {
+			return nil, fmt.Errorf("track: metrics of run %d in %s: %w", runID, s.path, err)
+		}
+		r.Value = math.NaN()
+		if v.Valid {
+			r.Value = v.Float64
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // MetricNames returns the names of the metrics a run has logged, sorted.
 func (s *Store) MetricNames(runID int64) ([]string, error) {
 	rows, err := s.db.Query(`SELECT DISTINCT name FROM metrics WHERE run_id = ? ORDER BY name`, runID)

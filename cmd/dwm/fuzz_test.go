@@ -44,7 +44,7 @@ var cliSeeds = [][]string{
 	{"train", "awac", "--env", "frozenlake-4x4-slip-0.2", "--set", "buffer.mix=symmetric"},
 	{"train", "sac", "--env", "pendulum", "--config", "c.yaml", "--name", "x"},
 	{"train", "sac", "--env", "pendulum", "--name", "..", "--", "x"},
-	{"train", "--resume", "x"}, {"train", "--resume", "x", "sac"},
+	{"train", "--resume", "x"}, {"train", "--resume", "x", "sac"}, {"train", "--fork", "x@5", "--name", "y"},
 	{"eval", "--run", "x", "--episodes", "0"}, {"eval"},
 	{"envs"}, {"envs", "-x"},
 	{"runs", "list"}, {"runs", "show", "x"}, {"runs", "rm"}, {"runs", "export", "--csv"}, {"runs", "bogus"},

@@ -90,6 +90,9 @@ func catalogue() []badInput {
 		{group: cli, what: "no algorithm", args: tr("--env", "pendulum"), want: "want one algorithm"},
 		{group: cli, what: "two algorithms", args: tr("sac", "iql", "--env", "pendulum"), want: "want one algorithm"},
 		{group: cli, what: "--resume with an algorithm", args: tr("sac", "--resume", "done", "--runs", "$DIR/runs"), want: "--resume takes no algorithm"},
+		{group: cli, what: "--fork with an algorithm", args: tr("sac", "--fork", "done", "--name", "f", "--runs", "$DIR/runs"), want: "--fork takes no algorithm"},
+		{group: cli, what: "--fork with --seed", args: tr("--fork", "done", "--name", "f", "--seed", "3", "--runs", "$DIR/runs"), want: "--fork with --seed"},
+		{group: cli, what: "--fork at a bad step", args: tr("--fork", "done@x", "--name", "f", "--runs", "$DIR/runs"), want: "want RUN or RUN@STEP"},
 		{group: cli, what: "bad --seeds list", args: sac("--seeds", "0,x"), want: `"x" is not a non-negative integer`},
 		{group: cli, what: "--name with several seeds", args: tr("sac", "--env", "pendulum", "--seeds", "0,1", "--name", "x", "--runs", "$DIR/runs"), want: "would name every run the same"},
 		{group: cli, what: "run name with a path separator", args: tr("sac", "--env", "pendulum", "--name", "../escape", "--runs", "$DIR/runs"), want: "without path separators"},
@@ -155,6 +158,8 @@ func catalogue() []badInput {
 		{group: runs, what: "new run under an existing name", args: tr("sac", "--env", "pendulum", "--steps", "10", "--name", "done", "--runs", "$DIR/runs"), want: "already exists"},
 		{group: runs, what: "resume a run that does not exist", args: tr("--resume", "nosuch", "--runs", "$DIR/runs"), want: "nosuch"},
 		{group: runs, what: "resume a finished run", args: tr("--resume", "done", "--runs", "$DIR/runs"), want: "already finished"},
+		{group: runs, what: "fork a run without an offline→online switch", args: tr("--fork", "done", "--name", "f", "--runs", "$DIR/runs"), want: "has no offline→online switch"},
+		{group: runs, what: "fork at a step without a checkpoint", args: tr("--fork", "done@7", "--name", "f", "--runs", "$DIR/runs"), want: "no checkpoint at step 7"},
 		{group: runs, what: "run directory whose config.yaml was edited wrongly", setup: func(t *testing.T, dir string) {
 			p := filepath.Join(dir, "runs", "done", "config.yaml")
 			b, _ := os.ReadFile(p)

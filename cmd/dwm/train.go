@@ -78,6 +78,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	store := fs.String("store", "", "run store (default <runs>/dwm.db)")
 	name := fs.String("name", "", "run name (default <env>__<algo>__<seed>__<time>)")
 	resume := fs.String("resume", "", "continue the named run from its latest checkpoint")
+	fork := fs.String("fork", "", "branch a new run (--name) from RUN's offline→online switch checkpoint, or from RUN@STEP; --set, --env, --online-steps and the ablation flags change it")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	// BDWM's Table II ablations as flags (each is a --set of the bdwm config).
 	noFilter := fs.Bool("no-filter", false, "bdwm: no uncertainty-filtered imagination buffer")
@@ -102,9 +103,6 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printResult(stdout, res)
 		return finished(res)
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("want one algorithm (known: %s), got %q", strings.Join(experiment.Algos(), ", "), pos)
-	}
 	for _, f := range []struct {
 		on  bool
 		set string
@@ -116,14 +114,20 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *members != 0 {
 		sets = append(sets, fmt.Sprintf("bdwm.model.members=%d", *members))
 	}
+	// Flags given explicitly win over the file.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *fork != "" {
+		return forkRun(ctx, *fork, pos, set, sets, fs, stdout, opts)
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("want one algorithm (known: %s), got %q", strings.Join(experiment.Algos(), ", "), pos)
+	}
 	base := experiment.Config{Algo: pos[0], Env: *envID, Dataset: *data, Seed: *seed, RunsDir: *runsDir, Store: *store, Name: *name}
 	c, err := experiment.Load(*cfgFile, sets, base)
 	if err != nil {
 		return err
 	}
-	// Flags given explicitly win over the file.
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["env"] {
 		c.Env = *envID
 	}
@@ -177,6 +181,40 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		experiment.WriteSeedSummary(stdout, results)
 	}
 	return nil
+}
+
+// forkRun is `dwm train --fork RUN[@STEP] --name NEW`: the parent's config
+// with the overrides given (--set, the ablation flags, --env,
+// --online-steps), trained from the parent's checkpoint.
+func forkRun(ctx context.Context, ref string, pos []string, given map[string]bool, sets []string, fs *flag.FlagSet, stdout io.Writer, opts experiment.Options) error {
+	if len(pos) > 0 {
+		return fmt.Errorf("--fork takes no algorithm: the parent run's config says it")
+	}
+	for _, f := range []string{"resume", "dataset", "seed", "seeds", "offline-steps", "config", "learner"} {
+		if given[f] {
+			return fmt.Errorf("--fork with --%s: a forked run keeps its parent's (use --set for other overrides)", f)
+		}
+	}
+	parent, at, err := experiment.ParseForkRef(ref)
+	if err != nil {
+		return err
+	}
+	if given["env"] {
+		sets = append(sets, "env="+fs.Lookup("env").Value.String())
+	}
+	for _, f := range []string{"steps", "online-steps"} {
+		if given[f] {
+			sets = append(sets, "train.online_steps="+fs.Lookup(f).Value.String())
+		}
+	}
+	spec := experiment.ForkSpec{Parent: parent, At: at, Name: fs.Lookup("name").Value.String(), Sets: sets,
+		RunsDir: fs.Lookup("runs").Value.String(), Store: fs.Lookup("store").Value.String()}
+	res, err := experiment.Fork(ctx, spec, opts)
+	if err != nil {
+		return err
+	}
+	printResult(stdout, res)
+	return finished(res)
 }
 
 // finished returns nil for a run that reached its end (Result.Done), even
