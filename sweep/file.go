@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -25,6 +26,7 @@ import (
 //	  - train.online_steps=100000
 //	method_overrides:              # key.path=value per method, after the common ones
 //	  calql: [calql.alpha=5]
+//	fork: {sweep: bdwm-table1, method: bdwm}   # optional: branch each run (see Fork)
 type File struct {
 	Name            string              `yaml:"name"`
 	Methods         []string            `yaml:"methods"`
@@ -32,6 +34,22 @@ type File struct {
 	Seeds           []int64             `yaml:"seeds"`
 	Overrides       []string            `yaml:"overrides"`
 	MethodOverrides map[string][]string `yaml:"method_overrides"`
+	Fork            *Fork               `yaml:"fork"`
+}
+
+// Fork makes every run of a sweep a branch (`dwm train --fork`) of the run
+// of another sweep with the same task and seed, from that run's checkpoint
+// at step At (0: its offline→online switch), with this sweep's overrides
+// applied: the paired design for ablations of the online phase, which also
+// pays each offline phase once. A run whose parent has not reached the
+// step yet fails with an error saying so; run the sweep again later.
+type Fork struct {
+	// Sweep is the parent sweep's name.
+	Sweep string `yaml:"sweep"`
+	// Method is the parent runs' method; empty means each run's own.
+	Method string `yaml:"method"`
+	// At is the parents' checkpoint step; 0 means their switch.
+	At int64 `yaml:"at"`
 }
 
 // Task is what a run trains on: an environment and, for offline or
@@ -73,6 +91,9 @@ type Run struct {
 	Seed   int64
 	// Overrides are the common overrides followed by the method's.
 	Overrides []string
+	// Parent is the run this one branches from, "<run name>" or "<run
+	// name>@<step>" (File.Fork); empty for a run trained from its start.
+	Parent string
 }
 
 // Sweep is an expanded sweep.
@@ -133,7 +154,15 @@ func Expand(f File, methods []string) (*Sweep, error) {
 				}
 				seen[name] = task
 				ov := append(slices.Clone(f.Overrides), f.MethodOverrides[m]...)
-				sw.Runs = append(sw.Runs, Run{Index: len(sw.Runs), Name: name, Method: m, Task: task, Seed: seed, Overrides: ov})
+				r := Run{Index: len(sw.Runs), Name: name, Method: m, Task: task, Seed: seed, Overrides: ov}
+				if fk := f.Fork; fk != nil {
+					pm := cmp.Or(fk.Method, m)
+					r.Parent = RunName(fk.Sweep, task.Label(), pm, seed)
+					if fk.At > 0 {
+						r.Parent += "@" + strconv.FormatInt(fk.At, 10)
+					}
+				}
+				sw.Runs = append(sw.Runs, r)
 			}
 		}
 	}
@@ -189,6 +218,20 @@ func (f File) Validate(methods []string) error {
 			return fmt.Errorf("overrides[%d]: %w", i, err)
 		}
 	}
+	if fk := f.Fork; fk != nil {
+		if err := validName(fk.Sweep); err != nil {
+			return fmt.Errorf("fork.sweep: %w", err)
+		}
+		if fk.Method != "" && !slices.Contains(methods, fk.Method) {
+			return fmt.Errorf("fork.method: unknown method %q (known: %s)", fk.Method, strings.Join(methods, ", "))
+		}
+		if fk.At < 0 {
+			return fmt.Errorf("fork.at: %d is negative (0 means the parents' offline→online switch)", fk.At)
+		}
+		if fk.Sweep == f.Name {
+			return fmt.Errorf("fork.sweep: %q is this sweep: its runs would be their own parents", fk.Sweep)
+		}
+	}
 	for _, m := range sortedKeys(f.MethodOverrides) {
 		if !slices.Contains(f.Methods, m) {
 			if slices.Contains(methods, m) {
@@ -215,7 +258,7 @@ func hint(err error) string {
 	msg := err.Error()
 	var h []string
 	if strings.Contains(msg, "not found in type sweep.File") {
-		h = append(h, "sweep file keys are name, methods, tasks, seeds, overrides, method_overrides")
+		h = append(h, "sweep file keys are name, methods, tasks, seeds, overrides, method_overrides, fork")
 	}
 	if strings.Contains(msg, "not found in type sweep.Task") || strings.Contains(msg, "into sweep.Task") {
 		h = append(h, "each task is {env: <id>} or {dataset: <id>}")
@@ -292,6 +335,11 @@ func sanitize(s string) string {
 //
 //	train <method> --env <env> [--dataset <file>] --seed <seed> [--set k=v]... --store <store> --runs <runsDir> --name <run name>
 //
+// for a branch (Run.Parent; its algorithm, dataset and seed are its
+// parent's)
+//
+//	train --fork <parent> --env <env> [--set k=v]... --store <store> --runs <runsDir> --name <run name>
+//
 // or, when resume is set (the run's directory exists from an earlier,
 // unfinished attempt),
 //
@@ -302,11 +350,16 @@ func TrainArgs(r Run, store, runsDir string, resume bool) []string {
 	if resume {
 		return []string{"train", "--resume", r.Name, "--runs", runsDir}
 	}
-	args := []string{"train", r.Method, "--env", r.Task.Env}
-	if r.Task.Dataset != "" {
-		args = append(args, "--dataset", r.Task.Dataset)
+	var args []string
+	if r.Parent != "" {
+		args = []string{"train", "--fork", r.Parent, "--env", r.Task.Env}
+	} else {
+		args = []string{"train", r.Method, "--env", r.Task.Env}
+		if r.Task.Dataset != "" {
+			args = append(args, "--dataset", r.Task.Dataset)
+		}
+		args = append(args, "--seed", strconv.FormatInt(r.Seed, 10))
 	}
-	args = append(args, "--seed", strconv.FormatInt(r.Seed, 10))
 	for _, o := range r.Overrides {
 		args = append(args, "--set", o)
 	}

@@ -147,6 +147,10 @@ func TestLoadErrors(t *testing.T) {
 		{"bad extension", "s.json", base, `unknown extension ".json"`, known},
 		{"no known methods", "s.yaml", base, "no known methods", nil},
 		{"not YAML", "s.yaml", "methods: [iql\n", "did not find expected", known},
+		{"fork of an unknown method", "s.yaml", base + "fork: {sweep: t1, method: ppo}\n", `fork.method: unknown method "ppo"`, known},
+		{"fork at a negative step", "s.yaml", base + "fork: {sweep: t1, at: -1}\n", "fork.at: -1 is negative", known},
+		{"fork of itself", "s.yaml", "name: t1\n" + base + "fork: {sweep: t1}\n", "would be their own parents", known},
+		{"fork without a sweep", "s.yaml", base + "fork: {method: iql}\n", "fork.sweep: name: empty", known},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeFile(t, tc.file, tc.content)
@@ -162,6 +166,31 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml"), known); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// A fork block makes every run a branch of the same task and seed's run of
+// the parent sweep, and TrainArgs says so (no algorithm, dataset or seed:
+// the parent's).
+func TestForkExpansion(t *testing.T) {
+	sw, err := Expand(File{Name: "nobc", Methods: []string{"iql"}, Tasks: []Task{{Env: "hopper", Dataset: "/d/hm.npz", Name: "hm"}},
+		Seeds: []int64{0, 2}, Overrides: []string{"iql.beta=1"}, Fork: &Fork{Sweep: "t1", Method: "calql"}}, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sw.Runs[1].Parent != "t1__hm__calql__2" {
+		t.Fatalf("parent %q", sw.Runs[1].Parent)
+	}
+	want := []string{"train", "--fork", "t1__hm__calql__2", "--env", "hopper", "--set", "iql.beta=1", "--store", "s.db", "--runs", "/r", "--name", "nobc__hm__iql__2"}
+	if got := TrainArgs(sw.Runs[1], "s.db", "/r", false); !slices.Equal(got, want) {
+		t.Errorf("TrainArgs = %q\nwant %q", got, want)
+	}
+	if got := TrainArgs(sw.Runs[1], "s.db", "/r", true); got[1] != "--resume" {
+		t.Errorf("resuming a fork: %q", got)
+	}
+	sw, err = Expand(File{Name: "b", Methods: []string{"iql"}, Tasks: []Task{{Env: "hopper"}}, Seeds: []int64{1}, Fork: &Fork{Sweep: "a", At: 5000}}, known)
+	if err != nil || sw.Runs[0].Parent != "a__hopper__iql__1@5000" {
+		t.Fatalf("own method, at a step: %+v, %v", sw.Runs, err)
 	}
 }
 
