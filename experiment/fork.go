@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,7 +36,10 @@ type ForkSpec struct {
 	// Name is the new run's name (required).
 	Name string
 	// Sets are key.path=value overrides of the parent's config, e.g.
-	// "bdwm.no_bc=true" or "env=hopper-friction-2.0". The algorithm, the
+	// "bdwm.no_bc=true" or "env=hopper-friction-2.0" (the online phase on
+	// changed dynamics; the parent's evaluations were on its own env, so
+	// the branch drops them and evaluates the restored agent on the new
+	// env at the fork step: the baseline of its dip). The algorithm, the
 	// dataset and the seed cannot change (the checkpoint holds that
 	// agent, fitted on that data, with that seed's random streams), nor the
 	// offline budget when At is at or after the switch. Fork cannot tell
@@ -154,6 +158,12 @@ func Fork(ctx context.Context, spec ForkSpec, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("fork: %w", err)
 	}
+	newEnv := c.Env != parent.Env
+	if newEnv {
+		// The parent's evaluations ran on its env: keep its other rows and
+		// evaluate the restored agent on this run's env at the fork step.
+		history = slices.DeleteFunc(history, func(r track.Row) bool { return strings.HasPrefix(r.Name, "eval/") })
+	}
 	r, err := build(ctx, c, dir, opts)
 	if err != nil {
 		return Result{}, err
@@ -174,6 +184,12 @@ func Fork(ctx context.Context, spec ForkSpec, opts Options) (Result, error) {
 	}
 	if err := r.loop.Restore(ck); err != nil {
 		return Result{}, fmt.Errorf("fork %s from %s: %w", c.Name, c.ForkOf, err)
+	}
+	if newEnv {
+		r.loop.Logger = storeLogger{r.store, r.runID}
+		if err := r.loop.EvaluateNow(); err != nil {
+			return Result{}, fmt.Errorf("fork %s: evaluate on %s at step %d: %w", c.Name, c.Env, at, err)
+		}
 	}
 	return r.execute(ctx, opts)
 }

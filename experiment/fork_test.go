@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dwm-rl/dwm/dataset"
+	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/track"
 )
 
@@ -148,4 +150,58 @@ func TestForkErrors(t *testing.T) {
 			t.Errorf("ParseForkRef(%q) = %q, %d, %v", tc.ref, run, step, err)
 		}
 	}
+}
+
+// A branch onto changed dynamics (hopper → hopper-friction-2.0) keeps the
+// parent's training rows but not its evaluations, which ran on the parent's
+// env: it evaluates the restored agent on its own env at the fork step.
+func TestForkOntoShiftedEnv(t *testing.T) {
+	runs := t.TempDir()
+	d := dataset.New(11, 3, 400)
+	s := rng.New(5)
+	obs, act, next := make([]float32, 11), make([]float32, 3), make([]float32, 11)
+	for i := range 400 {
+		for j := range obs {
+			obs[j], next[j] = float32(0.1*s.NormFloat64()), float32(0.1*s.NormFloat64())
+		}
+		for j := range act {
+			act[j] = float32(2*s.Float64() - 1)
+		}
+		d.Append(obs, act, 1, next, false, (i+1)%100 == 0)
+	}
+	data := filepath.Join(runs, "hopper-synthetic.npz")
+	if err := dataset.Save(data, d); err != nil {
+		t.Fatal(err)
+	}
+	p := o2oTiny(t, runs)
+	p.Env, p.Dataset = "hopper", data
+	p.Train.OfflineSteps, p.Train.OnlineSteps, p.Train.EvalEvery = 40, 60, 20
+	if _, err := Run(context.Background(), p, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Fork(context.Background(), ForkSpec{Parent: "parent", Name: "shift", RunsDir: runs,
+		Sets: []string{"env=hopper-friction-2.0"}}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	parent, shifted := storeRows(t, p, "parent"), storeRows(t, p, "shift")
+	var evalSteps []int64
+	for _, r := range shifted {
+		if r.Name == "eval/return" {
+			evalSteps = append(evalSteps, r.Step)
+		}
+	}
+	if !slices.Equal(evalSteps, []int64{40, 60, 80, 100}) {
+		t.Fatalf("shifted branch evaluated at %v, want the fork step 40 then the online periods", evalSteps)
+	}
+	trainRows := func(rows []track.Row) []track.Row {
+		return slices.DeleteFunc(slices.Clone(rows), func(r track.Row) bool { return r.Step > 40 || strings.HasPrefix(r.Name, "eval/") })
+	}
+	if a, b := trainRows(parent), trainRows(shifted); len(a) == 0 || !slices.EqualFunc(a, b, sameRow) {
+		t.Fatalf("offline training rows not copied: %d parent rows, %d in the branch", len(a), len(b))
+	}
+}
+
+// sameRow compares rows with NaN equal to NaN.
+func sameRow(a, b track.Row) bool {
+	return a.Step == b.Step && a.Phase == b.Phase && a.Name == b.Name && (a.Value == b.Value || a.Value != a.Value && b.Value != b.Value)
 }

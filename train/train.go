@@ -556,6 +556,20 @@ func (l *Loop) status() string {
 	return s
 }
 
+// EvaluateNow evaluates the agent at the current step as the periodic
+// evaluations do (in the offline phase until the switch) and logs it. Call
+// it after Restore; a branched run whose env differs from its parent's
+// uses it to measure the restored agent on its own env.
+func (l *Loop) EvaluateNow() error {
+	if err := l.init(); err != nil {
+		return err
+	}
+	if l.st.Switched || l.Config.OfflineSteps == 0 {
+		return l.evaluate(Online)
+	}
+	return l.evaluate(Offline)
+}
+
 func (l *Loop) evaluate(phase Phase) error {
 	if l.Eval == nil || l.Config.EvalEpisodes == 0 {
 		return nil
