@@ -63,6 +63,15 @@ type Task struct {
 	Name    string `yaml:"name"`
 	Env     string `yaml:"env"`
 	Dataset string `yaml:"dataset"`
+	// Fork, if set, is the name (label) of another task of this sweep: each
+	// run of this task branches from that task's run with the same method
+	// and seed at its offline→online switch, with this task's env — the
+	// online phase under changed dynamics after the same offline phase
+	// (DUAL's hopper → hopper-friction-2.0). Its dataset is the parent's.
+	// RunLocal starts such a run once its parent has ended; a Slurm array
+	// runs all tasks at once, so a branch whose parent has not reached its
+	// switch fails saying so and runs when the sweep is submitted again.
+	Fork string `yaml:"fork"`
 }
 
 // Label returns the task's name in run names (see Name).
@@ -155,7 +164,9 @@ func Expand(f File, methods []string) (*Sweep, error) {
 				seen[name] = task
 				ov := append(slices.Clone(f.Overrides), f.MethodOverrides[m]...)
 				r := Run{Index: len(sw.Runs), Name: name, Method: m, Task: task, Seed: seed, Overrides: ov}
-				if fk := f.Fork; fk != nil {
+				if task.Fork != "" {
+					r.Parent = RunName(f.Name, task.Fork, m, seed)
+				} else if fk := f.Fork; fk != nil {
 					pm := cmp.Or(fk.Method, m)
 					r.Parent = RunName(fk.Sweep, task.Label(), pm, seed)
 					if fk.At > 0 {
@@ -203,6 +214,23 @@ func (f File) Validate(methods []string) error {
 		}
 		if slices.Index(f.Tasks, t) != i {
 			return fmt.Errorf("tasks[%d]: %q is listed twice", i, t.Label())
+		}
+	}
+	for i, t := range f.Tasks {
+		if t.Fork == "" {
+			continue
+		}
+		if f.Fork != nil {
+			return fmt.Errorf("tasks[%d].fork: a sweep with a fork block branches every run from the other sweep; a task cannot fork too", i)
+		}
+		j := slices.IndexFunc(f.Tasks, func(u Task) bool { return u.Label() == t.Fork })
+		switch {
+		case j < 0:
+			return fmt.Errorf("tasks[%d].fork: no task named %q in this sweep", i, t.Fork)
+		case j == i:
+			return fmt.Errorf("tasks[%d].fork: %q is the task itself", i, t.Fork)
+		case f.Tasks[j].Fork != "":
+			return fmt.Errorf("tasks[%d].fork: task %q forks itself; branch from a task that trains from its start", i, t.Fork)
 		}
 	}
 	for i, s := range f.Seeds {

@@ -151,6 +151,10 @@ func TestLoadErrors(t *testing.T) {
 		{"fork at a negative step", "s.yaml", base + "fork: {sweep: t1, at: -1}\n", "fork.at: -1 is negative", known},
 		{"fork of itself", "s.yaml", "name: t1\n" + base + "fork: {sweep: t1}\n", "would be their own parents", known},
 		{"fork without a sweep", "s.yaml", base + "fork: {method: iql}\n", "fork.sweep: name: empty", known},
+		{"task fork of an unknown task", "s.yaml", "methods: [iql]\ntasks: [{env: pen}, {env: door, fork: hammer}]\nseeds: [0]\n", `tasks[1].fork: no task named "hammer"`, known},
+		{"task fork of itself", "s.yaml", "methods: [iql]\ntasks: [{env: pen, fork: pen}]\nseeds: [0]\n", `tasks[0].fork: "pen" is the task itself`, known},
+		{"task fork of a fork", "s.yaml", "methods: [iql]\ntasks: [{env: pen}, {env: door, fork: pen}, {env: hammer, fork: door}]\nseeds: [0]\n", `task "door" forks itself`, known},
+		{"task fork in a forked sweep", "s.yaml", "methods: [iql]\ntasks: [{env: pen}, {env: door, fork: pen}]\nseeds: [0]\nfork: {sweep: t1}\n", "a task cannot fork too", known},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeFile(t, tc.file, tc.content)

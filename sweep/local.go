@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -106,6 +108,19 @@ func RunLocal(ctx context.Context, sw *Sweep, opts Options) (*Summary, error) {
 	if err := os.MkdirAll(o.logDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
 	}
+	// A run branching from another run of this sweep (Task.Fork) goes after
+	// the others and starts once its parent has ended.
+	ended := map[string]chan struct{}{}
+	for _, r := range todo {
+		ended[r.Name] = make(chan struct{})
+	}
+	parentOf := func(r Run) chan struct{} {
+		name, _, _ := strings.Cut(r.Parent, "@")
+		return ended[name]
+	}
+	slices.SortStableFunc(todo, func(a, b Run) int {
+		return cmp.Compare(btoi(parentOf(a) != nil), btoi(parentOf(b) != nil))
+	})
 	workers := min(o.Workers, max(1, len(todo)))
 	disp := newDisplay(o.Progress, sw.Name, sum.Total, sum.Skipped, workers)
 	disp.logf("sweep %s: %d runs, %d already done, %d to run on %d workers; logs in %s\n",
@@ -121,6 +136,7 @@ func RunLocal(ctx context.Context, sw *Sweep, opts Options) (*Summary, error) {
 			defer wg.Done()
 			for r := range jobs {
 				if ctx.Err() != nil {
+					close(ended[r.Name])
 					continue // counted as not started
 				}
 				// Another process (a second sweep, a Slurm task) may have
@@ -130,6 +146,7 @@ func RunLocal(ctx context.Context, sw *Sweep, opts Options) (*Summary, error) {
 					lateSkipped++
 					mu.Unlock()
 					disp.skipped(r)
+					close(ended[r.Name])
 					continue
 				}
 				disp.start(slot, r)
@@ -148,11 +165,19 @@ func RunLocal(ctx context.Context, sw *Sweep, opts Options) (*Summary, error) {
 				}
 				mu.Unlock()
 				disp.finish(slot, r, err, ctx.Err() != nil, time.Since(t0))
+				close(ended[r.Name])
 			}
 		}()
 	}
 feed:
 	for _, r := range todo {
+		if p := parentOf(r); p != nil {
+			select {
+			case <-p:
+			case <-ctx.Done():
+				break feed
+			}
+		}
 		select {
 		case jobs <- r:
 		case <-ctx.Done():
@@ -324,4 +349,12 @@ func RunTask(ctx context.Context, sw *Sweep, index int, opts Options) error {
 		return &RunError{Run: r, Err: err}
 	}
 	return nil
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

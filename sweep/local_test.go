@@ -356,3 +356,39 @@ func TestBadStore(t *testing.T) {
 		t.Errorf("%d runs started against a bad store", calls)
 	}
 }
+
+// A task that forks another task of the sweep runs after it: with more
+// workers than parents, every branch still waits for its parent to end
+// (fakedwm refuses a fork of a run that is not done) and lands with its
+// own env and its parent's method and seed.
+func TestRunLocalForkWaitsForParent(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "shift.yaml")
+	content := "name: shift\nmethods: [iql, calql]\ntasks:\n  - {env: hopper, name: base}\n  - {env: hopper-friction-2.0, name: far, fork: base}\nseeds: [0, 1]\n"
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sw, err := sweep.Load(path, fakedwm.Methods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "runs", "dwm.db")
+	var out bytes.Buffer
+	sum, err := sweep.RunLocal(context.Background(), sw, sweep.Options{
+		Store: store, Binary: self(t), Env: fakeEnv("DWM_FAKE_STEP_SLEEP=20ms"), Workers: 8, Progress: &out,
+	})
+	if err != nil || sum.Done != 8 {
+		t.Fatalf("summary %+v, %v\n%s", sum, err, out.String())
+	}
+	s, err := track.Open(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, r := range sw.Runs {
+		got, err := s.RunByName(r.Name)
+		if err != nil || got.Status != track.StatusDone || got.Env != r.Task.Env || got.Algo != r.Method || got.Seed != r.Seed {
+			t.Errorf("run %s: %+v, %v", r.Name, got, err)
+		}
+	}
+}

@@ -3,11 +3,14 @@
 //
 //	train <method> --env <env> [--dataset <file>] --seed <s> [--set k=v]... --store <path> --runs <dir> --name <run>
 //	train --resume <run> --runs <dir>
+//	train --fork <parent>[@step] --env <env> [--set k=v]... --store <path> --runs <dir> --name <run>
 //	sweep task --file <sweep file> --index <i> --store <path> --runs <dir>
 //
 // — and behaves as dwm does with them: train refuses a run whose directory
 // <runs>/<run> exists (use --resume), writes <runs>/<run>/config.yaml,
-// records the run in the store, logs evaluation rows through an offline and
+// records the run in the store (a fork takes its parent's method, dataset
+// and seed, and fails unless the parent is done: a stand-in for "no
+// checkpoint at that step yet"), logs evaluation rows through an offline and
 // an online phase with progress lines, records SIGINT/SIGTERM as
 // "interrupted" and finishing as "done"; --resume continues a run from its
 // directory; sweep task performs one run of a sweep through sweep.RunTask.
@@ -32,6 +35,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -109,6 +113,7 @@ func train(ctx context.Context, args []string, stdout io.Writer) error {
 	runsDir := fs.String("runs", "runs", "runs directory")
 	name := fs.String("name", "", "run name")
 	resume := fs.String("resume", "", "run to resume")
+	fork := fs.String("fork", "", "run to branch from")
 	var overrides sets
 	fs.Var(&overrides, "set", "key.path=value")
 	method := ""
@@ -130,6 +135,21 @@ func train(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	} else {
 		c = runConfig{Algo: method, Env: *env, Dataset: *dataset, Seed: *seed, Store: *storePath, Overrides: overrides}
+		if *fork != "" {
+			parent, _, _ := strings.Cut(*fork, "@")
+			var pc runConfig
+			b, err := os.ReadFile(filepath.Join(*runsDir, parent, "config.yaml"))
+			if err == nil {
+				err = json.Unmarshal(b, &pc)
+			}
+			if err != nil {
+				return fmt.Errorf("fork %s: %w", parent, err)
+			}
+			if done, err := runDone(*storePath, parent); err != nil || !done {
+				return fmt.Errorf("fork: run %s has no checkpoint at its switch yet (%v)", parent, err)
+			}
+			c.Algo, c.Dataset, c.Seed = pc.Algo, pc.Dataset, pc.Seed
+		}
 		if c.Algo == "" || c.Env == "" || c.Store == "" || *name == "" || fs.NArg() > 0 {
 			return fmt.Errorf("train %q: need <method>, --env, --store and --name", args)
 		}
@@ -232,4 +252,18 @@ func task(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return sweep.RunTask(ctx, sw, *index, sweep.Options{Store: *storePath, RunsDir: *runsDir, Binary: self, Stdout: stdout, Stderr: stderr})
+}
+
+// runDone reports whether the store at path records run name as done.
+func runDone(path, name string) (bool, error) {
+	s, err := track.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer s.Close()
+	r, err := s.RunByName(name)
+	if err != nil {
+		return false, err
+	}
+	return r.Status == track.StatusDone, nil
 }
