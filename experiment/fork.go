@@ -13,7 +13,6 @@ import (
 
 	"github.com/dwm-rl/dwm/checkpoint"
 	"github.com/dwm-rl/dwm/config"
-	"github.com/dwm-rl/dwm/internal/atomicfile"
 	"github.com/dwm-rl/dwm/track"
 )
 
@@ -131,29 +130,6 @@ func Fork(ctx context.Context, spec ForkSpec, opts Options) (Result, error) {
 		return Result{}, fmt.Errorf("fork: step %d is past the new run's budget (%d steps)", at, total)
 	}
 
-	dir := filepath.Join(c.RunsDir, c.Name)
-	if _, err := os.Stat(dir); err == nil {
-		return Result{}, fmt.Errorf("run directory %s already exists; use --resume %s to continue it", dir, c.Name)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Result{}, fmt.Errorf("fork: create run directory: %w", err)
-	}
-	recorded := false
-	defer func() {
-		if !recorded {
-			os.RemoveAll(dir) // nothing ran: a retry under the same name must work
-		}
-	}()
-	if err := linkTree(ckDir, filepath.Join(dir, "checkpoints", checkpoint.StepDir(at))); err != nil {
-		return Result{}, fmt.Errorf("fork: copy checkpoint: %w", err)
-	}
-	y, err := c.YAML()
-	if err != nil {
-		return Result{}, err
-	}
-	if err := atomicfile.WriteBytes(filepath.Join(dir, "config.yaml"), y); err != nil {
-		return Result{}, err
-	}
 	history, err := parentRows(parent, filepath.Base(pdir), at)
 	if err != nil {
 		return Result{}, fmt.Errorf("fork: %w", err)
@@ -164,21 +140,21 @@ func Fork(ctx context.Context, spec ForkSpec, opts Options) (Result, error) {
 		// evaluate the restored agent on this run's env at the fork step.
 		history = slices.DeleteFunc(history, func(r track.Row) bool { return strings.HasPrefix(r.Name, "eval/") })
 	}
-	r, err := build(ctx, c, dir, opts)
+	step := checkpoint.StepDir(at)
+	r, err := newRun(ctx, c, c.Name, opts, func(dir string) error {
+		if err := linkTree(ckDir, filepath.Join(dir, "checkpoints", step)); err != nil {
+			return fmt.Errorf("fork: copy checkpoint: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return Result{}, err
 	}
 	defer r.close()
-	tr, err := r.store.CreateRun(runRecord(c, c.Name, dir))
-	if err != nil {
-		return Result{}, err
-	}
-	recorded = true
-	r.runID = tr.ID
 	if err := r.store.LogRows(r.runID, history); err != nil {
 		return Result{}, fmt.Errorf("fork: copy the parent's metrics: %w", err)
 	}
-	ck, err := checkpoint.ReadDir(filepath.Join(dir, "checkpoints", checkpoint.StepDir(at)))
+	ck, err := checkpoint.ReadDir(filepath.Join(r.dir, "checkpoints", step))
 	if err != nil {
 		return Result{}, fmt.Errorf("fork: %w", err)
 	}

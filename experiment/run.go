@@ -367,40 +367,55 @@ func Run(ctx context.Context, c Config, opts Options) (Result, error) {
 	if name == "" {
 		name = track.RunName(c.Env, c.Algo, int64(c.Seed), time.Now())
 	}
-	dir := filepath.Join(c.RunsDir, name)
-	if _, err := os.Stat(dir); err == nil {
-		return Result{}, fmt.Errorf("run directory %s already exists; use --resume %s to continue it", dir, name)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Result{}, fmt.Errorf("create run directory: %w", err)
-	}
-	recorded := false
-	defer func() {
-		if !recorded {
-			// Nothing ran: leave no directory that would block a retry
-			// under the same name (e.g. after fixing a dataset path).
-			os.RemoveAll(dir)
-		}
-	}()
-	y, err := c.YAML()
-	if err != nil {
-		return Result{}, err
-	}
-	if err = atomicfile.WriteBytes(filepath.Join(dir, "config.yaml"), y); err != nil {
-		return Result{}, err
-	}
-	r, err := build(ctx, c, dir, opts)
+	r, err := newRun(ctx, c, name, opts, nil)
 	if err != nil {
 		return Result{}, err
 	}
 	defer r.close()
+	return r.execute(ctx, opts)
+}
+
+// newRun creates the directory of a new run of c named name (refusing one
+// that exists), lets fill add files to it, writes the resolved config.yaml,
+// builds the run and records it in the store. On an error the directory is
+// removed: nothing ran, and a retry under the same name (after fixing a
+// dataset path, say) must work.
+func newRun(ctx context.Context, c Config, name string, opts Options, fill func(dir string) error) (_ *run, err error) {
+	dir := filepath.Join(c.RunsDir, name)
+	if _, err := os.Stat(dir); err == nil {
+		return nil, fmt.Errorf("run directory %s already exists; use --resume %s to continue it", dir, name)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create run directory: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	if fill != nil {
+		if err := fill(dir); err != nil {
+			return nil, err
+		}
+	}
+	y, err := c.YAML()
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "config.yaml"), y); err != nil {
+		return nil, err
+	}
+	r, err := build(ctx, c, dir, opts)
+	if err != nil {
+		return nil, err
+	}
 	tr, err := r.store.CreateRun(runRecord(c, name, dir))
 	if err != nil {
-		return Result{}, err
+		r.close()
+		return nil, err
 	}
-	recorded = true
 	r.runID = tr.ID
-	return r.execute(ctx, opts)
+	return r, nil
 }
 
 // runRecord is the store's record of a new run of c.
