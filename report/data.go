@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dwm-rl/dwm/eval/stats"
@@ -23,7 +24,8 @@ type point struct {
 // runData is one run's loaded series, on global steps.
 type runData struct {
 	run       track.Run
-	task      string             // see taskOf
+	task      string             // see taskOf and label
+	method    string             // see label
 	main      []point            // the learning-curve metric, by step
 	extra     map[string][]point // uncertainty metrics present
 	switchX   int64              // first online global step
@@ -54,7 +56,7 @@ func loadRun(s *track.Store, r track.Run, metric string, extras []string) (*runD
 		}
 		raw[name] = pts
 	}
-	d := &runData{run: r, task: taskOf(r), extra: map[string][]point{}}
+	d := &runData{run: r, task: taskOf(r), method: r.Algo, extra: map[string][]point{}}
 	offMax, onMin := int64(math.MinInt64), int64(math.MaxInt64)
 	hasOff, hasOn := false, false
 	for _, pts := range raw {
@@ -128,6 +130,45 @@ func cmpBool(a, b bool) int {
 	return 1
 }
 
+// sweepParts splits a sweep's run name "<sweep>__<task>__<method>__<seed>"
+// (package sweep's RunName); ok is false for any other name.
+func sweepParts(name string) (sweep, task, method string, ok bool) {
+	p := strings.Split(name, "__")
+	if len(p) != 4 || p[0] == "" || p[1] == "" || p[2] == "" {
+		return "", "", "", false
+	}
+	if _, err := strconv.ParseUint(p[3], 10, 63); err != nil {
+		return "", "", "", false
+	}
+	return p[0], p[1], p[2], true
+}
+
+// label names the runs' tasks and methods for grouping. A run of a sweep
+// takes its task from its name: the sweep's task label, which tells apart
+// tasks sharing a dataset (hopper-medium online on hopper and on
+// hopper-friction-2.0). Its method is its algorithm, qualified by the
+// sweep's name, "bdwm (bdwm-table2-no-bc)", when runs of that algorithm on
+// that task come from several sweeps (ablations run as sweeps of one
+// algorithm with overrides). Other runs keep taskOf and their algorithm.
+func label(runs []*runData) {
+	sweeps := map[[2]string][]string{}
+	for _, r := range runs {
+		if sw, task, _, ok := sweepParts(r.run.Name); ok {
+			r.task = task
+			k := [2]string{task, r.run.Algo}
+			if !slices.Contains(sweeps[k], sw) {
+				sweeps[k] = append(sweeps[k], sw)
+			}
+		}
+	}
+	for _, r := range runs {
+		sw, _, _, ok := sweepParts(r.run.Name)
+		if ok && len(sweeps[[2]string{r.task, r.run.Algo}]) > 1 {
+			r.method = r.run.Algo + " (" + sw + ")"
+		}
+	}
+}
+
 // taskOf names a run's task: the base name, without extension, of the
 // dataset file its config names (D4RL-style tasks are datasets: one env has
 // several), else its env.
@@ -163,10 +204,10 @@ func groupRuns(runs []*runData) []*group {
 	idx := map[[2]string]*group{}
 	var out []*group
 	for _, r := range runs {
-		k := [2]string{r.task, r.run.Algo}
+		k := [2]string{r.task, r.method}
 		g := idx[k]
 		if g == nil {
-			g = &group{task: r.task, method: r.run.Algo}
+			g = &group{task: r.task, method: r.method}
 			idx[k] = g
 			out = append(out, g)
 		}

@@ -10,7 +10,13 @@
 // Runs are grouped by task and method (the run's algo); the seeds of a
 // group are its samples. A run's task is the base name, without extension,
 // of the dataset file its config names (hopper-medium-v2 from
-// data/hopper-medium-v2.hdf5: one env has several datasets), else its env. For each group the report gives
+// data/hopper-medium-v2.hdf5: one env has several datasets), else its env.
+// A run of a sweep (named <sweep>__<task>__<method>__<seed>) takes the
+// sweep's task label instead (hopper-medium-friction-2.0: the same data,
+// another online env), and when one algorithm on one task comes from
+// several sweeps (an ablation is a sweep of the same algorithm with
+// overrides) each sweep is its own method, "bdwm (bdwm-table2-no-bc)".
+// For each group the report gives
 //
 //   - Last: each seed's final evaluation, then the IQM across seeds with a
 //     stratified-bootstrap confidence interval (stats.StratifiedBootstrapCI);

@@ -84,6 +84,7 @@ func Build(s *track.Store, f track.Filter, outDir string, opts Options) (*Result
 		}
 		data = append(data, d)
 	}
+	label(data)
 	groups := groupRuns(data)
 
 	res := &Result{Metric: metric}

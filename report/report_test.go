@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -356,6 +357,44 @@ func TestTaskIsTheDataset(t *testing.T) {
 	}
 	if strings.Join(tasks, ",") != "hopper,hopper-expert-v2,hopper-medium-v2" {
 		t.Errorf("tasks %v", tasks)
+	}
+}
+
+// Runs of sweeps take their task from the sweep's task label (two tasks on
+// one dataset stay apart), and one algorithm run by several sweeps on a task
+// (ablations) is one method per sweep.
+func TestSweepLabels(t *testing.T) {
+	s := openStore(t)
+	cfg := []byte(`{"env":"hopper","dataset":"/d/hopper-medium.npz"}`)
+	for i, name := range []string{"bdwm-table1__hopper-medium__bdwm__0", "bdwm-table1__hopper-medium__mopo__0",
+		"bdwm-table2-no-bc__hopper-medium__bdwm__0", "o2o__hopper-medium__iql__0", "o2o__hopper-medium__iql__1",
+		"dual-table4__hopper-medium-friction-2.0__dual__0", "dual-table4__hopper-medium__dual__0", "hopper__sac__0__20261124T035000.000Z"} {
+		algo := strings.Split(name, "__")[2]
+		if i == 7 {
+			algo = "sac"
+		}
+		r, err := s.CreateRun(track.Run{Name: name, Algo: algo, Env: "hopper", Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.LogMetrics(r.ID, 0, track.PhaseOffline, map[string]float64{MetricReturn: float64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 10, CurveResamples: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res.Rows {
+		if r.Task != AllTasks {
+			got = append(got, fmt.Sprintf("%s/%s/%d", r.Task, r.Method, r.Runs))
+		}
+	}
+	want := []string{"hopper-medium/bdwm (bdwm-table1)/1", "hopper-medium/bdwm (bdwm-table2-no-bc)/1", "hopper-medium/dual/1",
+		"hopper-medium/iql/2", "hopper-medium/mopo/1", "hopper-medium/sac/1", "hopper-medium-friction-2.0/dual/1"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("rows\n%v\nwant\n%v", got, want)
 	}
 }
 

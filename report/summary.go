@@ -215,7 +215,7 @@ func runRow(r *runData) RunRow {
 	_, vs := split(r.main)
 	best, _ := stats.Best(vs)
 	return RunRow{
-		Name: r.run.Name, Task: r.task, Method: r.run.Algo, Status: string(r.run.Status), Seed: r.run.Seed,
+		Name: r.run.Name, Task: r.task, Method: r.method, Status: string(r.run.Status), Seed: r.run.Seed,
 		Evals: len(vs), Last: stats.Last(vs), Best: best, Switch: r.switchX, HasSwitch: r.hasSwitch,
 	}
 }
