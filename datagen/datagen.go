@@ -32,7 +32,7 @@ const recipeVersion = 2
 
 // Kinds lists the dataset kinds Make accepts.
 func Kinds() []string {
-	return []string{"random", "expert", "medium", "medium-replay", "medium-expert", "scripted", "demo", "cloned"}
+	return []string{"random", "expert", "medium", "medium-replay", "medium-expert", "scripted", "wander", "demo", "cloned"}
 }
 
 // Config describes one dataset.
@@ -172,6 +172,11 @@ func (c Config) Validate() error {
 			return fmt.Errorf("dataset kind scripted: %w", err)
 		}
 	}
+	if c.Kind == "wander" {
+		if _, err := mazeOf(c.Env); err != nil {
+			return err
+		}
+	}
 	e, err := experiment.MakeEnv(c.Env)
 	if err != nil {
 		return err
@@ -271,6 +276,13 @@ func generate(ctx context.Context, c Config, out io.Writer) (*dataset.Dataset, e
 	case c.Kind == "scripted":
 		d, err = collect(c, scriptedPolicy(c), c.Size, "scripted")
 		meta[dataset.MetaPolicyHash] = fmt.Sprintf("envs.Expert(%s)+N(0,%g)", c.Env, c.Noise)
+	case c.Kind == "wander":
+		m, merr := mazeOf(c.Env)
+		if merr != nil {
+			return nil, merr
+		}
+		d, err = collect(c, wanderPolicy(c, m), c.Size, "wander")
+		meta[dataset.MetaPolicyHash] = fmt.Sprintf("waypoint(random open cells)+N(0,%g)", c.Noise)
 	default:
 		var ex *expertRun
 		if ex, err = trainExpert(ctx, c, out); err != nil {

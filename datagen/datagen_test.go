@@ -3,6 +3,7 @@ package datagen
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ func TestParseName(t *testing.T) {
 		"hopper-friction-2.0-medium":       {"hopper-friction-2.0", "medium"},
 		"pendulum-medium-expert":           {"pendulum", "medium-expert"},
 		"frozenlake-8x8-slip-0.2-scripted": {"frozenlake-8x8-slip-0.2", "scripted"},
+		"pointmaze-large-wander":           {"pointmaze-large", "wander"},
 	} {
 		e, k, err := ParseName(name)
 		if err != nil || e != want[0] || k != want[1] {
@@ -36,6 +38,7 @@ func TestBadConfig(t *testing.T) {
 		{Env: "pendulum", Kind: "medium", MediumFraction: 1.5},
 		{Env: "nowhere", Kind: "random"},
 		{Env: "hopper", Kind: "scripted"},
+		{Env: "pendulum", Kind: "wander"},
 	} {
 		if _, err := Make(context.Background(), Config{CacheDir: t.TempDir(), Env: c.Env, Kind: c.Kind, Size: c.Size, MediumFraction: c.MediumFraction}, nil); err == nil {
 			t.Errorf("config %+v accepted", c)
@@ -128,5 +131,58 @@ func TestSACKinds(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "training SAC"); n != 1 {
 		t.Errorf("expert trained %d times, want once:\n%s", n, out.String())
+	}
+}
+
+// Wander data (D4RL's maze2d recipe) cover the maze instead of heading for
+// the goal: they visit most open cells, score far below the goal-directed
+// scripted data, and still carry the task's goal in every observation with
+// the task's reward (1 exactly within the goal radius of the fixed goal).
+func TestWanderCoversTheMaze(t *testing.T) {
+	const id = "pointmaze-medium"
+	m, err := mazeOf(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(kind string) *dataset.Dataset {
+		p, err := Make(context.Background(), Config{Env: id, Kind: kind, Size: 30000, Seed: 2, CacheDir: t.TempDir()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := dataset.Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	w, sc := load("wander"), load("scripted")
+	gx, gy := w.Obs(0)[4], w.Obs(0)[5]
+	visited := map[[2]int]bool{}
+	for i := range w.Len() {
+		o := w.Obs(i)
+		if o[4] != gx || o[5] != gy {
+			t.Fatalf("row %d carries goal (%g, %g), want the task's (%g, %g)", i, o[4], o[5], gx, gy)
+		}
+		nx := w.NextObs(i)
+		dx, dy := float64(nx[0]-gx), float64(nx[1]-gy)
+		if in := dx*dx+dy*dy <= WanderRadius*WanderRadius; in != (w.Rewards[i] == 1) {
+			t.Fatalf("row %d: reward %g with the next position %.3f from the goal", i, w.Rewards[i], math.Hypot(dx, dy))
+		}
+		c := m.CellAt(float64(o[0]), float64(o[1]))
+		visited[[2]int{c.Row, c.Col}] = true
+	}
+	mean := func(d *dataset.Dataset) float64 {
+		var s float64
+		for _, r := range d.Rewards {
+			s += float64(r)
+		}
+		return s / float64(d.Len())
+	}
+	t.Logf("wander visits %d of %d open cells; reward per step: wander %.3f, scripted %.3f", len(visited), len(m.Free()), mean(w), mean(sc))
+	if len(visited) < len(m.Free())*9/10 {
+		t.Errorf("wander visited %d of %d open cells, want ≥ 90%%", len(visited), len(m.Free()))
+	}
+	if !(mean(w) < mean(sc)/3) {
+		t.Errorf("wander reward per step %.3f not far below the goal-directed data's %.3f", mean(w), mean(sc))
 	}
 }

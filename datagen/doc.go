@@ -12,8 +12,13 @@
 //	               snapshot (its replay buffer)
 //	medium-expert  medium ∪ expert, concatenated
 //	scripted       the env's scripted expert (envs.Expert) with Gaussian action
-//	               noise: D4RL's maze2d recipe (waypoint controller), and the
-//	               FrozenLake/Pendulum stand-ins
+//	               noise: PointMaze's goal-directed waypoint controller, and
+//	               the FrozenLake/Pendulum stand-ins
+//	wander         PointMaze only: D4RL's maze2d recipe, the waypoint
+//	               controller steering to random open cells (a new one when
+//	               it reaches the last) with N(0, Noise²) noise; observations
+//	               and rewards are the task's (its fixed goal), so the data
+//	               cover the maze without heading for the goal
 //
 // The Adroit tasks (pen, door, hammer, relocate) have their own recipes,
 // honest stand-ins for D4RL's (human teleoperation cannot be recorded here):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs, or resumes, every benchmark sweep the open issues ask for, in priority order, on one machine:
-# BDWM Table I, Table II and a stricter-filter row (#8), the IQL/Cal-QL offline-to-online runs (#6), DUAL Table 4 (#9), DAWM ± TD3+BC/IQL
+# BDWM Table I, Table II and a stricter-filter row (#8), the IQL/Cal-QL offline-to-online runs (#6), DUAL Table 4 and PointMaze large (#9), DAWM ± TD3+BC/IQL
 # (#10) and the Adroit runs (#13). Each sweep skips its finished runs and resumes interrupted ones from their
 # checkpoints (written at least every 10 minutes), so this can be started again after any stop.
 #
@@ -33,9 +33,12 @@ make_data halfcheetah-medium $S/halfcheetah-medium.npz --expert-steps 300000
 ONLY=${ONLY:-"bdwm/sweeps/table1.yaml bdwm/sweeps/table2-fixed-lambda.yaml bdwm/sweeps/table2-no-bc.yaml
 $S/o2o-hopper-medium.yaml bdwm/sweeps/eta50.yaml bdwm/sweeps/table2-no-filter.yaml bdwm/sweeps/table2-epistemic-only.yaml
 bdwm/sweeps/table2-k1.yaml $S/dual-table4.yaml
-$(ls $S/dual-table4-*.yaml) $S/dawm-td3bc.yaml $S/dawm-iql.yaml $S/adroit-o2o.yaml"}
+$(ls $S/dual-table4-*.yaml) $S/dual-pointmaze-large.yaml $S/dawm-td3bc.yaml $S/dawm-iql.yaml $S/adroit-o2o.yaml"}
 for f in $ONLY; do
 	echo "== $f ($(date -u +%FT%TZ))"
+	if [ "$f" = "$S/dual-pointmaze-large.yaml" ]; then
+		make_data pointmaze-large-wander $S/pointmaze-large-wander.npz --size 1000000
+	fi
 	if [ "$f" = "$S/adroit-o2o.yaml" ]; then # made only when their sweep's turn comes
 		make_data door-cloned $S/door-cloned.npz --size 100000
 		make_data pen-cloned $S/pen-cloned.npz --size 100000 # trains pen's SAC expert first (1M steps)
