@@ -19,6 +19,9 @@ type EnsembleLinear struct {
 	Act         tensor.Activation
 	W, B        *Param
 	NoInputGrad bool
+	// NoParamGrad makes Backward compute only the input gradient and leave
+	// W.G and B.G alone (see Linear.NoParamGrad).
+	NoParamGrad bool
 
 	x      *tensor.Mat
 	z, y   tensor.Mat
@@ -68,6 +71,8 @@ func (t *ensBackward) Run(i int) {
 	x := l.x.Data[k*n*in:]
 	dz := t.dz.Data[k*n*out:]
 	switch {
+	case l.NoParamGrad:
+		blas.SgemmSerial(false, true, n, in, out, 1, dz, out, l.W.W[k*in*out:], out, 0, l.dx.Data[k*n*in:], in)
 	case !l.NoInputGrad && !second:
 		blas.SgemmSerial(true, false, in, out, n, 1, x, in, dz, out, 1, l.W.G[k*in*out:], out)
 	case !l.NoInputGrad:
@@ -169,7 +174,12 @@ func (l *EnsembleLinear) Backward(dy *tensor.Mat) *tensor.Mat {
 		// Elementwise work: parallel only when the layer is large.
 		parallelMembers(l.K, n*l.Out*64, &l.bwd)
 		l.bwd.phase = 1
-		parallelMembers(2*l.K, n*l.In*l.Out/2, &l.bwd)
+		switch {
+		case l.NoParamGrad && !l.NoInputGrad:
+			parallelMembers(l.K, n*l.In*l.Out, &l.bwd) // the input gradients only
+		case !l.NoParamGrad:
+			parallelMembers(2*l.K, n*l.In*l.Out/2, &l.bwd)
+		}
 		l.bwd = ensBackward{}
 	}
 	if l.NoInputGrad {
@@ -185,8 +195,13 @@ func (l *EnsembleLinear) actBackwardMember(k, n int, dy, dz *tensor.Mat) {
 	var dyv, dzv, zv, yv tensor.Mat
 	dy.RowViewInto(&dyv, k*n, (k+1)*n)
 	gb := l.B.G[k*out : (k+1)*out]
+	if l.NoParamGrad {
+		gb = nil
+	}
 	if l.Act == tensor.Identity {
-		tensor.AddSumRows(gb, &dyv)
+		if gb != nil {
+			tensor.AddSumRows(gb, &dyv)
+		}
 		return
 	}
 	l.y.RowViewInto(&yv, k*n, (k+1)*n)

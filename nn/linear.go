@@ -18,6 +18,10 @@ type Linear struct {
 	// (and return nil), saving one matrix product; set it on a network's
 	// first layer when the input needs no gradient.
 	NoInputGrad bool
+	// NoParamGrad makes Backward compute only the input gradient and leave
+	// W.G and B.G alone (an actor's loss back-propagated through a critic),
+	// saving the weight-gradient product.
+	NoParamGrad bool
 
 	w, gw tensor.Mat // headers over W.W and W.G
 	x     *tensor.Mat
@@ -74,11 +78,24 @@ func (l *Linear) Backward(dy *tensor.Mat) *tensor.Mat {
 		panic(fmt.Sprintf("nn.Linear(%s).Backward: gradient %s, output was %s", l.W.Name, dy.Shape(), l.y.Shape()))
 	}
 	dz := dy
-	if l.Act == tensor.Identity {
-		tensor.AddSumRows(l.B.G, dy)
-	} else {
-		tensor.ActBackward(l.Act, &l.dz, dy, &l.z, &l.y, l.B.G)
+	gb := l.B.G
+	if l.NoParamGrad {
+		gb = nil
+	}
+	switch {
+	case l.Act != tensor.Identity:
+		tensor.ActBackward(l.Act, &l.dz, dy, &l.z, &l.y, gb)
 		dz = &l.dz
+	case gb != nil:
+		tensor.AddSumRows(gb, dy)
+	}
+	if l.NoParamGrad {
+		if l.NoInputGrad {
+			return nil
+		}
+		l.dx.Resize(dz.Rows, l.In)
+		tensor.MatMul(&l.dx, dz, &l.w, false, true)
+		return &l.dx
 	}
 	if l.NoInputGrad {
 		tensor.MatMulAcc(&l.gw, l.x, dz, true, false, 1, 1)

@@ -154,7 +154,7 @@ func (m *MLP) dpBackward(dy *tensor.Mat) *tensor.Mat {
 		}
 		work += l.in * l.out
 	}
-	if d.cut >= 0 {
+	if d.cut >= 0 && !m.NoParamGrad {
 		if len(d.gw) != len(d.layers) {
 			d.gw = make([][]float32, len(d.layers))
 			d.gb = make([][]float32, len(d.layers))
@@ -170,7 +170,7 @@ func (m *MLP) dpBackward(dy *tensor.Mat) *tensor.Mat {
 	d.backward = true
 	m.dpRun(2 * d.n * work)
 	d.dy = nil
-	if d.cut >= 0 {
+	if d.cut >= 0 && !m.NoParamGrad {
 		m.dpReduce()
 	}
 	if m.NoInputGrad {
@@ -229,7 +229,10 @@ func (m *MLP) dpBackwardPart(pt dpPart) {
 		gw := l.w.G[pt.k*in*out : (pt.k+1)*in*out]
 		gb := l.b.G[pt.k*out : (pt.k+1)*out]
 		beta := float32(1)
-		if pt.second {
+		switch {
+		case m.NoParamGrad:
+			gw, gb = nil, nil
+		case pt.second:
 			gw, gb = d.gw[i], d.gb[i]
 			clear(gb)
 			beta = 0
@@ -237,7 +240,9 @@ func (m *MLP) dpBackwardPart(pt dpPart) {
 		dy.RowViewInto(&dyv, pt.lo, pt.hi)
 		dz := dy
 		if l.act == tensor.Identity {
-			tensor.AddSumRows(gb, &dyv)
+			if gb != nil {
+				tensor.AddSumRows(gb, &dyv)
+			}
 		} else {
 			l.dz.RowViewInto(&dzv, pt.lo, pt.hi)
 			l.y.RowViewInto(&yv, pt.lo, pt.hi)
@@ -250,8 +255,10 @@ func (m *MLP) dpBackwardPart(pt dpPart) {
 			tensor.ActBackwardSerial(l.act, &dzv, &dyv, zp, &yv, gb)
 			dz = l.dz
 		}
-		x := *l.x
-		blas.SgemmSerial(true, false, in, out, rows, 1, x.Data[pt.lo*in:], in, dz.Data[pt.lo*out:], out, beta, gw, out)
+		if gw != nil {
+			x := *l.x
+			blas.SgemmSerial(true, false, in, out, rows, 1, x.Data[pt.lo*in:], in, dz.Data[pt.lo*out:], out, beta, gw, out)
+		}
 		if i == 0 && m.NoInputGrad {
 			return
 		}

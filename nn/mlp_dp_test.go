@@ -116,3 +116,79 @@ func TestMLPDataParallelFallback(t *testing.T) {
 		t.Fatal("data-parallel path taken with a layer norm")
 	}
 }
+
+// With NoParamGrad, Backward returns the same input gradient (bitwise, on
+// each path) and leaves every parameter gradient as it was: on the
+// data-parallel path and layer by layer, plain and ensemble networks.
+func TestMLPNoParamGrad(t *testing.T) {
+	for _, k := range []int{1, 2, 3} {
+		for _, layered := range []bool{false, true} {
+			for _, threads := range []int{1, 2} {
+				name := fmt.Sprintf("K%d/layered%v/threads%d", k, layered, threads)
+				run := func(noParam bool) ([]float32, [][]float32) {
+					old := blas.Threads()
+					blas.SetThreads(threads)
+					defer blas.SetThreads(old)
+					s := rng.New(8)
+					m := NewEnsembleMLP("m", k, MLPConfig{Sizes: []int{24, 96, 80, 7}, Hidden: tensor.ReLU}, s)
+					for _, p := range m.Params() {
+						for i := range p.G {
+							p.G[i] = 0.25 // a sentinel the pass must keep
+						}
+					}
+					x, dy := randMat(s, k*130, 24, 1), randMat(s, k*130, 7, 1)
+					m.NoParamGrad = noParam
+					var dx *tensor.Mat
+					if layered {
+						h := x
+						for _, l := range m.Layers {
+							h = l.Forward(h)
+						}
+						for _, l := range m.Layers {
+							setNoParamGrad(l, noParam)
+						}
+						g := dy
+						for i := len(m.Layers) - 1; i >= 0; i-- {
+							g = m.Layers[i].Backward(g)
+						}
+						dx = g
+					} else {
+						m.Forward(x)
+						if threads > 1 && !m.dp.active {
+							t.Fatalf("%s: the data-parallel path was not taken", name)
+						}
+						dx = m.Backward(dy)
+					}
+					var gs [][]float32
+					for _, p := range m.Params() {
+						gs = append(gs, slices.Clone(p.G))
+					}
+					return slices.Clone(dx.Values()), gs
+				}
+				wantDX, _ := run(false)
+				dx, gs := run(true)
+				if !slices.Equal(dx, wantDX) {
+					t.Errorf("%s: input gradient changed with NoParamGrad", name)
+				}
+				for j, g := range gs {
+					for _, v := range g {
+						if v != 0.25 {
+							t.Fatalf("%s: parameter gradient %d touched (%v)", name, j, v)
+						}
+					}
+				}
+			}
+		}
+	}
+	// A layer without the option is refused, not silently updated.
+	m := NewSequential(NewLayerNorm("ln", 4, tensor.Identity))
+	m.NoParamGrad = true
+	x := randMat(rng.New(1), 3, 4, 1)
+	m.Forward(x)
+	defer func() {
+		if recover() == nil {
+			t.Error("NoParamGrad through a LayerNorm did not panic")
+		}
+	}()
+	m.Backward(x)
+}

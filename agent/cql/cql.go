@@ -707,9 +707,10 @@ func (a *Agent) actorLossGrad(n int, alpha float32) (loss, logpMean float64) {
 	loss /= float64(n)
 
 	// ∂L_π/∂ã: back-propagate to the critic's input and sum the members'
-	// action columns; the critic gradients of this pass are discarded.
-	a.critic.NoInputGrad = false
+	// action columns (no critic gradients: NoParamGrad).
+	a.critic.NoInputGrad, a.critic.NoParamGrad = false, true
 	dx := a.critic.Backward(&B.dqPi)
+	a.critic.NoParamGrad = false
 	B.dAction.Resize(n, A)
 	for i := 0; i < n; i++ {
 		for j := 0; j < A; j++ {
@@ -720,7 +721,6 @@ func (a *Agent) actorLossGrad(n int, alpha float32) (loss, logpMean float64) {
 			B.dAction.Data[i*A+j] = s
 		}
 	}
-	nn.ZeroGrad(a.criticParams)
 
 	// Through the tanh-Gaussian to μ and log σ, then through
 	// log σ = clamp(m·raw + o): ∂/∂raw = m·g, ∂/∂m = Σ raw·g, ∂/∂o = Σ g,

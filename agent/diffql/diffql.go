@@ -524,8 +524,9 @@ func (a *Agent) qLossGrad(n int) float64 {
 	for i := 0; i < n; i++ {
 		B.dqNew.Data[k*n+i] = g
 	}
-	din := a.critic.Backward(&B.dqNew) // critic grads are zeroed before its next step
-	a.critic.NoInputGrad = true
+	a.critic.NoParamGrad = true // dQ/dâ only
+	din := a.critic.Backward(&B.dqNew)
+	a.critic.NoInputGrad, a.critic.NoParamGrad = true, false
 	// dL/dâ, then back through the chain: g holds dL/da_{t−1}.
 	B.g.Resize(n, A)
 	for i := 0; i < n; i++ {

@@ -199,7 +199,6 @@ func (a *so2Agent) Update(b *replay.Batch) []agent.Metric {
 	nn.ZeroGrad(a.actor.Params())
 	pi := a.actor.Forward(&tensor.Mat{Rows: n, Cols: O, Data: b.Obs[:n*O]})
 	a.stack(b.Obs, pi.Data, n)
-	nn.ZeroGrad(a.critic.Params())
 	q := a.critic.Forward(&a.in)
 	var absQ float64
 	for _, v := range q.Data[:K*n] {
@@ -210,8 +209,9 @@ func (a *so2Agent) Update(b *replay.Batch) []agent.Metric {
 	for i := range a.dq.Data[:K*n] {
 		a.dq.Data[i] = float32(-lambda / float64(K*n))
 	}
-	a.critic.NoInputGrad = false
+	a.critic.NoInputGrad, a.critic.NoParamGrad = false, true // dQ/da only
 	dx := a.critic.Backward(&a.dq)
+	a.critic.NoParamGrad = false
 	a.dA.Resize(n, A)
 	var aloss float64
 	W := O + A
@@ -229,7 +229,6 @@ func (a *so2Agent) Update(b *replay.Batch) []agent.Metric {
 	a.actor.Backward(&a.dA)
 	a.aopt.Step()
 	nn.Polyak(a.actorT.Params(), a.actor.Params(), a.cfg.Tau)
-	nn.ZeroGrad(a.critic.Params())
 	a.updates++
 	a.metrics = append(a.metrics[:0],
 		agent.Metric{Name: "loss/critic", Value: closs / float64(K*n)},

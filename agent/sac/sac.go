@@ -561,8 +561,9 @@ func (a *Agent) actorLossGrad(n int, alpha float32) (loss, logpMean, bcKL float6
 
 	// ∂L_π/∂ã = Σ_k ∂/∂ã of the critic pass: back-propagate to the critic's
 	// input and sum the members' action columns.
-	a.critic.NoInputGrad = false
+	a.critic.NoInputGrad, a.critic.NoParamGrad = false, true // dQ/dã only
 	dx := a.critic.Backward(&B.dqPi)
+	a.critic.NoParamGrad = false
 	B.dAction.Resize(n, A)
 	for i := 0; i < n; i++ {
 		for j := 0; j < A; j++ {
@@ -573,9 +574,6 @@ func (a *Agent) actorLossGrad(n int, alpha float32) (loss, logpMean, bcKL float6
 			B.dAction.Data[i*A+j] = s
 		}
 	}
-	// The critic gradients of this pass belong to the actor loss only: clear
-	// them so they can never reach the critic's optimiser.
-	nn.ZeroGrad(a.criticParams)
 
 	// Through the tanh-Gaussian (reparameterised, noise fixed) to μ and log σ.
 	B.piDist.Backward(&B.dMean, &B.dLogStd, &B.dAction, &B.dLogp)

@@ -470,8 +470,9 @@ func (a *Agent) actorLossGrad(n int, lambda float32) (loss, bc, lam float64) {
 	}
 
 	// dQ_1/dπ by back-propagating the critic to its input.
-	a.critic.NoInputGrad = false
+	a.critic.NoInputGrad, a.critic.NoParamGrad = false, true // dQ/dπ only
 	dx := a.critic.Backward(&B.dqPi)
+	a.critic.NoParamGrad = false
 
 	// ∂L/∂π = -λ/n·dQ_1/dπ + 2(π - a)/(n·|A|).
 	B.dPi.Resize(n, A)
@@ -483,9 +484,6 @@ func (a *Agent) actorLossGrad(n int, lambda float32) (loss, bc, lam float64) {
 			B.dPi.Data[i*A+j] = dx.Data[i*(O+A)+O+j] + scale*d
 		}
 	}
-	// The critic gradients of this pass belong to the actor loss only.
-	nn.ZeroGrad(a.criticParams)
-
 	nn.ZeroGrad(a.actorParams)
 	a.actor.Backward(&B.dPi)
 	bc /= float64(n * A)
