@@ -367,25 +367,6 @@ func Status(ctx context.Context, sw *Sweep, opts Options) (*StatusReport, error)
 	for i, r := range sw.Runs {
 		rep.Runs[i].Run = r
 	}
-	if _, err := os.Stat(o.Store); err == nil {
-		store, err := openStore(sw, o.Store)
-		if err != nil {
-			return nil, err
-		}
-		defer store.Close()
-		for i, r := range sw.Runs {
-			got, err := store.RunByName(r.Name)
-			switch {
-			case errors.Is(err, track.ErrNotFound):
-			case err != nil:
-				return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
-			default:
-				rep.Runs[i].Store = got.Status
-			}
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
-	}
 	rec, err := readRecord(o.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
@@ -408,6 +389,30 @@ func Status(ctx context.Context, sw *Sweep, opts Options) (*StatusReport, error)
 			}
 			rep.Runs[i].Slurm, rep.Runs[i].Task, rep.Runs[i].Reason = st.State, st.ID, st.Reason
 		}
+	}
+	// The store after Slurm: a task Slurm reports ended has written its
+	// last status before exiting, so this read sees it (read the other way
+	// round, a task finishing in between showed its previous status, e.g.
+	// "failed" from the attempt before a resubmission, with Slurm's
+	// COMPLETED).
+	if _, err := os.Stat(o.Store); err == nil {
+		store, err := openStore(sw, o.Store)
+		if err != nil {
+			return nil, err
+		}
+		defer store.Close()
+		for i, r := range sw.Runs {
+			got, err := store.RunByName(r.Name)
+			switch {
+			case errors.Is(err, track.ErrNotFound):
+			case err != nil:
+				return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
+			default:
+				rep.Runs[i].Store = got.Status
+			}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
 	}
 	return rep, nil
 }
