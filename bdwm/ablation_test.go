@@ -21,8 +21,16 @@ type fakeAgent struct {
 	frozen  int
 	weights []float32
 	cloned  int
-	alpha   []bool // FreezeAlpha calls that changed the hold
-	alphaAt []int  // len(weights) at each of them
+	alpha   []bool    // FreezeAlpha calls that changed the hold
+	alphaAt []int     // len(weights) at each of them
+	set     []float64 // SetAlpha calls
+	setAt   []int     // len(weights) at each of them
+}
+
+func (f *fakeAgent) SetAlpha(v float64) error {
+	f.set = append(f.set, v)
+	f.setAt = append(f.setAt, len(f.weights))
+	return nil
 }
 
 func (f *fakeAgent) FreezeAlpha(frozen bool) {
@@ -126,6 +134,23 @@ func drive(t *testing.T, m *Method, offline, online int) []agent.Metric {
 		}
 	}
 	return ms
+}
+
+// bdwm.online_alpha sets α once, at the switch (before the first online
+// BC weight); left at 0 it never does.
+func TestOnlineAlpha(t *testing.T) {
+	for _, v := range []float64{0, 0.1} {
+		ag := &fakeAgent{s: rng.New(1)}
+		cfg := tinyConfig()
+		cfg.OnlineAlpha = v
+		drive(t, newTiny(t, cfg, ag), 30, 20)
+		switch {
+		case v == 0 && len(ag.set) != 0:
+			t.Errorf("online_alpha 0: SetAlpha called %v", ag.set)
+		case v > 0 && (!slices.Equal(ag.set, []float64{v}) || ag.setAt[0] != 1):
+			t.Errorf("online_alpha %v: SetAlpha calls %v after %v BC weights, want [%v] after 1 (the anchor's, before the switch's)", v, ag.set, ag.setAt, v)
+		}
+	}
 }
 
 func TestFullMethodHooks(t *testing.T) {

@@ -219,6 +219,12 @@ type Config struct {
 	OfflineBCSteps int `yaml:"offline_bc_steps"`
 	// OfflineBCBatch is the behaviour-cloning minibatch size. Default 256.
 	OfflineBCBatch int `yaml:"offline_bc_batch"`
+	// OnlineAlpha, if > 0, sets SAC's temperature α at the switch (it is
+	// then held while Eq. 6's term holds the policy and learned after, as
+	// before). 0 (the default) keeps the offline value: SAC's init_alpha,
+	// held under the offline anchor. The paper does not discuss α; this is
+	// a probe of the held value (docs/results/bdwm-hopper-first-run.md).
+	OnlineAlpha float64 `yaml:"online_alpha"`
 	// BCSteps is N_BC, the online steps over which w_BC falls to 0.
 	// Default 25000 (the first quarter of the paper's 100k online steps).
 	BCSteps int `yaml:"bc_steps"`
@@ -376,6 +382,12 @@ func (c Config) Validate() error {
 	case BDWM, MOPO, DIAMOND:
 	default:
 		return fmt.Errorf("bdwm.variant = %q: want bdwm, mopo or diamond", c.Variant)
+	}
+	if !(d.OnlineAlpha >= 0) || math.IsInf(d.OnlineAlpha, 0) {
+		return fmt.Errorf("bdwm.online_alpha = %v: must be ≥ 0 and finite (0 keeps the offline α)", c.OnlineAlpha)
+	}
+	if d.OnlineAlpha > 0 && d.Learner != SAC {
+		return fmt.Errorf("bdwm.online_alpha = %v with bdwm.learner = %s: only sac has a temperature", c.OnlineAlpha, d.Learner)
 	}
 	switch d.Learner {
 	case SAC:

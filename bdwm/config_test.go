@@ -48,6 +48,9 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{"percentile 100", Config{EtaPercentile: 100}, "bdwm.eta_percentile = 100"},
+		{"negative online α", Config{OnlineAlpha: -0.1}, "bdwm.online_alpha = -0.1"},
+		{"NaN online α", Config{OnlineAlpha: math.NaN()}, "bdwm.online_alpha = NaN"},
+		{"online α without SAC", Config{OnlineAlpha: 0.1, Learner: IQL, NoBC: true}, "only sac has a temperature"},
 		{"percentile > 100", Config{EtaPercentile: 150}, "bdwm.eta_percentile = 150"},
 		{"percentile < 0", Config{EtaPercentile: -5}, "bdwm.eta_percentile = -5"},
 		{"K < 1", Config{Model: worldmodel.Config{Members: -1}}, "K ≥ 1"},

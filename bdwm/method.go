@@ -50,6 +50,12 @@ type AlphaFreezer interface {
 	FreezeAlpha(frozen bool)
 }
 
+// AlphaSetter is a learner whose temperature can be set (SAC), for
+// Config.OnlineAlpha.
+type AlphaSetter interface {
+	SetAlpha(alpha float64) error
+}
+
 // Parts are what the composition root hands to New.
 type Parts struct {
 	// Agent is the base learner the loop trains (it must also implement
@@ -593,6 +599,15 @@ func (m *Method) onSwitch() error {
 	}
 	if s, ok := m.agent.(OnlineStarter); ok {
 		s.StartOnline()
+	}
+	if v := m.cfg.OnlineAlpha; v > 0 {
+		s, ok := m.agent.(AlphaSetter)
+		if !ok {
+			return fmt.Errorf("bdwm.online_alpha = %v: learner %T has no temperature", v, m.agent)
+		}
+		if err := s.SetAlpha(v); err != nil {
+			return fmt.Errorf("bdwm.online_alpha: %w", err)
+		}
 	}
 	switch {
 	case m.bc != nil && m.cfg.NoBC && m.st.Anchored:

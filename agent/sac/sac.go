@@ -362,6 +362,16 @@ func (a *Agent) Params() []*nn.Param {
 // part of the agent's checkpoint: the caller sets it again on resume.
 func (a *Agent) FreezeAlpha(frozen bool) { a.alphaFrozen = frozen }
 
+// SetAlpha sets the temperature α (its log is the learned parameter; Adam's
+// moments are kept). It returns an error unless alpha is finite and > 0.
+func (a *Agent) SetAlpha(alpha float64) error {
+	if !(alpha > 0) || math.IsInf(alpha, 0) {
+		return fmt.Errorf("sac: α = %v: must be finite and > 0", alpha)
+	}
+	a.logAlpha.W[0] = float32(math.Log(alpha))
+	return nil
+}
+
 // BCWeight returns the current weight w_BC of the behaviour-cloning term.
 func (a *Agent) BCWeight() float32 { return a.bcWeight }
 

@@ -365,3 +365,15 @@ func TestFreezeAlpha(t *testing.T) {
 		t.Fatal("α not learned after unfreezing")
 	}
 }
+
+func TestSetAlpha(t *testing.T) {
+	a := mustNew(t, 3, 1, sac.Config{Hidden: []int{8}}, 1)
+	if err := a.SetAlpha(0.1); err != nil || math.Abs(float64(a.Alpha())-0.1) > 1e-6 {
+		t.Fatalf("SetAlpha(0.1): α %v, %v", a.Alpha(), err)
+	}
+	for _, v := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+		if err := a.SetAlpha(v); err == nil {
+			t.Errorf("SetAlpha(%v) accepted", v)
+		}
+	}
+}
