@@ -24,18 +24,11 @@ func o2oTiny(t *testing.T, runs string) Config {
 	return c
 }
 
-// storeRows returns every metric row of a run, and its config's fork_of.
+// storeRows returns every metric row of a run.
 func storeRows(t *testing.T, c Config, name string) []track.Row {
 	t.Helper()
-	s, err := track.Open(c.storePath())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, r := storedRun(t, c, name)
 	defer s.Close()
-	r, err := s.RunByName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rows, err := s.Rows(r.ID, 1<<62)
 	if err != nil {
 		t.Fatal(err)

@@ -21,17 +21,26 @@ func tiny(t *testing.T, name string) Config {
 	return c
 }
 
-func status(t *testing.T, c Config, name string) track.Status {
+// storedRun opens c's store and finds run name in it; the caller closes
+// the store.
+func storedRun(t *testing.T, c Config, name string) (*track.Store, track.Run) {
 	t.Helper()
 	s, err := track.Open(c.storePath())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	r, err := s.RunByName(name)
 	if err != nil {
+		s.Close()
 		t.Fatal(err)
 	}
+	return s, r
+}
+
+func status(t *testing.T, c Config, name string) track.Status {
+	t.Helper()
+	s, r := storedRun(t, c, name)
+	s.Close()
 	return r.Status
 }
 
