@@ -37,6 +37,13 @@ type Submission struct {
 	Script    string    `json:"script"`
 	File      string    `json:"file"`
 	Submitted time.Time `json:"submitted"`
+	// After lists the jobs this array waits for (sbatch
+	// --dependency=afterany): the arrays holding the parents of its runs
+	// (Task.Fork). Empty for an array that can start at once.
+	After []string `json:"after,omitempty"`
+	// Next is the array submitted with this one for the runs that branch
+	// from runs of this one (not recorded: it is its own submission).
+	Next *Submission `json:"-"`
 }
 
 type jobRecord struct {
@@ -102,9 +109,12 @@ func arraySpec(indices []int) string {
 // (sbatch --parsable --array=<indices>), one task per run, each running
 // `<Binary> sweep task --file <snapshot> --index $SLURM_ARRAY_TASK_ID
 // --store <Store> --runs <RunsDir>` and writing to the shared store. The script, the sweep
-// file snapshot and the job record go into opts.Dir. It returns nil and no
-// error when there is nothing to submit. The sweep must have been loaded
-// from a file (Load).
+// file snapshot and the job record go into opts.Dir. Runs that branch from
+// a run of this sweep (Task.Fork) still to run go in a second array that
+// waits for the first (--dependency=afterany), returned as the first's
+// Next; if only such runs remain, their array is the one returned. It
+// returns nil and no error when there is nothing to submit. The sweep must
+// have been loaded from a file (Load).
 func SubmitSlurm(ctx context.Context, sw *Sweep, opts Options) (*Submission, error) {
 	o, err := opts.resolve(sw)
 	if err != nil {
@@ -122,7 +132,7 @@ func SubmitSlurm(ctx context.Context, sw *Sweep, opts Options) (*Submission, err
 	if err != nil {
 		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
 	}
-	active := map[string]bool{} // run names queued or running in Slurm
+	active := map[string]string{} // run name → the job holding it, queued or running in Slurm
 	for _, sub := range rec.Submissions {
 		states, err := squeue(ctx, o.Env, sub.JobID)
 		if err != nil {
@@ -130,37 +140,88 @@ func SubmitSlurm(ctx context.Context, sw *Sweep, opts Options) (*Submission, err
 		}
 		for i, idx := range sub.Indices {
 			if st, ok := states[idx]; ok && st.active() {
-				active[sub.Names[i]] = true
+				active[sub.Names[i]] = sub.JobID
 			}
 		}
 	}
-	sub := &Submission{}
+	// Runs to submit, split into those that can start at once and those
+	// whose parent in this sweep (Task.Fork) is submitted now or still
+	// queued: the latter go in a second array that waits for the first.
+	var now, later Submission
+	var after []string
+	todo := map[string]bool{}
 	for _, r := range sw.Runs {
 		done, err := isDone(store, r.Name)
 		if err != nil {
 			return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
 		}
-		if !done && !active[r.Name] {
-			sub.Indices = append(sub.Indices, r.Index)
-			sub.Names = append(sub.Names, r.Name)
+		if !done && active[r.Name] == "" {
+			todo[r.Name] = true
 		}
 	}
-	if len(sub.Indices) == 0 {
+	for _, r := range sw.Runs {
+		if !todo[r.Name] {
+			continue
+		}
+		parent, _, _ := strings.Cut(r.Parent, "@")
+		switch {
+		case todo[parent]:
+			later.Indices, later.Names = append(later.Indices, r.Index), append(later.Names, r.Name)
+		case active[parent] != "":
+			later.Indices, later.Names = append(later.Indices, r.Index), append(later.Names, r.Name)
+			if !slices.Contains(after, active[parent]) {
+				after = append(after, active[parent])
+			}
+		default:
+			now.Indices, now.Names = append(now.Indices, r.Index), append(now.Names, r.Name)
+		}
+	}
+	if len(now.Indices)+len(later.Indices) == 0 {
 		return nil, nil
 	}
 	if err := os.MkdirAll(o.logDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
 	}
+	var first *Submission
+	if len(now.Indices) > 0 {
+		if first, err = submitArray(ctx, sw, o, &rec, now); err != nil {
+			return nil, err
+		}
+		if len(later.Indices) > 0 {
+			after = append(after, first.JobID)
+		}
+	}
+	if len(later.Indices) > 0 {
+		later.After = after
+		second, err := submitArray(ctx, sw, o, &rec, later)
+		if err != nil {
+			return first, err
+		}
+		if first == nil {
+			return second, nil
+		}
+		first.Next = second
+	}
+	return first, nil
+}
+
+// submitArray submits sub's runs as one job array (waiting for sub.After),
+// fills in its job, script and time, and adds it to the sweep's record.
+func submitArray(ctx context.Context, sw *Sweep, o Options, rec *jobRecord, sub Submission) (*Submission, error) {
 	stamp := time.Now().UTC().Format("20060102T150405.000Z")
 	content, err := os.ReadFile(sw.Path)
 	if err != nil {
 		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
 	}
 	sub.File = filepath.Join(o.Dir, "sweep-"+stamp+filepath.Ext(sw.Path))
+	sub.Script = filepath.Join(o.Dir, "slurm-"+stamp+".sh")
+	for k := 2; fileExists(sub.File) || fileExists(sub.Script); k++ { // two arrays in one millisecond
+		sub.File = filepath.Join(o.Dir, fmt.Sprintf("sweep-%s-%d%s", stamp, k, filepath.Ext(sw.Path)))
+		sub.Script = filepath.Join(o.Dir, fmt.Sprintf("slurm-%s-%d.sh", stamp, k))
+	}
 	if err := atomicfile.WriteBytes(sub.File, content); err != nil {
 		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
 	}
-	sub.Script = filepath.Join(o.Dir, "slurm-"+stamp+".sh")
 	if err := atomicfile.WriteBytes(sub.Script, []byte(slurmScript(sw, sub.File, o))); err != nil {
 		return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
 	}
@@ -168,8 +229,11 @@ func SubmitSlurm(ctx context.Context, sw *Sweep, opts Options) (*Submission, err
 	if o.MaxParallel > 0 {
 		array += "%" + strconv.Itoa(o.MaxParallel)
 	}
-	args := append([]string{"--parsable", "--array=" + array}, o.SbatchArgs...)
-	args = append(args, sub.Script)
+	args := []string{"--parsable", "--array=" + array}
+	if len(sub.After) > 0 {
+		args = append(args, "--dependency=afterany:"+strings.Join(sub.After, ":"))
+	}
+	args = append(append(args, o.SbatchArgs...), sub.Script)
 	cmd := exec.CommandContext(ctx, "sbatch", args...)
 	cmd.Dir = o.Dir
 	cmd.Env = append(os.Environ(), o.Env...)
@@ -186,15 +250,15 @@ func SubmitSlurm(ctx context.Context, sw *Sweep, opts Options) (*Submission, err
 	sub.JobID = id
 	sub.Submitted = time.Now().UTC()
 	rec.Sweep, rec.Store = sw.Name, o.Store
-	rec.Submissions = append(rec.Submissions, *sub)
+	rec.Submissions = append(rec.Submissions, sub)
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	if err := atomicfile.WriteBytes(filepath.Join(o.Dir, RecordFile), append(b, '\n')); err != nil {
-		return sub, fmt.Errorf("sweep %s: job %s submitted, but: %w", sw.Name, id, err)
+		return &sub, fmt.Errorf("sweep %s: job %s submitted, but: %w", sw.Name, id, err)
 	}
-	return sub, nil
+	return &sub, nil
 }
 
 // taskState is an array task's state as squeue shows it.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dwm-rl/dwm/sweep"
+	"github.com/dwm-rl/dwm/sweep/internal/fakedwm"
 	"github.com/dwm-rl/dwm/sweep/internal/slurmtest"
 )
 
@@ -118,6 +119,35 @@ func TestSlurmJobArray(t *testing.T) {
 	// Everything is done: resubmitting submits nothing.
 	if again, err := sweep.SubmitSlurm(ctx, sw, opts); err != nil || again != nil {
 		t.Errorf("resubmission: %+v, %v", again, err)
+	}
+
+	// A task forking another (tasks[].fork) goes in a second array that
+	// waits for the first: fakedwm refuses a fork whose parent is not done,
+	// so every run landing shows the order held (one parent and one branch:
+	// the node has a free CPU for the branch while the parent runs).
+	fdir := t.TempDir()
+	fpath := filepath.Join(fdir, "shift.yaml")
+	if err := os.WriteFile(fpath, []byte("name: shift\nmethods: [iql]\ntasks:\n  - {env: hopper, name: base}\n  - {env: hopper-friction-2.0, name: far, fork: base}\nseeds: [0]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fsw, err := sweep.Load(fpath, fakedwm.Methods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fopts := opts
+	fopts.Store = filepath.Join(fdir, "runs.db")
+	fopts.Env = append(append([]string(nil), opts.Env...), "DWM_FAKE_STEP_SLEEP=50ms")
+	fsub, err := sweep.SubmitSlurm(ctx, fsw, fopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fsub == nil || len(fsub.Indices) != 1 || fsub.Next == nil || len(fsub.Next.Indices) != 1 || len(fsub.Next.After) != 1 || fsub.Next.After[0] != fsub.JobID {
+		t.Fatalf("fork submission %+v (next %+v): want the parent, then its branch after job %s", fsub, fsub.Next, fsub.JobID)
+	}
+	watch.Reset()
+	if rep, err := sweep.Watch(ctx, &watch, fsw, fopts); err != nil || !rep.Done() {
+		dumpLogs(t, fdir)
+		t.Fatalf("fork sweep: %v\n%s", err, watch.String())
 	}
 	stop()
 	t.Logf("whole test: %v", time.Since(t0).Round(time.Millisecond))

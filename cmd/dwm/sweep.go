@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/dwm-rl/dwm/experiment"
 	"github.com/dwm-rl/dwm/sweep"
@@ -54,7 +55,11 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "sweep %s: nothing to submit (every run is done or already queued)\n", path)
 			return nil
 		}
-		fmt.Fprintf(stdout, "submitted Slurm job array %s with %d tasks; follow with: dwm sweep status %s --watch\n", sub.JobID, len(sub.Indices), path)
+		fmt.Fprintf(stdout, "submitted Slurm job array %s with %d tasks", sub.JobID, len(sub.Indices))
+		if n := sub.Next; n != nil {
+			fmt.Fprintf(stdout, ", and %s with %d tasks branching from them (it waits for %s)", n.JobID, len(n.Indices), strings.Join(n.After, ", "))
+		}
+		fmt.Fprintf(stdout, "; follow with: dwm sweep status %s --watch\n", path)
 		return nil
 	case "status":
 		var st *sweep.StatusReport
