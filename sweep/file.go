@@ -68,9 +68,8 @@ type Task struct {
 	// and seed at its offline→online switch, with this task's env — the
 	// online phase under changed dynamics after the same offline phase
 	// (DUAL's hopper → hopper-friction-2.0). Its dataset is the parent's.
-	// RunLocal starts such a run once its parent has ended; a Slurm array
-	// runs all tasks at once, so a branch whose parent has not reached its
-	// switch fails saying so and runs when the sweep is submitted again.
+	// RunLocal starts such a run once its parent has ended; SubmitSlurm
+	// puts such runs in a second job array that waits for the first.
 	Fork string `yaml:"fork"`
 }
 
