@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"html/template"
@@ -131,9 +132,31 @@ func (p *page) cells(r Row) []string {
 
 var runHeader = []string{"Run", "Task", "Method", "Seed", "Status", "Evals", "Last", "Best", "Switch step"}
 
-func runCells(r RunRow) []string {
-	return []string{r.Name, r.Task, r.Method, strconv.FormatInt(r.Seed, 10), r.Status, strconv.Itoa(r.Evals),
+// forks reports whether any run of the page was branched from another
+// (then the runs table has a "Fork of" column).
+func (p *page) forks() bool {
+	for _, r := range p.RunRows {
+		if r.ForkOf != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *page) runHeader() []string {
+	if p.forks() {
+		return append(append([]string(nil), runHeader...), "Fork of")
+	}
+	return append([]string(nil), runHeader...)
+}
+
+func (p *page) runCells(r RunRow) []string {
+	c := []string{r.Name, r.Task, r.Method, strconv.FormatInt(r.Seed, 10), r.Status, strconv.Itoa(r.Evals),
 		fmtNum(r.Last), fmtNum(r.Best), fmtRunSwitch(r)}
+	if p.forks() {
+		c = append(c, cmp.Or(r.ForkOf, "—"))
+	}
+	return c
 }
 
 func mdEscape(s string) string {
@@ -172,10 +195,10 @@ func writeMarkdown(w io.Writer, p *page) error {
 		fmt.Fprintf(w, "![%s](%s)\n\n", mdEscape(f.Caption), f.File)
 	}
 	fmt.Fprintf(w, "## Runs\n\n")
-	mdRow(w, append([]string(nil), runHeader...))
-	fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(runHeader)))
+	mdRow(w, p.runHeader())
+	fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(p.runHeader())))
 	for _, r := range p.RunRows {
-		mdRow(w, runCells(r))
+		mdRow(w, p.runCells(r))
 	}
 	_, err := fmt.Fprintln(w)
 	return err
@@ -266,7 +289,7 @@ func writeHTML(out io.Writer, p *page, w, h int) error {
 		Tasks                                   []htmlTask
 		RunRows                                 [][]string
 	}{Title: p.Title, Store: p.Store, Filter: p.Filter, Metric: p.Metric, Generated: p.Generated, Runs: p.Runs,
-		Header: p.header(), Legend: p.legend(), RunHeader: runHeader}
+		Header: p.header(), Legend: p.legend(), RunHeader: p.runHeader()}
 	for _, r := range p.Rows {
 		data.Rows = append(data.Rows, htmlRow{All: r.Task == AllTasks, Cells: p.cells(r)})
 	}
@@ -281,7 +304,7 @@ func writeHTML(out io.Writer, p *page, w, h int) error {
 		t.Figures = append(t.Figures, htmlFigure{Caption: f.Caption, Src: src, W: w, H: h})
 	}
 	for _, r := range p.RunRows {
-		data.RunRows = append(data.RunRows, runCells(r))
+		data.RunRows = append(data.RunRows, p.runCells(r))
 	}
 	return htmlPage.Execute(out, data)
 }

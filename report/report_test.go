@@ -373,7 +373,11 @@ func TestSweepLabels(t *testing.T) {
 		if i == 7 {
 			algo = "sac"
 		}
-		r, err := s.CreateRun(track.Run{Name: name, Algo: algo, Env: "hopper", Config: cfg})
+		c := cfg
+		if i == 2 {
+			c = []byte(`{"env":"hopper","dataset":"/d/hopper-medium.npz","fork_of":"bdwm-table1__hopper-medium__bdwm__0@100000"}`)
+		}
+		r, err := s.CreateRun(track.Run{Name: name, Algo: algo, Env: "hopper", Config: c})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -381,9 +385,16 @@ func TestSweepLabels(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 10, CurveResamples: 10})
+	out := t.TempDir()
+	res, err := Build(s, track.Filter{}, out, Options{Resamples: 10, CurveResamples: 10})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A branched run is named as such in the runs table.
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil || !strings.Contains(string(md), "| Fork of |") ||
+		!strings.Contains(string(md), "| bdwm-table1__hopper-medium__bdwm__0@100000 |") {
+		t.Errorf("runs table without the fork column: %v\n%s", err, md)
 	}
 	var got []string
 	for _, r := range res.Rows {

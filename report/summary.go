@@ -1,6 +1,8 @@
 package report
 
 import (
+	"encoding/json"
+	"github.com/dwm-rl/dwm/track"
 	"math"
 	"slices"
 
@@ -63,6 +65,9 @@ type RunRow struct {
 	Last, Best                 float64 // NaN if none
 	Switch                     int64
 	HasSwitch                  bool
+	// ForkOf is "<run>@<step>" for a run branched from another's checkpoint
+	// (its config's fork_of), else empty.
+	ForkOf string
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -216,6 +221,17 @@ func runRow(r *runData) RunRow {
 	best, _ := stats.Best(vs)
 	return RunRow{
 		Name: r.run.Name, Task: r.task, Method: r.method, Status: string(r.run.Status), Seed: r.run.Seed,
-		Evals: len(vs), Last: stats.Last(vs), Best: best, Switch: r.switchX, HasSwitch: r.hasSwitch,
+		Evals: len(vs), Last: stats.Last(vs), Best: best, Switch: r.switchX, HasSwitch: r.hasSwitch, ForkOf: forkOf(r.run),
 	}
+}
+
+// forkOf returns a run config's fork_of ("" when it has none).
+func forkOf(r track.Run) string {
+	var c struct {
+		ForkOf string `json:"fork_of"`
+	}
+	if json.Unmarshal(r.Config, &c) != nil {
+		return ""
+	}
+	return c.ForkOf
 }
