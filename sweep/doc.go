@@ -5,7 +5,7 @@
 //
 // A sweep runs either on this machine (RunLocal: a bounded pool of worker
 // processes, multi-bar progress, interruptible and resumable) or on a Slurm
-// cluster (SubmitSlurm: one job array, one task per run, every task writing
+// cluster (SubmitSlurm: a job array, one task per run, every task writing
 // to the shared run store; Status and Watch follow it through squeue and
 // the store). Each run is one process:
 //
@@ -18,6 +18,18 @@
 // RunTask. The command is pluggable
 // (Options.Binary, Options.Command) so tests and other launchers can stand in
 // for dwm.
+//
+// # Branches
+//
+// A run can start from another run's offline→online switch instead of step
+// 0 (`<dwm> train --fork <parent> ...`): a sweep's fork block branches every
+// run from the same task and seed's run of another sweep (ablations of the
+// online phase, paired with the full method and without paying its offline
+// phase again), and a task's fork field branches its runs from another task
+// of the same sweep (the same offline phase, then online on changed
+// dynamics). RunLocal starts a branch once its parent in the sweep has
+// ended; SubmitSlurm puts such branches in a second job array that waits for
+// the first.
 //
 // # Store on a cluster
 //
