@@ -167,13 +167,17 @@ func ShowRun(w io.Writer, s *track.Store, ref string) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	p := r.Provenance
-	for _, kv := range [][2]string{
+	lines := [][2]string{
 		{"id", strconv.FormatInt(r.ID, 10)}, {"name", r.Name}, {"algo", r.Algo}, {"env", r.Env},
 		{"seed", strconv.FormatInt(r.Seed, 10)}, {"status", string(r.Status)}, {"dir", r.Dir},
 		{"created", r.Created.Local().Format(time.RFC3339)}, {"updated", r.Updated.Local().Format(time.RFC3339)},
 		{"dwm version", p.Version}, {"git commit", p.GitCommit + map[bool]string{true: " (dirty)"}[p.GitDirty]},
 		{"host", p.Host}, {"go", p.GoVersion + " " + p.OS + "/" + p.Arch}, {"command", strings.Join(p.Args, " ")},
-	} {
+	}
+	if f := forkOf(r); f != "" {
+		lines = append(lines, [2]string{"fork of", f + " (its history up to that step is the parent's)"})
+	}
+	for _, kv := range lines {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}
 	if err := tw.Flush(); err != nil {

@@ -67,7 +67,7 @@ func TestRunsVerbs(t *testing.T) {
 	s := openStore(t)
 	a, _ := s.CreateRun(track.Run{Name: "s__pen__iql__0", Algo: "iql", Env: "pen", Seed: 0, Status: track.StatusDone,
 		Config: []byte(`{"lr":0.001}`), Provenance: track.Provenance{Version: "0.1.0", Host: "vm", GitCommit: "abc123"}})
-	b, _ := s.CreateRun(track.Run{Name: "s__pen__sac__1", Algo: "sac", Env: "pen", Seed: 1})
+	b, _ := s.CreateRun(track.Run{Name: "s__pen__sac__1", Algo: "sac", Env: "pen", Seed: 1, Config: []byte(`{"fork_of":"p__pen__sac__1@5000"}`)})
 	if err := s.LogMetrics(a.ID, 10, track.PhaseOnline, map[string]float64{"eval/return": 12.5, "loss/q": 0.25}); err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +97,15 @@ func TestRunsVerbs(t *testing.T) {
 				t.Errorf("show %s lacks %q:\n%s", ref, want, out.String())
 			}
 		}
+	}
+	// A branched run says where it came from; the others do not.
+	out.Reset()
+	if err := ShowRun(&out, s, "s__pen__sac__1"); err != nil || !strings.Contains(out.String(), "fork of:") || !strings.Contains(out.String(), "p__pen__sac__1@5000") {
+		t.Errorf("show of a fork: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if ShowRun(&out, s, "s__pen__iql__0"); strings.Contains(out.String(), "fork of:") {
+		t.Errorf("show of a run trained from its start names a parent:\n%s", out.String())
 	}
 	// Name alternatives: either sweep's runs.
 	out.Reset()
