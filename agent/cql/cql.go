@@ -992,12 +992,8 @@ func (a *Agent) fillCQLInput(n int) {
 // rows. It panics if the slices' lengths do not fit the agent's dimensions
 // or a Cal-QL batch lacks its MC column.
 func (a *Agent) bindBatch(b *replay.Batch) int {
-	n := b.Len()
+	n := agent.BatchRows(a.name, b, a.obsDim, a.actDim)
 	O, A := a.obsDim, a.actDim
-	if n <= 0 || len(b.Obs) != n*O || len(b.Act) != n*A || len(b.NextObs) != n*O || len(b.Rew) != n || len(b.Done) != n {
-		panic(fmt.Sprintf("%s.Update: batch of %d rows has obs %d, act %d, rew %d, next obs %d, done %d values; want %d, %d, %d, %d, %d",
-			a.name, n, len(b.Obs), len(b.Act), len(b.Rew), len(b.NextObs), len(b.Done), n*O, n*A, n, n*O, n))
-	}
 	if a.calibrate && len(b.MC) != n {
 		panic(fmt.Sprintf("%s.Update: batch of %d rows has %d MC returns; Cal-QL needs one per row (replay.NewBatch with MC)", a.name, n, len(b.MC)))
 	}
@@ -1076,8 +1072,8 @@ func fillRepeatedStateAction(dst, s, act *tensor.Mat, r, k int) {
 // allocate once its buffers have grown. It returns an error if a length is
 // wrong.
 func (a *Agent) Act(obs, act []float32, deterministic bool) error {
-	if len(obs) != a.obsDim || len(act) != a.actDim {
-		return fmt.Errorf("%s: act: observation of %d values and action of %d, want %d and %d", a.name, len(obs), len(act), a.obsDim, a.actDim)
+	if _, err := agent.ActRows(a.name, obs, act, a.obsDim, a.actDim, true); err != nil {
+		return err
 	}
 	a.act(1, obs, act, deterministic)
 	return nil
@@ -1087,9 +1083,9 @@ func (a *Agent) Act(obs, act []float32, deterministic bool) error {
 // receives B actions (B·|A| values). It returns an error if the lengths do
 // not describe the same B ≥ 1 rows.
 func (a *Agent) ActBatch(obs, act []float32, deterministic bool) error {
-	n := len(obs) / a.obsDim
-	if n == 0 || len(obs) != n*a.obsDim || len(act) != n*a.actDim {
-		return fmt.Errorf("%s: act batch: %d observation values and %d action values do not make whole rows of %d and %d", a.name, len(obs), len(act), a.obsDim, a.actDim)
+	n, err := agent.ActRows(a.name, obs, act, a.obsDim, a.actDim, false)
+	if err != nil {
+		return err
 	}
 	a.act(n, obs, act, deterministic)
 	return nil

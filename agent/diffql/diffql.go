@@ -575,12 +575,8 @@ func clampAll(x []float32) {
 // bindBatch points the agent's views at the batch and returns its rows. It
 // panics if the slices' lengths do not fit the agent's dimensions.
 func (a *Agent) bindBatch(b *replay.Batch) int {
-	n := b.Len()
+	n := agent.BatchRows("diffql", b, a.obsDim, a.actDim)
 	O, A := a.obsDim, a.actDim
-	if n <= 0 || len(b.Obs) != n*O || len(b.Act) != n*A || len(b.NextObs) != n*O || len(b.Rew) != n || len(b.Done) != n {
-		panic(fmt.Sprintf("diffql.Update: batch of %d rows has obs %d, act %d, rew %d, next obs %d, done %d values; want %d, %d, %d, %d, %d",
-			n, len(b.Obs), len(b.Act), len(b.Rew), len(b.NextObs), len(b.Done), n*O, n*A, n, n*O, n))
-	}
 	B := &a.buf
 	B.obs = tensor.Mat{Rows: n, Cols: O, Data: b.Obs}
 	B.next = tensor.Mat{Rows: n, Cols: O, Data: b.NextObs}
@@ -595,8 +591,8 @@ func (a *Agent) bindBatch(b *replay.Batch) int {
 // does not allocate once its buffers have grown. It returns an error if a
 // length is wrong.
 func (a *Agent) Act(obs, act []float32, deterministic bool) error {
-	if len(obs) != a.obsDim || len(act) != a.actDim {
-		return fmt.Errorf("diffql: act: observation of %d values and action of %d, want %d and %d", len(obs), len(act), a.obsDim, a.actDim)
+	if _, err := agent.ActRows("diffql", obs, act, a.obsDim, a.actDim, true); err != nil {
+		return err
 	}
 	return a.act(1, obs, act, deterministic)
 }
@@ -604,9 +600,9 @@ func (a *Agent) Act(obs, act []float32, deterministic bool) error {
 // ActBatch is Act for B row-major observations; act receives B actions. It
 // returns an error if the lengths do not describe the same B ≥ 1 rows.
 func (a *Agent) ActBatch(obs, act []float32, deterministic bool) error {
-	n := len(obs) / a.obsDim
-	if n == 0 || len(obs) != n*a.obsDim || len(act) != n*a.actDim {
-		return fmt.Errorf("diffql: act batch: %d observation values and %d action values do not make whole rows of %d and %d", len(obs), len(act), a.obsDim, a.actDim)
+	n, err := agent.ActRows("diffql", obs, act, a.obsDim, a.actDim, false)
+	if err != nil {
+		return err
 	}
 	return a.act(n, obs, act, deterministic)
 }

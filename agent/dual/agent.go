@@ -700,17 +700,17 @@ func (a *Agent) AfterEnvStep(obs, act []float32, reward float32, next []float32,
 // widened by κ‖ŝ' − s'‖²), clipped to [-1, 1]. It returns an error for
 // wrong lengths or a planner failure.
 func (a *Agent) Act(obs, act []float32, deterministic bool) error {
-	if len(obs) != a.obsDim || len(act) != a.actDim {
-		return fmt.Errorf("dual: act: observation of %d values and action of %d, want %d and %d", len(obs), len(act), a.obsDim, a.actDim)
+	if _, err := agent.ActRows("dual", obs, act, a.obsDim, a.actDim, true); err != nil {
+		return err
 	}
 	return a.act(1, obs, act, deterministic)
 }
 
 // ActBatch is Act for B row-major observations.
 func (a *Agent) ActBatch(obs, act []float32, deterministic bool) error {
-	n := len(obs) / a.obsDim
-	if n == 0 || len(obs) != n*a.obsDim || len(act) != n*a.actDim {
-		return fmt.Errorf("dual: act batch: %d observation values and %d action values do not make whole rows of %d and %d", len(obs), len(act), a.obsDim, a.actDim)
+	n, err := agent.ActRows("dual", obs, act, a.obsDim, a.actDim, false)
+	if err != nil {
+		return err
 	}
 	return a.act(n, obs, act, deterministic)
 }

@@ -608,12 +608,8 @@ func (a *Agent) actorLossGrad(n int) float64 {
 // the other views at b's slices, and returns the number of rows. It panics
 // if the slices' lengths do not fit the agent's dimensions.
 func (a *Agent) bindBatch(b *replay.Batch) int {
-	n := b.Len()
-	O, A := a.obsDim, a.actDim
-	if n <= 0 || len(b.Obs) != n*O || len(b.Act) != n*A || len(b.NextObs) != n*O || len(b.Rew) != n || len(b.Done) != n {
-		panic(fmt.Sprintf("iql.Update: batch of %d rows has obs %d, act %d, rew %d, next obs %d, done %d values; want %d, %d, %d, %d, %d",
-			n, len(b.Obs), len(b.Act), len(b.Rew), len(b.NextObs), len(b.Done), n*O, n*A, n, n*O, n))
-	}
+	n := agent.BatchRows("iql", b, a.obsDim, a.actDim)
+	A := a.actDim
 	B := &a.buf
 	a.norm.Standardize(&B.obs, &B.obsStore, b.Obs, n)
 	a.norm.Standardize(&B.next, &B.nextStore, b.NextObs, n)
@@ -631,8 +627,8 @@ func clamp(x, lo, hi float32) float32 { return min(max(x, lo), hi) }
 // stream. It does not allocate once its buffers have grown. It returns an
 // error if a length is wrong.
 func (a *Agent) Act(obs, act []float32, deterministic bool) error {
-	if len(obs) != a.obsDim || len(act) != a.actDim {
-		return fmt.Errorf("iql: act: observation of %d values and action of %d, want %d and %d", len(obs), len(act), a.obsDim, a.actDim)
+	if _, err := agent.ActRows("iql", obs, act, a.obsDim, a.actDim, true); err != nil {
+		return err
 	}
 	a.act(1, obs, act, deterministic)
 	return nil
@@ -642,9 +638,9 @@ func (a *Agent) Act(obs, act []float32, deterministic bool) error {
 // receives B actions (B·|A| values). It returns an error if the lengths do
 // not describe the same B ≥ 1 rows.
 func (a *Agent) ActBatch(obs, act []float32, deterministic bool) error {
-	n := len(obs) / a.obsDim
-	if n == 0 || len(obs) != n*a.obsDim || len(act) != n*a.actDim {
-		return fmt.Errorf("iql: act batch: %d observation values and %d action values do not make whole rows of %d and %d", len(obs), len(act), a.obsDim, a.actDim)
+	n, err := agent.ActRows("iql", obs, act, a.obsDim, a.actDim, false)
+	if err != nil {
+		return err
 	}
 	a.act(n, obs, act, deterministic)
 	return nil
