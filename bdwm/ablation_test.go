@@ -102,16 +102,26 @@ func metric(ms []agent.Metric, name string) (float64, bool) {
 }
 
 // drive runs the hooks as the loop would: offline updates, the switch,
-// then online steps with transitions near the data.
+// then online steps with transitions near the data. Every metric of every
+// step must be finite, as train.Loop's guard demands.
 func drive(t *testing.T, m *Method, offline, online int) []agent.Metric {
 	t.Helper()
 	h := m.Hooks()
 	var ms []agent.Metric
 	var err error
+	finite := func(phase string, i int) {
+		t.Helper()
+		for _, x := range ms {
+			if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
+				t.Fatalf("%s step %d: metric %s = %v; the training loop stops a run on it", phase, i, x.Name, x.Value)
+			}
+		}
+	}
 	for i := 0; i < offline; i++ {
 		if ms, err = h.BeforeUpdate(train.Offline, int64(i)); err != nil {
 			t.Fatal(err)
 		}
+		finite("offline", i)
 	}
 	if err := h.OnSwitch(); err != nil {
 		t.Fatal(err)
@@ -129,6 +139,7 @@ func drive(t *testing.T, m *Method, offline, online int) []agent.Metric {
 		if ms, err = h.BeforeUpdate(train.Online, int64(i)); err != nil {
 			t.Fatal(err)
 		}
+		finite("online", i)
 		if lam, _ := metric(ms, "train/lambda"); lam != m.onMix.Ratio {
 			t.Fatalf("online step %d: logged λ %v, sampler ratio %v", i, lam, m.onMix.Ratio)
 		}
@@ -280,9 +291,18 @@ func TestAblationSwitches(t *testing.T) {
 		def, _ := metric(ms, "uncertainty/epistemic_defined")
 		bar, _ := metric(ms, "uncertainty/sigma_ep")
 		lam, _ := metric(ms, "train/lambda")
-		auroc, _ := metric(ms, "uncertainty/auroc")
-		if def != 0 || m.st.Eta != 0 || bar != 0 || lam != cfg.WithDefaults().Lambda || m.st.RolloutTotal.Rejected != 0 || !math.IsNaN(auroc) {
-			t.Errorf("K = 1: defined %v, η %v, σ̄ %v, λ %v, rejected %d, AUROC %v", def, m.st.Eta, bar, lam, m.st.RolloutTotal.Rejected, auroc)
+		if def != 0 || m.st.Eta != 0 || bar != 0 || lam != cfg.WithDefaults().Lambda || m.st.RolloutTotal.Rejected != 0 {
+			t.Errorf("K = 1: defined %v, η %v, σ̄ %v, λ %v, rejected %d", def, m.st.Eta, bar, lam, m.st.RolloutTotal.Rejected)
+		}
+		// Undefined measures are left out, never logged as NaN (the
+		// training loop's guard stops a run on a NaN metric).
+		for _, name := range []string{"uncertainty/spearman", "uncertainty/auroc"} {
+			if v, ok := metric(ms, name); ok {
+				t.Errorf("K = 1: %s logged (%v); it is undefined", name, v)
+			}
+		}
+		if !strings.Contains(m.qualityLine(), "undefined") {
+			t.Errorf("K = 1: quality line %q does not say the σ_ep measures are undefined", m.qualityLine())
 		}
 		if m.st.RolloutTotal.Accepted == 0 {
 			t.Error("K = 1 imagined nothing")

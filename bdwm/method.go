@@ -456,6 +456,9 @@ func (m *Method) qualityLine() string {
 	if !m.st.HaveQuality {
 		return "no quality report (fewer than 2 held-out transitions)"
 	}
+	if !q.EpistemicDefined {
+		return fmt.Sprintf("one-step MSE %.4g; σ_ep is 0 with K = 1, so its Spearman correlation and AUROC are undefined and not reported", q.OneStepMSE)
+	}
 	return fmt.Sprintf("one-step MSE %.4g, Spearman(σ_ep, error) %.3f, AUROC(dataset vs random actions) %.3f", q.OneStepMSE, q.Spearman, q.AUROC)
 }
 
@@ -725,13 +728,21 @@ func (m *Method) metrics(phase train.Phase) []agent.Metric {
 	}
 	if st.HaveQuality {
 		q := st.Quality
-		ms = append(ms,
-			agent.Metric{Name: "model/one_step_mse", Value: q.OneStepMSE},
-			agent.Metric{Name: "uncertainty/spearman", Value: q.Spearman},
-			agent.Metric{Name: "uncertainty/auroc", Value: q.AUROC},
-			agent.Metric{Name: "uncertainty/sigma_ep_id", Value: q.SigmaEp},
-			agent.Metric{Name: "uncertainty/sigma_ep_ood", Value: q.SigmaEpOOD},
-			agent.Metric{Name: "uncertainty/sigma_al_id", Value: q.SigmaAl})
+		for _, x := range []agent.Metric{
+			{Name: "model/one_step_mse", Value: q.OneStepMSE},
+			{Name: "uncertainty/spearman", Value: q.Spearman},
+			{Name: "uncertainty/auroc", Value: q.AUROC},
+			{Name: "uncertainty/sigma_ep_id", Value: q.SigmaEp},
+			{Name: "uncertainty/sigma_ep_ood", Value: q.SigmaEpOOD},
+			{Name: "uncertainty/sigma_al_id", Value: q.SigmaAl},
+		} {
+			// Undefined measures (NaN: Spearman and AUROC of σ_ep with
+			// K = 1, σ_al with M < 2) are left out, not logged as NaN,
+			// which the training loop's guard takes for divergence.
+			if !math.IsNaN(x.Value) {
+				ms = append(ms, x)
+			}
+		}
 	}
 	if phase == train.Offline {
 		return append(ms, agent.Metric{Name: "train/real_ratio", Value: m.cfg.RealRatio},

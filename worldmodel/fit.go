@@ -2,6 +2,7 @@ package worldmodel
 
 import (
 	"fmt"
+	"maps"
 	"math"
 
 	"github.com/dwm-rl/dwm/dataset"
@@ -329,9 +330,11 @@ func meanF(x []float32) float64 {
 	return s / float64(max(len(x), 1))
 }
 
-// Metrics returns the report under the run-layout metric names.
+// Metrics returns the report under the run-layout metric names, leaving
+// out the measures that are undefined for this model (NaN: Spearman and
+// AUROC with K = 1, σ_al with M < 2).
 func (q Quality) Metrics() map[string]float64 {
-	return map[string]float64{
+	m := map[string]float64{
 		"model/one_step_mse":       q.OneStepMSE,
 		"uncertainty/spearman":     q.Spearman,
 		"uncertainty/auroc":        q.AUROC,
@@ -339,4 +342,6 @@ func (q Quality) Metrics() map[string]float64 {
 		"uncertainty/sigma_ep_ood": q.SigmaEpOOD,
 		"uncertainty/sigma_al_id":  q.SigmaAl,
 	}
+	maps.DeleteFunc(m, func(_ string, v float64) bool { return math.IsNaN(v) })
+	return m
 }

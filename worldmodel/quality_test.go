@@ -62,6 +62,16 @@ func TestSingleMemberEpistemicUndefined(t *testing.T) {
 	if !math.IsNaN(rep.Quality.AUROC) || !math.IsNaN(rep.Quality.Spearman) {
 		t.Errorf("K = 1: AUROC %v, Spearman %v, want NaN", rep.Quality.AUROC, rep.Quality.Spearman)
 	}
+	// The metrics a run logs leave the undefined ones out.
+	qm := rep.Quality.Metrics()
+	for _, name := range []string{"uncertainty/spearman", "uncertainty/auroc"} {
+		if v, ok := qm[name]; ok {
+			t.Errorf("K = 1: Metrics has %s = %v; it is undefined", name, v)
+		}
+	}
+	if _, ok := qm["model/one_step_mse"]; !ok {
+		t.Error("K = 1: Metrics lost the one-step MSE")
+	}
 	var p Prediction
 	if err := m.Predict(&p, data.Obs[:30], data.Act[:20], PredictOptions{Aleatoric: true}, rng.New(1)); err != nil {
 		t.Fatal(err)

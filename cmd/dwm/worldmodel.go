@@ -64,5 +64,8 @@ func cmdWorldModel(ctx context.Context, args []string, stdout, stderr io.Writer)
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		fmt.Fprintf(stdout, "  %-26s %.4g\n", k, m[k])
 	}
+	if !q.EpistemicDefined {
+		fmt.Fprintln(stdout, "  (one member: σ_ep is 0, so its Spearman correlation and AUROC are undefined)")
+	}
 	return nil
 }
