@@ -106,6 +106,9 @@ func Fork(ctx context.Context, spec ForkSpec, opts Options) (Result, error) {
 			return Result{}, fmt.Errorf("fork: %w", err)
 		}
 	}
+	if opts.Smoke {
+		c = Smoke(c)
+	}
 	for _, f := range []struct {
 		key       string
 		was, is   any

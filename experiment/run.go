@@ -46,6 +46,10 @@ type Options struct {
 	// Extend, if set, is called with the built loop before it runs (new or
 	// resumed), to add hooks: dataset generation snapshots policies with it.
 	Extend func(l *train.Loop) error
+	// Smoke shrinks a new run's config (Run) or a branch's (Fork) with
+	// Smoke before it is resolved: a smoke run of the configuration
+	// (`dwm sweep check`).
+	Smoke bool
 }
 
 // Result summarizes a finished (or interrupted) run.
@@ -359,6 +363,9 @@ func Resolve(c Config) (Config, error) {
 // --resume` continues it. A cancellation after the last step changes
 // nothing: the run is Done.
 func Run(ctx context.Context, c Config, opts Options) (Result, error) {
+	if opts.Smoke {
+		c = Smoke(c)
+	}
 	c, err := Resolve(c)
 	if err != nil {
 		return Result{}, err

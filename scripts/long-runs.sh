@@ -44,6 +44,11 @@ for f in $ONLY; do
 		make_data door-cloned $S/door-cloned.npz --size 100000
 		make_data pen-cloned $S/pen-cloned.npz --size 100000 # trains pen's SAC expert first (1M steps)
 	fi
+	# A smoke run of each task and method first (seconds): a configuration that would fail hours in fails here.
+	if ! GOMAXPROCS=1 "$DWM" sweep check "$f"; then
+		echo "== skipping $f: its smoke check failed"
+		continue
+	fi
 	# One thread per run: GOMAXPROCS bounds dwm's BLAS and data-parallel threads.
 	GOMAXPROCS=1 "$DWM" sweep run "$f" --runs "$RUNS" --workers "$WORKERS"
 done

@@ -29,6 +29,7 @@ Usage:
   dwm runs list|show RUN|rm RUN|export [--csv|--jsonl] [--filter F]
   dwm report [--filter F] [--out DIR]
   dwm sweep run|slurm|status FILE
+  dwm sweep check FILE...   (smoke-run one run of each task and method, a few dozen steps a phase)
   dwm dataset make <env>-<kind> [--size N] [--seed S]   (kinds: random expert medium medium-replay medium-expert scripted; Adroit: demo cloned)
   dwm dataset inspect FILE|NAME
   dwm dataset convert IN OUT

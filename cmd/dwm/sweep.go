@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/dwm-rl/dwm/experiment"
 	"github.com/dwm-rl/dwm/sweep"
+	"github.com/dwm-rl/dwm/sweep/check"
 )
 
 func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -23,9 +27,18 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if len(pos) == 0 {
-		return fmt.Errorf("want run FILE, slurm FILE, status FILE or task --file F --index I")
+		return fmt.Errorf("want run FILE, slurm FILE, status FILE, check FILE... or task --file F --index I")
 	}
 	verb := pos[0]
+	if verb == "check" {
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		dir := ""
+		if given["runs"] {
+			dir = *runsDir
+		}
+		return sweepCheck(ctx, append(pos[1:], nonEmpty(*file)...), dir, stdout)
+	}
 	path := *file
 	if len(pos) == 2 {
 		path = pos[1]
@@ -78,5 +91,41 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return sweep.RunTask(ctx, sw, *index, opts)
 	}
-	return fmt.Errorf("unknown sweep verb %q: want run, slurm, status or task", verb)
+	return fmt.Errorf("unknown sweep verb %q: want run, slurm, status, check or task", verb)
+}
+
+// sweepCheck is `dwm sweep check FILE...`: a smoke run of one run of each
+// task and method of each file (package check), in runsDir or, if empty, a
+// temporary directory removed afterwards.
+func sweepCheck(ctx context.Context, paths []string, runsDir string, stdout io.Writer) error {
+	if len(paths) == 0 {
+		return fmt.Errorf("sweep check: no sweep file given")
+	}
+	var sws []*sweep.Sweep
+	for _, p := range paths {
+		sw, err := sweep.Load(p, experiment.Algos())
+		if err != nil {
+			return err
+		}
+		sws = append(sws, sw)
+	}
+	if runsDir == "" {
+		d, err := os.MkdirTemp("", "dwm-sweep-check-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		runsDir = d
+	}
+	start := time.Now()
+	res, err := check.Sweeps(ctx, sws, check.Options{RunsDir: runsDir, Out: stdout})
+	fmt.Fprintf(stdout, "sweep check: %d runs smoke-run (%d steps a phase) in %s\n", len(res), experiment.SmokeSteps, time.Since(start).Round(time.Second))
+	return err
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }
