@@ -67,6 +67,10 @@ type Options struct {
 	// step bins per run before aggregating. Zero means 200 (finer than a
 	// 6.5-inch figure shows). Tables use the raw evaluations.
 	MaxPoints int
+	// Versus, if set, names a method: the report adds the probability that
+	// a run of it ends above a run of each other method on the same task
+	// (rliable's probability of improvement, Comparison).
+	Versus string
 	// Seed seeds the bootstrap; the same seed gives the same intervals.
 	Seed uint64
 	// Uncertainty lists the metrics plotted over time when present. Nil

@@ -29,6 +29,21 @@ type page struct {
 	Rows                                    []Row
 	RunRows                                 []RunRow
 	Figures                                 []figureFile
+	Comparisons                             []Comparison
+}
+
+func comparisonHeader(p *page) []string {
+	return []string{"P(X > Y)", "X", "Y", "Tasks", "Runs of X, Y", "P [" + p.conf() + " CI]"}
+}
+
+func comparisonCells(c Comparison) []string {
+	return []string{fmt.Sprintf("P(%s > %s)", c.Method, c.Other), c.Method, c.Other, strings.Join(c.Tasks, ", "),
+		fmt.Sprintf("%d, %d", c.Runs, c.OtherRuns), fmtComparison(c)}
+}
+
+// comparisonNote explains the comparisons table.
+func (p *page) comparisonNote() string {
+	return fmt.Sprintf("Probability of improvement (Agarwal et al. 2021): the chance that a run of X ends (last evaluation of %s) above a run of Y on the same task, averaged over the tasks both ran; ties count one half; %s CI from a bootstrap that resamples each method's runs independently within each task. 0.5 is a tie; a CI that excludes 0.5 is a meaningful difference.", p.Metric, p.conf())
 }
 
 func (p *page) conf() string { return strconv.FormatFloat(100*p.Confidence, 'f', -1, 64) + "%" }
@@ -185,6 +200,16 @@ func writeMarkdown(w io.Writer, p *page) error {
 	for _, l := range p.legend() {
 		fmt.Fprintf(w, "- %s\n", l)
 	}
+	if len(p.Comparisons) > 0 {
+		fmt.Fprintf(w, "\n## Probability of improvement\n\n")
+		h := comparisonHeader(p)
+		mdRow(w, h)
+		fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(h)))
+		for _, c := range p.Comparisons {
+			mdRow(w, comparisonCells(c))
+		}
+		fmt.Fprintf(w, "\n%s\n", p.comparisonNote())
+	}
 	fmt.Fprintf(w, "\n## Figures\n\n")
 	task := ""
 	for _, f := range p.Figures {
@@ -245,7 +270,15 @@ details { margin-top: 1rem; }
 {{end}}</tbody>
 </table></div>
 <ul class="legend">{{range .Legend}}<li>{{.}}</li>{{end}}</ul>
-<h2>Figures</h2>
+{{if .Comparisons}}<h2>Probability of improvement</h2>
+<div class="scroll"><table id="improvement">
+<thead><tr>{{range .ComparisonHeader}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Comparisons}}<tr>{{range $i, $c := .}}<td{{if ge $i 4}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>
+<p class="legend">{{.ComparisonNote}}</p>
+{{end}}<h2>Figures</h2>
 {{range .Tasks}}<h3>{{.Task}}</h3>
 {{range .Figures}}<figure><img {{.Src}} alt="{{.Caption}}" width="{{.W}}" height="{{.H}}"><figcaption>{{.Caption}}</figcaption></figure>
 {{end}}{{end}}
@@ -288,8 +321,15 @@ func writeHTML(out io.Writer, p *page, w, h int) error {
 		Rows                                    []htmlRow
 		Tasks                                   []htmlTask
 		RunRows                                 [][]string
+		ComparisonHeader                        []string
+		Comparisons                             [][]string
+		ComparisonNote                          string
 	}{Title: p.Title, Store: p.Store, Filter: p.Filter, Metric: p.Metric, Generated: p.Generated, Runs: p.Runs,
-		Header: p.header(), Legend: p.legend(), RunHeader: p.runHeader()}
+		Header: p.header(), Legend: p.legend(), RunHeader: p.runHeader(),
+		ComparisonHeader: comparisonHeader(p), ComparisonNote: p.comparisonNote()}
+	for _, c := range p.Comparisons {
+		data.Comparisons = append(data.Comparisons, comparisonCells(c))
+	}
 	for _, r := range p.Rows {
 		data.Rows = append(data.Rows, htmlRow{All: r.Task == AllTasks, Cells: p.cells(r)})
 	}

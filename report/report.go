@@ -30,6 +30,9 @@ type Result struct {
 	Rows []Row
 	// Runs summarizes every selected run.
 	Runs []RunRow
+	// Comparisons are P(Options.Versus > M) for every other method M
+	// (empty without Versus).
+	Comparisons []Comparison
 	// HTML and Markdown are the paths of the page and the table; Figures the
 	// paths of the PNG files.
 	HTML, Markdown string
@@ -132,6 +135,11 @@ func Build(s *track.Store, f track.Filter, outDir string, opts Options) (*Result
 	for _, d := range data {
 		res.Runs = append(res.Runs, runRow(d))
 	}
+	if o.Versus != "" {
+		if res.Comparisons, err = compare(groups, o.Versus, methods, o); err != nil {
+			return nil, err
+		}
+	}
 
 	var figs []figureFile
 	used := map[string]bool{}
@@ -165,6 +173,18 @@ func Build(s *track.Store, f track.Filter, outDir string, opts Options) (*Result
 			return nil, fmt.Errorf("report: figure for %s: %w", task, err)
 		}
 		figs = append(figs, figureFile{Task: task, Caption: caption, File: unique("curve_" + fileSafe(task) + ".png"), png: png})
+
+		last := map[string][][]float64{}
+		for _, g := range groups {
+			if g.task == task {
+				last[g.method] = [][]float64{lastScores(g)}
+			}
+		}
+		if fig, err := profileFigure(task, last, methods, colourOf, metric, o, unique); err != nil {
+			return nil, err
+		} else if fig != nil {
+			figs = append(figs, *fig)
+		}
 
 		for _, m := range extras {
 			var us []series
@@ -203,6 +223,18 @@ func Build(s *track.Store, f track.Filter, outDir string, opts Options) (*Result
 		}
 	}
 
+	if len(tasks) > 1 && isNormalized(metric) {
+		last := map[string][][]float64{}
+		for _, g := range groups {
+			last[g.method] = append(last[g.method], lastScores(g))
+		}
+		if fig, err := profileFigure(AllTasks, last, methods, colourOf, metric, o, unique); err != nil {
+			return nil, err
+		} else if fig != nil {
+			figs = append(figs, *fig)
+		}
+	}
+
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -217,7 +249,7 @@ func Build(s *track.Store, f track.Filter, outDir string, opts Options) (*Result
 	p := &page{
 		Title: o.Title, Store: s.Path(), Filter: FormatFilter(f), Metric: metric, Runs: len(runs),
 		Generated: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Confidence: o.Confidence, Percent: o.Percent, OfBest: o.OfBest,
-		DipSteps: o.DipSteps, Rows: res.Rows, RunRows: res.Runs, Figures: figs,
+		DipSteps: o.DipSteps, Rows: res.Rows, RunRows: res.Runs, Figures: figs, Comparisons: res.Comparisons,
 	}
 	if p.Filter == "" {
 		p.Filter = "(all runs)"

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dwm-rl/dwm/eval/stats"
 	"github.com/dwm-rl/dwm/rng"
 	"github.com/dwm-rl/dwm/track"
 )
@@ -206,9 +207,10 @@ func TestBuild(t *testing.T) {
 		t.Errorf("all-tasks calql row %+v", all)
 	}
 
-	// Files: 2 curves, 3 uncertainty figures per task (calql logs them).
-	if len(res.Figures) != 8 {
-		t.Fatalf("figures %v, want 8", res.Figures)
+	// Files: per task a curve, a performance profile and 3 uncertainty
+	// figures (calql logs them); one profile pooled over the two tasks.
+	if len(res.Figures) != 11 {
+		t.Fatalf("figures %v, want 11", res.Figures)
 	}
 	for _, f := range res.Figures {
 		b, err := os.ReadFile(f)
@@ -238,17 +240,17 @@ func TestBuild(t *testing.T) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	if got := strings.Count(log.String(), "report: wrote "); got != 10 {
-		t.Errorf("log has %d lines, want 10:\n%s", got, log.String())
+	if got := strings.Count(log.String(), "report: wrote "); got != 13 {
+		t.Errorf("log has %d lines, want 13:\n%s", got, log.String())
 	}
-	checkSelfContained(t, res.HTML, 8)
+	checkSelfContained(t, res.HTML, 11)
 
 	// The same seed gives the same intervals.
 	res2, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 2000, CurveResamples: 200, Uncertainty: []string{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res2.Figures) != 2 {
+	if len(res2.Figures) != 5 {
 		t.Errorf("no uncertainty metrics asked for, but %d figures", len(res2.Figures))
 	}
 	if a, b := findRow(t, res2.Rows, "walker2d-medium-v2", "calql").Last, findRow(t, res.Rows, "walker2d-medium-v2", "calql").Last; a != b {
@@ -521,7 +523,7 @@ func TestDenseMetricIsBinned(t *testing.T) {
 		}
 	}
 	res, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 50, CurveResamples: 20, MaxPoints: 100})
-	if err != nil || len(res.Figures) != 2 {
+	if err != nil || len(res.Figures) != 3 { // the curve, λ and the profile
 		t.Fatalf("build: %v, figures %v", err, res)
 	}
 	// The switch comes from the densely logged λ (2500), not the first
@@ -597,5 +599,60 @@ func TestFmtRef(t *testing.T) {
 		if got := fmtRef(v); got != want {
 			t.Errorf("fmtRef(%v) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+// TestVersus: with Options.Versus the report holds the probability of
+// improvement of that method over each other one on the tasks they share
+// (hand-computed here), in both the Markdown and the HTML table; an unknown
+// method is an error naming the ones there are.
+func TestVersus(t *testing.T) {
+	s := openStore(t)
+	constant := func(v float64) func(int64) float64 { return func(int64) float64 { return v } }
+	// Task A: bdwm ends 3, 4, 6; iql 1, 5, 9. Pairs bdwm > iql: 3 > 1; 4 > 1;
+	// 6 > 1, 6 > 5: 4 of 9. Task B: bdwm 7 against iql 7 (a tie): ½.
+	for i, v := range []float64{3, 4, 6} {
+		addRun(t, s, "task-a", "bdwm", int64(i), MetricNormalizedReturn, constant(v), nil)
+	}
+	for i, v := range []float64{1, 5, 9} {
+		addRun(t, s, "task-a", "iql", int64(i), MetricNormalizedReturn, constant(v), nil)
+	}
+	addRun(t, s, "task-b", "bdwm", 0, MetricNormalizedReturn, constant(7), nil)
+	addRun(t, s, "task-b", "iql", 0, MetricNormalizedReturn, constant(7), nil)
+	// mopo ran on task B only, and always below bdwm.
+	addRun(t, s, "task-b", "mopo", 0, MetricNormalizedReturn, constant(2), nil)
+
+	res, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 2000, CurveResamples: 50, Versus: "bdwm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Comparisons) != 2 {
+		t.Fatalf("comparisons %+v, want bdwm vs iql and vs mopo", res.Comparisons)
+	}
+	c := res.Comparisons[0]
+	if c.Method != "bdwm" || c.Other != "iql" || len(c.Tasks) != 2 || c.Runs != 4 || c.OtherRuns != 4 || !approx(c.P.Point, (4.0/9+0.5)/2) {
+		t.Errorf("bdwm vs iql: %+v, want P = %v over 2 tasks", c, (4.0/9+0.5)/2)
+	}
+	if !(c.P.Lo <= c.P.Point && c.P.Point <= c.P.Hi) {
+		t.Errorf("bdwm vs iql CI %+v does not hold the point", c.P)
+	}
+	m := res.Comparisons[1]
+	if m.Other != "mopo" || len(m.Tasks) != 1 || m.Tasks[0] != "task-b" || m.P != (stats.Interval{Point: 1, Lo: 1, Hi: 1}) {
+		t.Errorf("bdwm vs mopo: %+v, want P = 1 on task-b only", m)
+	}
+	md, _ := os.ReadFile(res.Markdown)
+	html, _ := os.ReadFile(res.HTML)
+	for _, want := range []string{"## Probability of improvement", "| P(bdwm > iql) | bdwm | iql | task-a, task-b | 4, 4 | 0.47 [", "| P(bdwm > mopo) | bdwm | mopo | task-b | 1, 1 | 1.00 [1.00, 1.00] |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if !strings.Contains(string(html), `<table id="improvement">`) || !strings.Contains(string(html), "P(bdwm &gt; mopo)") {
+		t.Error("the HTML page has no probability-of-improvement table")
+	}
+
+	if _, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 50, CurveResamples: 20, Versus: "sac"}); err == nil ||
+		!strings.Contains(err.Error(), `versus "sac"`) || !strings.Contains(err.Error(), "bdwm, iql, mopo") {
+		t.Errorf("unknown versus method: %v", err)
 	}
 }

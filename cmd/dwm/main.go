@@ -27,7 +27,7 @@ Usage:
   dwm eval --run RUN [--episodes 10] [--seed S]
   dwm envs
   dwm runs list|show RUN|rm RUN|export [--csv|--jsonl] [--filter F]
-  dwm report [--filter F] [--out DIR]
+  dwm report [--filter F] [--out DIR] [--of-best] [--versus METHOD]
   dwm sweep run|slurm|status FILE
   dwm sweep check FILE...   (smoke-run one run of each task and method, a few dozen steps a phase)
   dwm dataset make <env>-<kind> [--size N] [--seed S]   (kinds: random expert medium medium-replay medium-expert scripted; Adroit: demo cloned)

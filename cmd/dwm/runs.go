@@ -90,6 +90,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	percent := fs.Float64("percent", 0, "X in steps-to-X% of the reference (default 90)")
 	ref := fs.Float64("reference", 0, "reference score for steps-to-X% (default 100 on normalized scores)")
 	ofBest := fs.Bool("of-best", false, "steps-to-X% of each task's best IQM over the methods (instead of --reference)")
+	versus := fs.String("versus", "", "a method: add the probability that its runs end above each other method's (rliable's probability of improvement)")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	res, err := report.BuildFile(storePathOf(*storePath, *runsDir), f, *out,
-		report.Options{Metric: *metric, Percent: *percent, Reference: *ref, OfBest: *ofBest})
+		report.Options{Metric: *metric, Percent: *percent, Reference: *ref, OfBest: *ofBest, Versus: *versus})
 	if err != nil {
 		return err
 	}

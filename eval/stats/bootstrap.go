@@ -78,31 +78,17 @@ func StratifiedBootstrapCI(scores [][]float64, stat Aggregate, resamples int, co
 			}
 		}
 	}
-	if resamples < 1 {
-		return Interval{}, fmt.Errorf("stats: bootstrap: resamples = %d, need >= 1", resamples)
-	}
-	if !(confidence > 0 && confidence < 1) {
-		return Interval{}, fmt.Errorf("stats: bootstrap: confidence %v outside (0, 1)", confidence)
-	}
-	if s == nil {
-		return Interval{}, fmt.Errorf("stats: bootstrap: nil random stream")
+	if err := checkBootstrap(resamples, confidence, s); err != nil {
+		return Interval{}, err
 	}
 	if stat == nil {
 		return Interval{}, fmt.Errorf("stats: bootstrap: nil statistic")
 	}
 	iv := Interval{Point: stat(scores)}
-	buf := make([][]float64, len(scores))
-	for t, runs := range scores {
-		buf[t] = make([]float64, len(runs))
-	}
+	buf := resampleBuffers(scores)
 	vals := make([]float64, resamples)
 	for i := range vals {
-		for t, runs := range scores {
-			b := buf[t]
-			for j := range b {
-				b[j] = runs[s.IntN(len(runs))]
-			}
-		}
+		resample(buf, scores, s)
 		v := stat(buf)
 		if math.IsNaN(v) {
 			return Interval{}, fmt.Errorf("stats: bootstrap: statistic is NaN on resample %d", i)

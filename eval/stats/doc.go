@@ -2,7 +2,10 @@
 // tasks and seeds: mean and standard deviation, the interquartile mean and a
 // stratified bootstrap confidence interval (as rliable recommends: Agarwal et
 // al., "Deep Reinforcement Learning at the Edge of the Statistical Precipice",
-// NeurIPS 2021), the last and the best point of a learning curve, the steps a
+// NeurIPS 2021) with rliable's other tools — the median and optimality-gap
+// aggregates, the probability of improvement of one method over another and
+// performance profiles (run-score distributions) with their bootstrap
+// intervals — the last and the best point of a learning curve, the steps a
 // curve needs to reach a fraction of a reference, the transition dip at the
 // offline→online switch, and D4RL-style normalized scores.
 //
