@@ -46,7 +46,10 @@ func (l *Loop) checkUpdate(phase Phase, step int64, m, extra []agent.Metric) err
 				if bad := l.firstNonFinite(); bad != "" {
 					where = "; non-finite " + bad
 				} else if l.params != nil || l.Hooks.Params != nil {
-					where = "; every parameter and gradient is finite"
+					// Not the training, then: the metric's computation
+					// (a quantity undefined for this configuration, or
+					// a bug in the code that computes it).
+					where = "; every parameter and gradient is finite, so the metric's own computation produced it"
 				}
 				return fmt.Errorf("train: %s step %d: metric %s is %v%s: %w", phase, step, x.Name, x.Value, where, ErrDiverged)
 			}

@@ -225,6 +225,9 @@ func TestHookParamsChecked(t *testing.T) {
 	}{
 		{"parameter", 0, "online step 300: parameter worldmodel/dec/l1/w (network worldmodel, layer dec/l1) value [1] = +Inf"},
 		{"metric", math.NaN(), "online step 250: metric model/loss is NaN; non-finite parameter worldmodel/dec/l1/w"},
+		// A NaN metric with every parameter finite: the metric's own
+		// computation (an undefined quantity), which the error says.
+		{"metric only", math.NaN(), "online step 250: metric model/loss is NaN; every parameter and gradient is finite, so the metric's own computation produced it"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			wm.W[1] = 0
@@ -232,7 +235,9 @@ func TestHookParamsChecked(t *testing.T) {
 			l.Hooks.Params = func() []*nn.Param { return []*nn.Param{wm} }
 			l.Hooks.BeforeUpdate = func(_ Phase, step int64) ([]agent.Metric, error) {
 				if step == 250 {
-					wm.W[1] = float32(math.Inf(1))
+					if c.name != "metric only" {
+						wm.W[1] = float32(math.Inf(1))
+					}
 					if c.metric != 0 {
 						return []agent.Metric{{Name: "model/loss", Value: c.metric}}, nil
 					}
