@@ -1,13 +1,16 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -300,4 +303,142 @@ func fmtNum(v float64) string {
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+// Difference is one key on which two runs differ: a config key
+// ("bdwm.no_bc"), a provenance field ("provenance.git_commit"), the status,
+// or a metric's last value ("last eval/normalized_return"). A side without
+// the key holds "—".
+type Difference struct {
+	Key, A, B string
+}
+
+// DiffRuns returns what differs between runs a and b (names or ids in s):
+// status, provenance (version, commit, host, Go), every key of their
+// resolved configs, and the last value of each evaluation metric (eval/…),
+// in that order, keys sorted within each part. The run name itself is
+// left out. Two runs of one sweep that differ in the seed only differ, here,
+// in seed, and in whatever the seed changed.
+func DiffRuns(s *track.Store, a, b string) ([]Difference, error) {
+	ra, err := FindRun(s, a)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := FindRun(s, b)
+	if err != nil {
+		return nil, err
+	}
+	var out []Difference
+	add := func(prefix string, ma, mb map[string]string) {
+		keys := slices.Sorted(maps.Keys(ma))
+		for k := range mb {
+			if _, ok := ma[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			va, oka := ma[k]
+			vb, okb := mb[k]
+			if oka && okb && va == vb {
+				continue
+			}
+			out = append(out, Difference{Key: prefix + k, A: cmp.Or(va, "—"), B: cmp.Or(vb, "—")})
+		}
+	}
+	add("", map[string]string{"status": string(ra.Status)}, map[string]string{"status": string(rb.Status)})
+	prov := func(p track.Provenance) map[string]string {
+		return map[string]string{"version": p.Version, "git_commit": p.GitCommit, "host": p.Host, "go": p.GoVersion}
+	}
+	add("provenance.", prov(ra.Provenance), prov(rb.Provenance))
+	ca, err := flatConfig(ra)
+	if err != nil {
+		return nil, err
+	}
+	cb, err := flatConfig(rb)
+	if err != nil {
+		return nil, err
+	}
+	delete(ca, "name")
+	delete(cb, "name")
+	add("", ca, cb)
+	la, err := lastEvals(s, ra)
+	if err != nil {
+		return nil, err
+	}
+	lb, err := lastEvals(s, rb)
+	if err != nil {
+		return nil, err
+	}
+	add("last ", la, lb)
+	return out, nil
+}
+
+// flatConfig returns r's resolved config as dotted keys and values
+// (lists and maps as JSON).
+func flatConfig(r track.Run) (map[string]string, error) {
+	var cfg any
+	if len(r.Config) > 0 {
+		if err := json.Unmarshal(r.Config, &cfg); err != nil {
+			return nil, fmt.Errorf("run %s: config: %w", r.Name, err)
+		}
+	}
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if m, ok := v.(map[string]any); ok && len(m) > 0 {
+			for k, x := range m {
+				walk(strings.TrimPrefix(prefix+"."+k, "."), x)
+			}
+			return
+		}
+		if prefix == "" {
+			return
+		}
+		b, _ := json.Marshal(v)
+		out[prefix] = string(b)
+	}
+	walk("", cfg)
+	return out, nil
+}
+
+// lastEvals returns the last value and step of each eval/ metric of r.
+func lastEvals(s *track.Store, r track.Run) (map[string]string, error) {
+	names, err := s.MetricNames(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, n := range names {
+		if !strings.HasPrefix(n, "eval/") {
+			continue
+		}
+		pts, err := s.Metrics(r.ID, n)
+		if err != nil {
+			return nil, err
+		}
+		if len(pts) > 0 {
+			p := pts[len(pts)-1]
+			out[n] = fmt.Sprintf("%s at step %d", fmtNum(p.Value), p.Step)
+		}
+	}
+	return out, nil
+}
+
+// WriteDiff writes DiffRuns(s, a, b) as a table.
+func WriteDiff(w io.Writer, s *track.Store, a, b string) error {
+	d, err := DiffRuns(s, a, b)
+	if err != nil {
+		return err
+	}
+	if len(d) == 0 {
+		_, err := fmt.Fprintf(w, "runs %s and %s do not differ (config, provenance, status, last evaluations)\n", a, b)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "KEY\t%s\t%s\n", a, b)
+	for _, x := range d {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", x.Key, x.A, x.B)
+	}
+	return tw.Flush()
 }

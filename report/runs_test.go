@@ -3,11 +3,13 @@ package report
 import (
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -159,5 +161,52 @@ func TestFmtNum(t *testing.T) {
 		if got := fmtNum(v); got != want {
 			t.Errorf("fmtNum(%v) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+// TestDiffRuns: two runs that differ in one config key, the seed, a key
+// only one has, their commit and their last evaluation show exactly
+// those differences, in order (status, provenance, config, evaluations);
+// a run compared with itself shows none.
+func TestDiffRuns(t *testing.T) {
+	s := openStore(t)
+	mk := func(name, cfg, commit string, seed int64, last float64) {
+		r, err := s.CreateRun(track.Run{Name: name, Algo: "bdwm", Env: "hopper", Seed: seed, Status: track.StatusDone,
+			Config: json.RawMessage(cfg), Provenance: track.Provenance{Version: "v1", GitCommit: commit, Host: "h"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := []track.Row{{Step: 10, Phase: "offline", Name: "eval/normalized_return", Value: 1},
+			{Step: 20, Phase: "online", Name: "eval/normalized_return", Value: last},
+			{Step: 20, Phase: "online", Name: "train/q_mean", Value: last}}
+		if err := s.LogRows(r.ID, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("a", `{"name": "a", "seed": 0, "bdwm": {"no_bc": false, "model": {"members": 3}}, "sac": {"hidden": [256, 256]}}`, "c1", 0, 10)
+	mk("b", `{"name": "b", "seed": 1, "bdwm": {"no_bc": true, "model": {"members": 3}}, "sac": {"hidden": [256, 256]}, "fork_of": "a@100"}`, "c2", 1, 12.5)
+	d, err := DiffRuns(s, "a", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Difference{
+		{"provenance.git_commit", "c1", "c2"},
+		{"bdwm.no_bc", "false", "true"},
+		{"fork_of", "—", `"a@100"`},
+		{"seed", "0", "1"},
+		{"last eval/normalized_return", "10.00 at step 20", "12.50 at step 20"},
+	}
+	if !slices.Equal(d, want) {
+		t.Errorf("differences\n%v\nwant\n%v", d, want)
+	}
+	if d, err := DiffRuns(s, "a", "a"); err != nil || len(d) != 0 {
+		t.Errorf("a run against itself: %v, %v", d, err)
+	}
+	var out bytes.Buffer
+	if err := WriteDiff(&out, s, "a", "b"); err != nil || !strings.Contains(out.String(), "bdwm.no_bc") {
+		t.Errorf("WriteDiff: %v\n%s", err, out.String())
+	}
+	if _, err := DiffRuns(s, "a", "nope"); err == nil {
+		t.Error("an unknown run accepted")
 	}
 }

@@ -26,7 +26,7 @@ Usage:
   dwm dawm generate --dataset D --out F.npz [--transitions N] [--samples M] [--max-uncertainty U] [--seed S]
   dwm eval --run RUN [--episodes 10] [--seed S]
   dwm envs
-  dwm runs list|show RUN|rm RUN|export [--csv|--jsonl] [--filter F]
+  dwm runs list|show RUN|diff RUN_A RUN_B|rm RUN|export [--csv|--jsonl] [--filter F]
   dwm report [--filter F] [--out DIR] [--of-best] [--versus METHOD]
   dwm sweep run|slurm|status FILE
   dwm sweep check FILE...   (smoke-run one run of each task and method, a few dozen steps a phase)

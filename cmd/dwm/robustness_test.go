@@ -221,6 +221,7 @@ func catalogue() []badInput {
 			}
 		}, args: []string{"runs", "list", "--store", "$DIR/new.db"}, want: "newer than this dwm supports"},
 		{group: store, what: "show a run that is not in the store", args: []string{"runs", "show", "nosuch", "--runs", "$DIR/runs"}, want: "nosuch"},
+		{group: store, what: "diff against a run that is not in the store", args: []string{"runs", "diff", "done", "nosuch", "--runs", "$DIR/runs"}, want: "nosuch"},
 	}
 }
 

@@ -60,6 +60,11 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("show wants one run name or id")
 		}
 		return report.ShowRun(stdout, s, pos[1])
+	case "diff":
+		if len(pos) != 3 {
+			return fmt.Errorf("diff wants two run names or ids")
+		}
+		return report.WriteDiff(stdout, s, pos[1], pos[2])
 	case "rm":
 		if len(pos) == 2 {
 			if f, err = report.ParseFilter("name=" + pos[1]); err != nil {
@@ -77,7 +82,7 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return s.ExportCSV(stdout, f)
 	}
-	return fmt.Errorf("unknown runs verb %q: want list, show, rm or export", pos[0])
+	return fmt.Errorf("unknown runs verb %q: want list, show, diff, rm or export", pos[0])
 }
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
