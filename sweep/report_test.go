@@ -29,7 +29,7 @@ func TestSweepThenReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Rows) != 3 || len(res.Runs) != 9 || len(res.Figures) != 2 { // curves + train/lambda
+	if len(res.Rows) != 3 || len(res.Runs) != 9 || len(res.Figures) != 3 { // curve, performance profile, train/lambda
 		t.Fatalf("%d rows, %d runs, figures %v", len(res.Rows), len(res.Runs), res.Figures)
 	}
 	// fakedwm: v = 40 + offset(method) + seed + 5·i at step 1000·i, online
