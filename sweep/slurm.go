@@ -323,6 +323,67 @@ type RunStatus struct {
 	// Slurm is the state of the run's latest array task ("" if none is
 	// known), Task its "<job>_<index>" and Reason Slurm's reason.
 	Slurm, Task, Reason string
+	// Step is the last step at which the run logged its speed (0: none
+	// yet) and Total its budget, offline plus online steps (0: unknown).
+	Step, Total int64
+	// ETA is the time the run needs to its end at the speeds it last
+	// logged (time/updates_per_s offline, time/env_steps_per_s online);
+	// 0 when done or unknown.
+	ETA time.Duration
+}
+
+// progress fills r's Step, Total and ETA from the store's record of run.
+func (r *RunStatus) progress(s *track.Store, run track.Run) error {
+	var cfg struct {
+		Train struct {
+			OfflineSteps int64 `json:"offline_steps"`
+			OnlineSteps  int64 `json:"online_steps"`
+		} `json:"train"`
+	}
+	if len(run.Config) > 0 && json.Unmarshal(run.Config, &cfg) != nil {
+		return nil // an unreadable config: no progress, not an error
+	}
+	off, on := cfg.Train.OfflineSteps, cfg.Train.OnlineSteps
+	r.Total = off + on
+	var rate [2]float64 // offline updates/s, online env steps/s
+	for i, name := range []string{"time/updates_per_s", "time/env_steps_per_s"} {
+		pts, err := s.Metrics(run.ID, name)
+		if err != nil {
+			return err
+		}
+		if n := len(pts); n > 0 {
+			r.Step = max(r.Step, pts[n-1].Step)
+			rate[i] = pts[n-1].Value
+		}
+	}
+	if r.Store == track.StatusDone || r.Total == 0 || r.Step == 0 {
+		return nil
+	}
+	var secs float64
+	if left := off - min(r.Step, off); left > 0 {
+		if !(rate[0] > 0) {
+			return nil
+		}
+		secs += float64(left) / rate[0]
+	}
+	if left := r.Total - max(r.Step, off); left > 0 {
+		if !(rate[1] > 0) {
+			// Not online yet: the online speed, and so the ETA, is
+			// unknown.
+			return nil
+		}
+		secs += float64(left) / rate[1]
+	}
+	r.ETA = time.Duration(secs * float64(time.Second)).Round(time.Second)
+	return nil
+}
+
+// fmtETA writes d to the minute from a minute on.
+func fmtETA(d time.Duration) string {
+	if d >= time.Minute {
+		d = d.Round(time.Minute)
+	}
+	return d.String()
 }
 
 // State combines the two: "done" if the store says so; else the Slurm
@@ -401,21 +462,39 @@ func (s *StatusReport) Line() string {
 // Write prints one line per run and the summary line.
 func (s *StatusReport) Write(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INDEX\tRUN\tSTATE\tSTORE\tSLURM\tTASK\tREASON")
+	fmt.Fprintln(tw, "INDEX\tRUN\tSTATE\tPROGRESS\tETA\tSTORE\tSLURM\tTASK\tREASON")
 	dash := func(s string) string {
 		if s == "" {
 			return "-"
 		}
 		return s
 	}
+	var left time.Duration
+	var unknown int
 	for _, r := range s.Runs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Run.Index, r.Run.Name, r.State(), dash(string(r.Store)), dash(r.Slurm), dash(r.Task), dash(r.Reason))
+		prog, eta := "-", "-"
+		if r.Total > 0 && r.Step > 0 {
+			prog = fmt.Sprintf("%d/%d (%d%%)", r.Step, r.Total, 100*min(r.Step, r.Total)/r.Total)
+		}
+		if r.ETA > 0 {
+			eta = fmtETA(r.ETA)
+			left += r.ETA
+		} else if r.State() != "done" {
+			unknown++
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Run.Index, r.Run.Name, r.State(), prog, eta, dash(string(r.Store)), dash(r.Slurm), dash(r.Task), dash(r.Reason))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(w, s.Line())
-	return err
+	if _, err := fmt.Fprintln(w, s.Line()); err != nil {
+		return err
+	}
+	if left > 0 {
+		_, err := fmt.Fprintf(w, "at their last logged speeds the started runs need %s more (one after another; %d runs without an estimate)\n", fmtETA(left), unknown)
+		return err
+	}
+	return nil
 }
 
 // Status returns the state of every run of the sweep: its store row, and
@@ -473,6 +552,9 @@ func Status(ctx context.Context, sw *Sweep, opts Options) (*StatusReport, error)
 				return nil, fmt.Errorf("sweep %s: %w", sw.Name, err)
 			default:
 				rep.Runs[i].Store = got.Status
+				if err := rep.Runs[i].progress(store, got); err != nil {
+					return nil, fmt.Errorf("sweep %s: run %s: %w", sw.Name, r.Name, err)
+				}
 			}
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
