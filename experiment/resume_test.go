@@ -2,11 +2,13 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/dwm-rl/dwm/internal/runlock"
 	"github.com/dwm-rl/dwm/track"
 )
 
@@ -108,5 +110,36 @@ func TestFailedStartLeavesNoDirectory(t *testing.T) {
 	c.Dataset = ""
 	if _, err := Run(context.Background(), c, Options{}); err != nil {
 		t.Fatalf("second attempt under the same name: %v", err)
+	}
+}
+
+// A run that another process is training cannot be resumed (or trained) at
+// the same time: the second attempt is refused, naming the holder, and
+// changes nothing; once the holder is gone it resumes.
+func TestResumeRefusedWhileTraining(t *testing.T) {
+	c := tiny(t, "busy")
+	c.Train.OnlineSteps = 600
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // stops at the first boundary: an interrupted run to resume
+	if _, err := Run(ctx, c, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(c.RunsDir, "busy")
+	held, err := runlock.Acquire(dir) // as a live `dwm train --resume busy`
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := status(t, c, "busy")
+	_, err = Resume(context.Background(), "busy", c.RunsDir, Options{})
+	if !errors.Is(err, runlock.ErrHeld) || !strings.Contains(err.Error(), "pid") {
+		t.Fatalf("resume of a run being trained: %v, want runlock.ErrHeld", err)
+	}
+	if after := status(t, c, "busy"); after != before {
+		t.Errorf("the refused resume changed the status %s → %s", before, after)
+	}
+	held.Close()
+	res, err := Resume(context.Background(), "busy", c.RunsDir, Options{})
+	if err != nil || !res.Done {
+		t.Fatalf("resume after the holder ended: %+v, %v", res, err)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/dwm-rl/dwm/envs"
 	"github.com/dwm-rl/dwm/eval"
 	"github.com/dwm-rl/dwm/internal/atomicfile"
+	"github.com/dwm-rl/dwm/internal/runlock"
 	"github.com/dwm-rl/dwm/progress"
 	"github.com/dwm-rl/dwm/replay"
 	"github.com/dwm-rl/dwm/track"
@@ -183,6 +184,12 @@ func build(ctx context.Context, c Config, dir string, opts Options) (*run, error
 			r.close()
 		}
 	}()
+	// One process trains a run at a time; the lock goes when it ends.
+	lock, err := runlock.Acquire(dir)
+	if err != nil {
+		return nil, err
+	}
+	r.closers = append(r.closers, lock)
 	e, err := MakeEnv(c.Env)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dwm-rl/dwm/internal/runlock"
 	"github.com/dwm-rl/dwm/track"
 )
 
@@ -75,5 +76,33 @@ func TestRunProgress(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("status lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestOrphaned: a run recorded as running is orphaned when its lock file
+// exists and no process holds it; a held lock, a missing lock file (a run
+// of a dwm from before the lock) or another status is not.
+func TestOrphaned(t *testing.T) {
+	dir := t.TempDir()
+	run := track.Run{Status: track.StatusRunning, Dir: dir}
+	if orphaned(run) {
+		t.Error("no lock file: orphaned")
+	}
+	l, err := runlock.Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orphaned(run) {
+		t.Error("lock held: orphaned")
+	}
+	l.Close()
+	if !orphaned(run) {
+		t.Error("lock file, no holder: not orphaned")
+	}
+	if orphaned(track.Run{Status: track.StatusDone, Dir: dir}) {
+		t.Error("a done run orphaned")
+	}
+	if st := (RunStatus{Store: track.StatusRunning, Orphaned: true}).State(); st != "killed" {
+		t.Errorf("state %q, want killed", st)
 	}
 }

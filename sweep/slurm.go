@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dwm-rl/dwm/internal/atomicfile"
+	"github.com/dwm-rl/dwm/internal/runlock"
 	"github.com/dwm-rl/dwm/track"
 )
 
@@ -330,6 +331,21 @@ type RunStatus struct {
 	// logged (time/updates_per_s offline, time/env_steps_per_s online);
 	// 0 when done or unknown.
 	ETA time.Duration
+	// Orphaned is set when the store says running but no process holds
+	// the run's lock (package runlock): the process was killed (SIGKILL,
+	// a machine stop) before it could record why it ended. Resume it.
+	Orphaned bool
+}
+
+// orphaned reports whether run's record says running while no process
+// holds its lock. A run without a lock file (started by a dwm from before
+// the lock) cannot be told and is not orphaned.
+func orphaned(run track.Run) bool {
+	if run.Status != track.StatusRunning || run.Dir == "" || !runlock.Known(run.Dir) {
+		return false
+	}
+	held, err := runlock.Held(run.Dir)
+	return err == nil && !held
 }
 
 // progress fills r's Step, Total and ETA from the store's record of run.
@@ -387,8 +403,8 @@ func fmtETA(d time.Duration) string {
 }
 
 // State combines the two: "done" if the store says so; else the Slurm
-// state while the task is queued or running; else the store status; else
-// "not started".
+// state while the task is queued or running; else "killed" for an
+// orphaned run (Orphaned); else the store status; else "not started".
 func (r RunStatus) State() string {
 	switch {
 	case r.Store == track.StatusDone:
@@ -397,6 +413,8 @@ func (r RunStatus) State() string {
 		return strings.ToLower(r.Slurm)
 	case r.Slurm != "" && r.Slurm != "COMPLETED":
 		return "failed"
+	case r.Orphaned:
+		return "killed"
 	case r.Store != "":
 		return string(r.Store)
 	}
@@ -554,6 +572,10 @@ func Status(ctx context.Context, sw *Sweep, opts Options) (*StatusReport, error)
 				rep.Runs[i].Store = got.Status
 				if err := rep.Runs[i].progress(store, got); err != nil {
 					return nil, fmt.Errorf("sweep %s: run %s: %w", sw.Name, r.Name, err)
+				}
+				if orphaned(got) {
+					rep.Runs[i].Orphaned = true
+					rep.Runs[i].ETA = 0
 				}
 			}
 		}

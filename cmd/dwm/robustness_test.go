@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dwm-rl/dwm/internal/runlock"
 	_ "modernc.org/sqlite"
 )
 
@@ -158,6 +159,13 @@ func catalogue() []badInput {
 		{group: runs, what: "new run under an existing name", args: tr("sac", "--env", "pendulum", "--steps", "10", "--name", "done", "--runs", "$DIR/runs"), want: "already exists"},
 		{group: runs, what: "resume a run that does not exist", args: tr("--resume", "nosuch", "--runs", "$DIR/runs"), want: "nosuch"},
 		{group: runs, what: "resume a finished run", args: tr("--resume", "done", "--runs", "$DIR/runs"), want: "already finished"},
+		{group: runs, what: "resume a run another process is training", setup: func(t *testing.T, dir string) {
+			l, err := runlock.Acquire(filepath.Join(dir, "runs", "done")) // as a live dwm train would
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { l.Close() })
+		}, args: tr("--resume", "done", "--runs", "$DIR/runs"), want: "being trained by another process"},
 		{group: runs, what: "fork a run without an offline→online switch", args: tr("--fork", "done", "--name", "f", "--runs", "$DIR/runs"), want: "has no offline→online switch"},
 		{group: runs, what: "fork at a step without a checkpoint", args: tr("--fork", "done@7", "--name", "f", "--runs", "$DIR/runs"), want: "no checkpoint at step 7"},
 		{group: runs, what: "run directory whose config.yaml was edited wrongly", setup: func(t *testing.T, dir string) {
@@ -307,9 +315,12 @@ var sha256Hex = regexp.MustCompile(`[0-9a-f]{64}`)
 
 // normalize makes a message independent of the temporary directory and of
 // hash values, and drops the usage text that follows a flag error.
+var pidRe = regexp.MustCompile(`pid [0-9]+`)
+
 func normalize(s, dir string) string {
 	s = strings.ReplaceAll(s, dir, "$DIR")
 	s = sha256Hex.ReplaceAllString(s, "<sha256>")
+	s = pidRe.ReplaceAllString(s, "pid <pid>")
 	for _, cut := range []string{"\nUsage of ", "\n\ndwm — ", "\n  -"} {
 		if i := strings.Index(s, cut); i >= 0 {
 			s = s[:i]
