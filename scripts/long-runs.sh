@@ -35,20 +35,33 @@ ONLY=${ONLY:-"bdwm/sweeps/table1.yaml bdwm/sweeps/table2-fixed-lambda.yaml bdwm/
 bdwm/sweeps/iql-eta50.yaml bdwm/sweeps/eta50.yaml $S/o2o-hopper-medium.yaml bdwm/sweeps/table2-no-filter.yaml bdwm/sweeps/table2-epistemic-only.yaml
 bdwm/sweeps/table2-k1.yaml $S/dual-table4.yaml
 $(ls $S/dual-table4-*.yaml) $S/dual-pointmaze-large.yaml $S/dawm-td3bc.yaml $S/dawm-iql.yaml $S/adroit-o2o.yaml"}
-for f in $ONLY; do
-	echo "== $f ($(date -u +%FT%TZ))"
-	if [ "$f" = "$S/dual-pointmaze-large.yaml" ]; then
-		make_data pointmaze-large-wander $S/pointmaze-large-wander.npz --size 1000000
-	fi
-	if [ "$f" = "$S/adroit-o2o.yaml" ]; then # made only when their sweep's turn comes
-		make_data door-cloned $S/door-cloned.npz --size 100000
-		make_data pen-cloned $S/pen-cloned.npz --size 100000 # trains pen's SAC expert first (1M steps)
-	fi
-	# A smoke run of each task and method first (seconds): a configuration that would fail hours in fails here.
-	if ! GOMAXPROCS=1 "$DWM" sweep check "$f"; then
-		echo "== skipping $f: its smoke check failed"
-		continue
-	fi
-	# One thread per run: GOMAXPROCS bounds dwm's BLAS and data-parallel threads.
-	GOMAXPROCS=1 "$DWM" sweep run "$f" --runs "$RUNS" --workers "$WORKERS"
+# Two passes: first the seeds in FIRST_SEEDS (default 0) of every sweep, in the order above, so that every row
+# of every table has a seed as early as possible; then every seed. FIRST_SEEDS= (empty) skips the first pass.
+FIRST_SEEDS=${FIRST_SEEDS-0}
+checked=" "
+for pass in first all; do
+	[ "$pass" = first ] && [ -z "$FIRST_SEEDS" ] && continue
+	for f in $ONLY; do
+		echo "== $f, $pass pass ($(date -u +%FT%TZ))"
+		if [ "$f" = "$S/dual-pointmaze-large.yaml" ]; then
+			make_data pointmaze-large-wander $S/pointmaze-large-wander.npz --size 1000000
+		fi
+		if [ "$f" = "$S/adroit-o2o.yaml" ]; then # made only when their sweep's turn comes
+			make_data door-cloned $S/door-cloned.npz --size 100000
+			make_data pen-cloned $S/pen-cloned.npz --size 100000 # trains pen's SAC expert first (1M steps)
+		fi
+		# A smoke run of each task and method first (seconds), once per sweep: a configuration that would
+		# fail hours in fails here.
+		if [ "${checked/ $f /}" = "$checked" ]; then
+			if ! GOMAXPROCS=1 "$DWM" sweep check "$f"; then
+				echo "== skipping $f: its smoke check failed"
+				continue
+			fi
+			checked="$checked$f "
+		fi
+		seeds=()
+		[ "$pass" = first ] && seeds=(--seeds "$FIRST_SEEDS")
+		# One thread per run: GOMAXPROCS bounds dwm's BLAS and data-parallel threads.
+		GOMAXPROCS=1 "$DWM" sweep run "$f" --runs "$RUNS" --workers "$WORKERS" "${seeds[@]}"
+	done
 done

@@ -399,3 +399,24 @@ func TrainArgs(r Run, store, runsDir string, resume bool) []string {
 func TaskArgs(file, index, store, runsDir string) []string {
 	return []string{"sweep", "task", "--file", file, "--index", index, "--store", store, "--runs", runsDir}
 }
+
+// OnlySeeds returns a copy of sw restricted to the runs of the given seeds,
+// each of which must be one of the file's (a branch's parent has its
+// child's seed, so it stays in). Run indices are kept: a run keeps its
+// Slurm array index and log name. It returns an error naming a seed the
+// file does not list.
+func (sw *Sweep) OnlySeeds(seeds []int64) (*Sweep, error) {
+	for _, s := range seeds {
+		if !slices.Contains(sw.File.Seeds, s) {
+			return nil, fmt.Errorf("sweep %s: seed %d is not one of its seeds %v", sw.Name, s, sw.File.Seeds)
+		}
+	}
+	out := *sw
+	out.Runs = nil
+	for _, r := range sw.Runs {
+		if slices.Contains(seeds, r.Seed) {
+			out.Runs = append(out.Runs, r)
+		}
+	}
+	return &out, nil
+}

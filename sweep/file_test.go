@@ -311,3 +311,43 @@ func TestOptionsValidate(t *testing.T) {
 		t.Errorf("defaults: %+v, %v", o, err)
 	}
 }
+
+// OnlySeeds keeps the runs of the seeds asked for, with their indices (the
+// Slurm array indices of the whole file) and their branches' parents, and
+// names a seed the file does not list.
+func TestOnlySeeds(t *testing.T) {
+	p := writeFile(t, "s.yaml", `
+name: s
+methods: [iql, calql]
+tasks:
+  - {env: hopper, name: h}
+  - {env: hopper-friction-2.0, name: hf, fork: h}
+seeds: [0, 7]
+`)
+	sw, err := Load(p, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := sw.OnlySeeds([]int64{7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Runs) != 4 || len(sw.Runs) != 8 {
+		t.Fatalf("%d runs of seed 7 (of %d), want 4 of 8", len(one.Runs), len(sw.Runs))
+	}
+	names := map[string]bool{}
+	for _, r := range one.Runs {
+		if r.Seed != 7 || sw.Runs[r.Index].Name != r.Name {
+			t.Errorf("run %+v: seed or index changed", r)
+		}
+		names[r.Name] = true
+	}
+	for _, r := range one.Runs {
+		if r.Parent != "" && !names[r.Parent] {
+			t.Errorf("branch %s without its parent %s", r.Name, r.Parent)
+		}
+	}
+	if _, err := sw.OnlySeeds([]int64{0, 3}); err == nil || !strings.Contains(err.Error(), "seed 3 is not one of its seeds [0 7]") {
+		t.Errorf("unknown seed: %v", err)
+	}
+}

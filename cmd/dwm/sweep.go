@@ -22,6 +22,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	index := fs.Int("index", -1, "run index (task; Slurm passes $SLURM_ARRAY_TASK_ID)")
 	workers := fs.Int("workers", 0, "runs at once (run; default cores/threads-per-run)")
 	watch := fs.Bool("watch", false, "status: follow until every run has ended")
+	seeds := fs.String("seeds", "", "run, slurm, status: only the runs of these comma-separated seeds (e.g. 0 for one seed of every row first)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -49,6 +50,19 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sw, err := sweep.Load(path, experiment.Algos())
 	if err != nil {
 		return err
+	}
+	if *seeds != "" && verb != "task" {
+		list, err := parseSeeds(*seeds)
+		if err != nil {
+			return err
+		}
+		s := make([]int64, len(list))
+		for i, v := range list {
+			s[i] = int64(v)
+		}
+		if sw, err = sw.OnlySeeds(s); err != nil {
+			return err
+		}
 	}
 	opts := sweep.Options{Store: storePathOf(*storePath, *runsDir), RunsDir: *runsDir, Workers: *workers, Progress: stderr, Stdout: stdout, Stderr: stderr}
 	switch verb {
