@@ -110,3 +110,46 @@ func (n *ObsNorm) Standardize(dst, store *tensor.Mat, src []float32, rows int) {
 		}
 	}
 }
+
+// StateNormed gives an offline agent the state-normaliser methods the
+// training loops call (FitStateNorm, SetStateNorm, StateNorm) over its
+// ObsNorm: embed it, made by NewStateNormed.
+type StateNormed struct {
+	norm *ObsNorm
+	who  string // the agent's name, for errors
+	off  bool   // the agent's NoStateNorm
+}
+
+// NewStateNormed returns the methods over n for the agent named who; with
+// off (the agent's NoStateNorm) FitStateNorm leaves the identity.
+func NewStateNormed(n *ObsNorm, who string, off bool) StateNormed {
+	return StateNormed{norm: n, who: who, off: off}
+}
+
+// FitStateNorm sets the state normaliser to the per-dimension mean and
+// standard deviation (+1e-3) of obs, row-major observations such as a
+// dataset's, as CORL's compute_mean_std(observations, eps=1e-3). With the
+// agent's NoStateNorm it leaves the identity. It returns an error if obs is
+// empty, not whole rows, or not finite.
+func (s StateNormed) FitStateNorm(obs []float32) error {
+	if s.off {
+		return nil
+	}
+	if err := s.norm.Fit(obs); err != nil {
+		return fmt.Errorf("%s: %w", s.who, err)
+	}
+	return nil
+}
+
+// SetStateNorm sets the state normaliser; nil sets the identity. It returns
+// an error if n's dimension differs from the agent's or n is invalid.
+func (s StateNormed) SetStateNorm(n *dataset.Normalizer) error {
+	if err := s.norm.Set(n); err != nil {
+		return fmt.Errorf("%s: %w", s.who, err)
+	}
+	return nil
+}
+
+// StateNorm returns a copy of the state normaliser (mean 0 and std 1 when
+// none is set).
+func (s StateNormed) StateNorm() *dataset.Normalizer { return s.norm.Get() }

@@ -51,7 +51,6 @@ import (
 	"math"
 
 	"github.com/dwm-rl/dwm/agent"
-	"github.com/dwm-rl/dwm/dataset"
 	"github.com/dwm-rl/dwm/env"
 	"github.com/dwm-rl/dwm/nn"
 	"github.com/dwm-rl/dwm/optim"
@@ -202,7 +201,8 @@ type Agent struct {
 	targetParams              []*nn.Param
 
 	// State normaliser: (s - mean)/std; identity (mean 0, std 1) until set.
-	norm *agent.ObsNorm
+	norm              *agent.ObsNorm
+	agent.StateNormed // FitStateNorm, SetStateNorm, StateNorm over norm
 
 	actStream *rng.Stream // exploration noise of Act/ActBatch
 	updStream *rng.Stream // policy samples inside Update
@@ -278,6 +278,7 @@ func New(obsDim, actDim int, cfg Config, seed uint64) (*Agent, error) {
 	a.criticOpt = optim.NewAdam(a.criticParams, optim.AdamConfig{LR: cfg.CriticLR})
 
 	a.norm = agent.NewObsNorm(obsDim)
+	a.StateNormed = agent.NewStateNormed(a.norm, "awac", cfg.NoStateNorm)
 
 	a.actStream = rng.Derive(seed, "awac", "act")
 	a.updStream = rng.Derive(seed, "awac", "update")
@@ -305,34 +306,6 @@ func (a *Agent) Updates() int64 { return a.updates }
 func (a *Agent) Params() []*nn.Param {
 	return append(append([]*nn.Param(nil), a.actorParams...), a.criticParams...)
 }
-
-// FitStateNorm sets the state normaliser to the per-dimension mean and
-// standard deviation (+1e-3) of obs, row-major observations such as a
-// dataset's, as CORL's compute_mean_std(observations, eps=1e-3). With
-// Config.NoStateNorm it leaves the identity. It returns an error if obs is
-// empty, not whole rows, or not finite.
-func (a *Agent) FitStateNorm(obs []float32) error {
-	if a.cfg.NoStateNorm {
-		return nil
-	}
-	if err := a.norm.Fit(obs); err != nil {
-		return fmt.Errorf("awac: %w", err)
-	}
-	return nil
-}
-
-// SetStateNorm sets the state normaliser; nil sets the identity. It returns
-// an error if n's dimension differs from the agent's or n is invalid.
-func (a *Agent) SetStateNorm(n *dataset.Normalizer) error {
-	if err := a.norm.Set(n); err != nil {
-		return fmt.Errorf("awac: %w", err)
-	}
-	return nil
-}
-
-// StateNorm returns a copy of the state normaliser (mean 0 and std 1 when
-// none is set).
-func (a *Agent) StateNorm() *dataset.Normalizer { return a.norm.Get() }
 
 // Update does one AWAC update on the batch b: critic step, actor step and
 // Polyak update of the target critics. It returns the metrics in a slice

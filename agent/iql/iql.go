@@ -61,7 +61,6 @@ import (
 	"math"
 
 	"github.com/dwm-rl/dwm/agent"
-	"github.com/dwm-rl/dwm/dataset"
 	"github.com/dwm-rl/dwm/env"
 	"github.com/dwm-rl/dwm/nn"
 	"github.com/dwm-rl/dwm/optim"
@@ -256,7 +255,8 @@ type Agent struct {
 	targetParams, valueParams     []*nn.Param
 
 	// State normaliser: (s - mean)/std; identity (mean 0, std 1) until set.
-	norm *agent.ObsNorm
+	norm              *agent.ObsNorm
+	agent.StateNormed // FitStateNorm, SetStateNorm, StateNorm over norm
 
 	actStream *rng.Stream // exploration noise of Act/ActBatch
 	updates   int64
@@ -345,6 +345,7 @@ func New(obsDim, actDim int, cfg Config, seed uint64) (*Agent, error) {
 	a.valueOpt = optim.NewAdam(a.valueParams, optim.AdamConfig{LR: cfg.ValueLR})
 
 	a.norm = agent.NewObsNorm(obsDim)
+	a.StateNormed = agent.NewStateNormed(a.norm, "iql", cfg.NoStateNorm)
 
 	a.actStream = rng.Derive(seed, "iql", "act")
 	n := numMetrics
@@ -388,34 +389,6 @@ func (a *Agent) ActorLR(t int64) float32 {
 	phase := float64(t%(2*T)) / float64(T)
 	return float32(float64(a.cfg.ActorLR) * (1 + math.Cos(math.Pi*phase)) / 2)
 }
-
-// FitStateNorm sets the state normaliser to the per-dimension mean and
-// standard deviation (+1e-3) of obs, row-major observations such as a
-// dataset's, as CORL's compute_mean_std(observations, eps=1e-3). With
-// Config.NoStateNorm it leaves the identity. It returns an error if obs is
-// empty, not whole rows, or not finite.
-func (a *Agent) FitStateNorm(obs []float32) error {
-	if a.cfg.NoStateNorm {
-		return nil
-	}
-	if err := a.norm.Fit(obs); err != nil {
-		return fmt.Errorf("iql: %w", err)
-	}
-	return nil
-}
-
-// SetStateNorm sets the state normaliser; nil sets the identity. It returns
-// an error if n's dimension differs from the agent's or n is invalid.
-func (a *Agent) SetStateNorm(n *dataset.Normalizer) error {
-	if err := a.norm.Set(n); err != nil {
-		return fmt.Errorf("iql: %w", err)
-	}
-	return nil
-}
-
-// StateNorm returns a copy of the state normaliser (mean 0 and std 1 when
-// none is set).
-func (a *Agent) StateNorm() *dataset.Normalizer { return a.norm.Get() }
 
 // Update does one IQL update on the batch b: value step, critic step, Polyak
 // update of the target critics, actor step. It returns the metrics in a
