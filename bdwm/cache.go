@@ -69,29 +69,48 @@ func (m *Method) cacheKey() string {
 // a nil model when there is no usable entry (a broken one is reported and
 // ignored: the run fits anew).
 func (m *Method) loadCached(path string) (*worldmodel.Model, float64) {
+	wm, meta, err := readCacheEntry(path, m.seed)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, 0
+	case err != nil:
+		m.progress("world-model cache entry %s unusable (%v): fitting anew", path, err)
+		return nil, 0
+	case meta.ObsDim != m.obsDim || meta.ActDim != m.actDim:
+		m.progress("world-model cache entry %s is not a model for this run (widths %d, %d): fitting anew", path, meta.ObsDim, meta.ActDim)
+		return nil, 0
+	}
+	return wm, meta.FitLoss
+}
+
+// LoadCacheEntry reads a world model from a BDWM cache entry (a file of
+// Config.ModelCache), with its whole training state; seed seeds its
+// streams. `dwm worldmodel eval` inspects cached models with it.
+func LoadCacheEntry(path string, seed uint64) (*worldmodel.Model, error) {
+	wm, _, err := readCacheEntry(path, seed)
+	if err != nil {
+		return nil, fmt.Errorf("bdwm: world-model cache entry %s: %w", path, err)
+	}
+	return wm, nil
+}
+
+func readCacheEntry(path string, seed uint64) (*worldmodel.Model, cacheMeta, error) {
+	var meta cacheMeta
 	ts, md, err := checkpoint.ReadSafetensors(path)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			m.progress("world-model cache entry %s unusable (%v): fitting anew", path, err)
-		}
-		return nil, 0
+		return nil, meta, err
 	}
-	var meta cacheMeta
-	if err := json.Unmarshal([]byte(md[cacheMetaKey]), &meta); err != nil || meta.Format != cacheFormat ||
-		meta.ObsDim != m.obsDim || meta.ActDim != m.actDim {
-		m.progress("world-model cache entry %s is not a model for this run (format %q, widths %d, %d): fitting anew",
-			path, meta.Format, meta.ObsDim, meta.ActDim)
-		return nil, 0
+	if err := json.Unmarshal([]byte(md[cacheMetaKey]), &meta); err != nil || meta.Format != cacheFormat {
+		return nil, meta, fmt.Errorf("not a cache entry (format %q, want %q)", meta.Format, cacheFormat)
 	}
-	wm, err := worldmodel.New(m.obsDim, m.actDim, meta.Config, m.seed)
+	wm, err := worldmodel.New(meta.ObsDim, meta.ActDim, meta.Config, seed)
 	if err == nil {
 		err = wm.SetState("", ts, meta.RNG)
 	}
 	if err != nil {
-		m.progress("world-model cache entry %s unusable (%v): fitting anew", path, err)
-		return nil, 0
+		return nil, meta, err
 	}
-	return wm, meta.FitLoss
+	return wm, meta, nil
 }
 
 // saveCached writes the fitted model's training state to path. A failed

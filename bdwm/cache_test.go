@@ -1,6 +1,7 @@
 package bdwm
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dwm-rl/dwm/rng"
+	"github.com/dwm-rl/dwm/worldmodel"
 )
 
 // TestModelCache: a second run with the same data, model configuration
@@ -55,6 +57,14 @@ func TestModelCache(t *testing.T) {
 	}
 	if _, _, log3 := run(6); strings.Contains(log3, "loaded from the cache") {
 		t.Error("a run with another seed used the cached model")
+	}
+	// The entry is readable on its own (dwm worldmodel eval), and it is
+	// not a plain model file, which worldmodel.Load says clearly.
+	if wm, err := LoadCacheEntry(files[0], 5); err != nil || wm.EpistemicDefined() != (m1.Model().Config().Members > 1) {
+		t.Errorf("LoadCacheEntry: %v", err)
+	}
+	if _, err := worldmodel.Load(files[0], 5); !errors.Is(err, worldmodel.ErrNotModelFile) {
+		t.Errorf("worldmodel.Load of a cache entry: %v, want ErrNotModelFile", err)
 	}
 	if err := os.WriteFile(files[0], []byte("not a model"), 0o644); err != nil {
 		t.Fatal(err)

@@ -730,6 +730,7 @@ func (m *Method) metrics(phase train.Phase) []agent.Metric {
 		q := st.Quality
 		for _, x := range []agent.Metric{
 			{Name: "model/one_step_mse", Value: q.OneStepMSE},
+			{Name: "model/reward_mse", Value: q.RewardMSE},
 			{Name: "uncertainty/spearman", Value: q.Spearman},
 			{Name: "uncertainty/auroc", Value: q.AUROC},
 			{Name: "uncertainty/sigma_ep_id", Value: q.SigmaEp},

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -268,6 +269,12 @@ func FitWorldModel(j WorldModelFit, w io.Writer) (*worldmodel.FitReport, error) 
 // (its first ones; default 1000), with randomness from seed.
 func EvalWorldModel(path, datasetRef string, maxTransitions int, seed uint64) (worldmodel.Quality, error) {
 	m, err := worldmodel.Load(path, seed)
+	if errors.Is(err, worldmodel.ErrNotModelFile) {
+		// A model from BDWM's cache (<user cache>/dwm/worldmodel).
+		if cm, cerr := bdwm.LoadCacheEntry(path, seed); cerr == nil {
+			m, err = cm, nil
+		}
+	}
 	if err != nil {
 		return worldmodel.Quality{}, err
 	}

@@ -227,6 +227,11 @@ type Quality struct {
 	// the squared error of the ensemble-mean prediction, in normalized
 	// target units (model/one_step_mse).
 	OneStepMSE float64
+	// RewardMSE is the same error on the reward target alone
+	// (model/reward_mse): OneStepMSE averages it with the state-change
+	// dimensions, where a model can be good while its rewards, which the
+	// critic learns from, are not.
+	RewardMSE float64
 	// Spearman is the rank correlation between σ_ep and each transition's
 	// squared one-step error (uncertainty/spearman); NaN when σ_ep is
 	// undefined (K = 1) or constant.
@@ -267,7 +272,7 @@ func (m *Model) Evaluate(t Transitions, opt QualityOptions, s *rng.Stream) (Qual
 	aleatoric := m.cfg.Samples >= 2
 	var x tensor.Mat
 	var p Prediction
-	var sumErr, sumAl float64
+	var sumErr, sumRew, sumAl float64
 	for lo := 0; lo < n; lo += opt.Batch {
 		hi := min(lo+opt.Batch, n)
 		b := hi - lo
@@ -282,6 +287,8 @@ func (m *Model) Evaluate(t Transitions, opt QualityOptions, s *rng.Stream) (Qual
 				d := float64(p.Mean[i*D+j] - x.Data[i*D+j])
 				e += d * d
 			}
+			dr := float64(p.Mean[i*D+D-1] - x.Data[i*D+D-1]) // the reward, last
+			sumRew += dr * dr
 			e /= float64(D)
 			errs[lo+i] = float32(e)
 			sumErr += e
@@ -296,6 +303,7 @@ func (m *Model) Evaluate(t Transitions, opt QualityOptions, s *rng.Stream) (Qual
 		copy(sigOOD[lo:hi], p.SigmaEp)
 	}
 	q.OneStepMSE = sumErr / float64(n)
+	q.RewardMSE = sumRew / float64(n)
 	q.SigmaEp, q.SigmaEpOOD = meanF(sigID), meanF(sigOOD)
 	q.SigmaAl = math.NaN()
 	if aleatoric {
@@ -336,6 +344,7 @@ func meanF(x []float32) float64 {
 func (q Quality) Metrics() map[string]float64 {
 	m := map[string]float64{
 		"model/one_step_mse":       q.OneStepMSE,
+		"model/reward_mse":         q.RewardMSE,
 		"uncertainty/spearman":     q.Spearman,
 		"uncertainty/auroc":        q.AUROC,
 		"uncertainty/sigma_ep_id":  q.SigmaEp,

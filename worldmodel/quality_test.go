@@ -37,6 +37,11 @@ func TestEpistemicSeparatesOOD(t *testing.T) {
 		if q.AUROC < 0.9 {
 			t.Errorf("AUROC %.3f < 0.9", q.AUROC)
 		}
+		// The reward is one of the D = |S| + 1 target dimensions whose
+		// squared errors OneStepMSE averages.
+		if D := float64(data.ObsDim + 1); !(q.RewardMSE > 0 && q.RewardMSE <= D*q.OneStepMSE) {
+			t.Errorf("reward MSE %v outside (0, %v·%v]", q.RewardMSE, D, q.OneStepMSE)
+		}
 		for name, v := range q.Metrics() {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				t.Errorf("metric %s = %v", name, v)

@@ -2,7 +2,9 @@ package worldmodel
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,6 +223,11 @@ func (m *Model) Save(path string) error {
 	return nil
 }
 
+// ErrNotModelFile is wrapped by Load's error for a safetensors file
+// without a model file's metadata (another program's file, or a BDWM
+// world-model cache entry: bdwm.LoadCacheEntry reads those).
+var ErrNotModelFile = errors.New(`not a model file written by dwm worldmodel fit (no "dwm" metadata)`)
+
 // Load reads a model written by Save. Training continued after Load
 // starts a fresh optimizer; seed seeds the training streams.
 func Load(path string, seed uint64) (*Model, error) {
@@ -228,8 +235,12 @@ func Load(path string, seed uint64) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("worldmodel: load %s: %w", path, err)
 	}
+	raw, ok := md["dwm"]
+	if !ok {
+		return nil, fmt.Errorf("worldmodel: load %s: %w (its metadata keys: %s)", path, ErrNotModelFile, strings.Join(slices.Sorted(maps.Keys(md)), ", "))
+	}
 	var meta fileMeta
-	if err := json.Unmarshal([]byte(md["dwm"]), &meta); err != nil {
+	if err := json.Unmarshal([]byte(raw), &meta); err != nil {
 		return nil, fmt.Errorf("worldmodel: load %s: metadata: %w", path, err)
 	}
 	if meta.Format != fileFormat {
