@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dwm-rl/dwm/internal/runlock"
 	"github.com/dwm-rl/dwm/track"
 )
 
@@ -23,8 +24,11 @@ type Summary struct {
 	// Total is the number of runs in the sweep; Skipped were already done
 	// in the store; Done finished now; Failed ended in an error;
 	// Interrupted were stopped by cancellation; NotStarted never began
-	// because the sweep was cancelled first.
-	Total, Skipped, Done, Failed, Interrupted, NotStarted int
+	// because the sweep was cancelled first; Elsewhere were being trained
+	// by another process when their turn came (their run lock was held:
+	// another sweep, a Slurm task, a `dwm train --resume`) and were left
+	// to it.
+	Total, Skipped, Done, Failed, Interrupted, NotStarted, Elsewhere int
 	// Failures describes each failed run.
 	Failures []*RunError
 	Elapsed  time.Duration
@@ -149,6 +153,14 @@ func RunLocal(ctx context.Context, sw *Sweep, opts Options) (*Summary, error) {
 					close(ended[r.Name])
 					continue
 				}
+				if held, err := runlock.Held(filepath.Join(o.RunsDir, r.Name)); err == nil && held {
+					mu.Lock()
+					sum.Elsewhere++
+					mu.Unlock()
+					disp.logf("%s is being trained by another process: left to it\n", r.Name)
+					close(ended[r.Name])
+					continue
+				}
 				disp.start(slot, r)
 				t0 := time.Now()
 				logPath := filepath.Join(o.logDir(), r.Name+".log")
@@ -186,7 +198,7 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
-	sum.NotStarted = len(todo) - sum.Done - sum.Failed - sum.Interrupted - lateSkipped
+	sum.NotStarted = len(todo) - sum.Done - sum.Failed - sum.Interrupted - sum.Elsewhere - lateSkipped
 	sum.Skipped += lateSkipped
 	sum.Elapsed = time.Since(start)
 	disp.close()

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dwm-rl/dwm/internal/runlock"
 	"github.com/dwm-rl/dwm/sweep"
 	"github.com/dwm-rl/dwm/sweep/internal/fakedwm"
 	"github.com/dwm-rl/dwm/track"
@@ -390,5 +391,35 @@ func TestRunLocalForkWaitsForParent(t *testing.T) {
 		if err != nil || got.Status != track.StatusDone || got.Env != r.Task.Env || got.Algo != r.Method || got.Seed != r.Seed {
 			t.Errorf("run %s: %+v, %v", r.Name, got, err)
 		}
+	}
+}
+
+// A run whose lock another process holds (a second sweep, a Slurm task, a
+// `dwm train --resume`) is left to it: not started, not failed, counted.
+func TestRunLocalLeavesLockedRuns(t *testing.T) {
+	dir := t.TempDir()
+	sw := newSweep(t, dir, "busy", []string{"iql", "calql"}, 1)
+	runs := filepath.Join(dir, "runs")
+	held := filepath.Join(runs, "busy__hopper-medium-v2__calql__0")
+	if err := os.MkdirAll(held, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l, err := runlock.Acquire(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	logf := filepath.Join(dir, "invocations")
+	var out bytes.Buffer
+	sum, err := sweep.RunLocal(context.Background(), sw, sweep.Options{Store: filepath.Join(runs, "dwm.db"), RunsDir: runs,
+		Binary: self(t), Env: fakeEnv("DWM_FAKE_LOG=" + logf), Workers: 2, Progress: &out})
+	if err != nil || sum.Done != 1 || sum.Elsewhere != 1 || sum.Failed != 0 || sum.NotStarted != 0 {
+		t.Fatalf("summary %+v, %v\n%s", sum, err, out.String())
+	}
+	if n := invocations(t, logf); n["busy__hopper-medium-v2__calql__0"] != 0 || n["busy__hopper-medium-v2__iql__0"] != 1 {
+		t.Errorf("invocations %v", n)
+	}
+	if !strings.Contains(out.String(), "busy__hopper-medium-v2__calql__0 is being trained by another process: left to it") {
+		t.Errorf("progress does not say so:\n%s", out.String())
 	}
 }

@@ -69,8 +69,8 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "run":
 		sum, err := sweep.RunLocal(ctx, sw, opts)
 		if sum != nil {
-			fmt.Fprintf(stdout, "sweep %s: %d runs, %d done now, %d skipped (done before), %d failed, %d interrupted, %d not started, in %s\n",
-				path, sum.Total, sum.Done, sum.Skipped, sum.Failed, sum.Interrupted, sum.NotStarted, sum.Elapsed.Round(1e9))
+			fmt.Fprintf(stdout, "sweep %s: %d runs, %d done now, %d skipped (done before), %d failed, %d interrupted, %d not started, %d left to another process, in %s\n",
+				path, sum.Total, sum.Done, sum.Skipped, sum.Failed, sum.Interrupted, sum.NotStarted, sum.Elsewhere, sum.Elapsed.Round(1e9))
 		}
 		return err
 	case "slurm":
