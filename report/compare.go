@@ -133,8 +133,13 @@ func profiles(byMethod map[string][][]float64, methods []string, colourOf func(s
 	return ss, nil
 }
 
-// fmtComparison formats P with its CI.
+// fmtComparison formats P with its CI; with one run of each method per
+// task the bootstrap has nothing to resample, and the cell says so rather
+// than show a zero-width interval.
 func fmtComparison(c Comparison) string {
+	if c.Runs == len(c.Tasks) && c.OtherRuns == len(c.Tasks) {
+		return fmt.Sprintf("%.2f (one run of each per task: no interval)", c.P.Point)
+	}
 	return fmt.Sprintf("%.2f [%.2f, %.2f]", c.P.Point, c.P.Lo, c.P.Hi)
 }
 
