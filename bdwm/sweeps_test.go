@@ -12,7 +12,7 @@ import (
 // and their overrides apply to a config.
 func TestSweepFiles(t *testing.T) {
 	files, err := filepath.Glob("sweeps/*.yaml")
-	if err != nil || len(files) != 8 {
+	if err != nil || len(files) != 9 {
 		t.Fatalf("sweep files %v (%v)", files, err)
 	}
 	for _, f := range files {
