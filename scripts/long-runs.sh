@@ -53,7 +53,7 @@ for pass in first all; do
 		# A smoke run of each task and method first (seconds), once per sweep: a configuration that would
 		# fail hours in fails here.
 		if [ "${checked/ $f /}" = "$checked" ]; then
-			if ! GOMAXPROCS=1 "$DWM" sweep check "$f"; then
+			if ! GOMAXPROCS=1 "$DWM" sweep check --repeat "$f"; then
 				echo "== skipping $f: its smoke check failed"
 				continue
 			fi

@@ -22,6 +22,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	index := fs.Int("index", -1, "run index (task; Slurm passes $SLURM_ARRAY_TASK_ID)")
 	workers := fs.Int("workers", 0, "runs at once (run; default cores/threads-per-run)")
 	watch := fs.Bool("watch", false, "status: follow until every run has ended")
+	repeat := fs.Bool("repeat", false, "check: run each smoke run twice and require bitwise-equal metrics (determinism)")
 	seeds := fs.String("seeds", "", "run, slurm, status: only the runs of these comma-separated seeds (e.g. 0 for one seed of every row first)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -38,7 +39,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if given["runs"] {
 			dir = *runsDir
 		}
-		return sweepCheck(ctx, append(pos[1:], nonEmpty(*file)...), dir, stdout)
+		return sweepCheck(ctx, append(pos[1:], nonEmpty(*file)...), dir, *repeat, stdout)
 	}
 	path := *file
 	if len(pos) == 2 {
@@ -111,7 +112,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // sweepCheck is `dwm sweep check FILE...`: a smoke run of one run of each
 // task and method of each file (package check), in runsDir or, if empty, a
 // temporary directory removed afterwards.
-func sweepCheck(ctx context.Context, paths []string, runsDir string, stdout io.Writer) error {
+func sweepCheck(ctx context.Context, paths []string, runsDir string, repeat bool, stdout io.Writer) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("sweep check: no sweep file given")
 	}
@@ -132,7 +133,7 @@ func sweepCheck(ctx context.Context, paths []string, runsDir string, stdout io.W
 		runsDir = d
 	}
 	start := time.Now()
-	res, err := check.Sweeps(ctx, sws, check.Options{RunsDir: runsDir, Out: stdout})
+	res, err := check.Sweeps(ctx, sws, check.Options{RunsDir: runsDir, Out: stdout, Repeat: repeat})
 	fmt.Fprintf(stdout, "sweep check: %d runs smoke-run (%d steps a phase) in %s\n", len(res), experiment.SmokeSteps, time.Since(start).Round(time.Second))
 	return err
 }

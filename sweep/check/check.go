@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,6 +31,7 @@ import (
 	"github.com/dwm-rl/dwm/datasets"
 	"github.com/dwm-rl/dwm/experiment"
 	"github.com/dwm-rl/dwm/sweep"
+	"github.com/dwm-rl/dwm/track"
 )
 
 // StandInSize is the number of random-policy transitions of a stand-in
@@ -45,6 +47,11 @@ type Options struct {
 	DataDir string
 	// Out receives one line per run checked (nil: discard).
 	Out io.Writer
+	// Repeat runs each smoke run a second time (a branch: branches it
+	// again from the same parent) and requires every metric row but the
+	// time/ ones to be bitwise the same: the configuration's determinism,
+	// checked before its long runs.
+	Repeat bool
 }
 
 // Result is the outcome of one run's smoke run.
@@ -146,6 +153,7 @@ func (c *checker) check(ctx context.Context, sw *sweep.Sweep, r sweep.Run) *Resu
 	eopts := experiment.Options{Out: io.Discard, Quiet: true, Smoke: true}
 	var er experiment.Result
 	var err error
+	var again func(name string) (experiment.Result, error) // the same run under another name
 	if r.Parent != "" {
 		name, _, _ := strings.Cut(r.Parent, "@") // a smoke parent has only its switch
 		res.Parent = name
@@ -160,7 +168,9 @@ func (c *checker) check(ctx context.Context, sw *sweep.Sweep, r sweep.Run) *Resu
 		}
 		res.StandIn = c.done[name].StandIn
 		sets := append(slices.Clone(r.Overrides), "env="+r.Task.Env)
-		er, err = experiment.Fork(ctx, experiment.ForkSpec{Parent: name, Name: r.Name, Sets: sets, RunsDir: c.opts.RunsDir}, eopts)
+		again = func(as string) (experiment.Result, error) {
+			return experiment.Fork(ctx, experiment.ForkSpec{Parent: name, Name: as, Sets: sets, RunsDir: c.opts.RunsDir}, eopts)
+		}
 	} else {
 		data := r.Task.Dataset
 		if data != "" && !datasets.Has(data) {
@@ -172,19 +182,80 @@ func (c *checker) check(ctx context.Context, sw *sweep.Sweep, r sweep.Run) *Resu
 				res.StandIn = data
 			}
 		}
-		base := experiment.Config{Algo: r.Method, Env: r.Task.Env, Dataset: data, Seed: uint64(r.Seed), Name: r.Name, RunsDir: c.opts.RunsDir}
-		var cfg experiment.Config
-		if cfg, err = experiment.Load("", r.Overrides, base); err == nil {
-			er, err = experiment.Run(ctx, cfg, eopts)
+		base := experiment.Config{Algo: r.Method, Env: r.Task.Env, Dataset: data, Seed: uint64(r.Seed), RunsDir: c.opts.RunsDir}
+		cfg, lerr := experiment.Load("", r.Overrides, base)
+		if lerr != nil {
+			res.Err = lerr
+			return res
+		}
+		again = func(as string) (experiment.Result, error) {
+			cfg.Name = as
+			return experiment.Run(ctx, cfg, eopts)
 		}
 	}
+	er, err = again(r.Name)
 	switch {
 	case err != nil:
 		res.Err = err
 	case !er.Done:
 		res.Err = fmt.Errorf("stopped before its end (interrupted)")
+	case c.opts.Repeat:
+		rep, rerr := again(r.Name + repeatSuffix)
+		if rerr == nil && !rep.Done {
+			rerr = fmt.Errorf("stopped before its end (interrupted)")
+		}
+		if rerr != nil {
+			res.Err = fmt.Errorf("its repeat: %w", rerr)
+		} else {
+			res.Err = c.sameRows(r.Name, r.Name+repeatSuffix)
+		}
 	}
 	return res
+}
+
+// repeatSuffix names a run's repeat (Options.Repeat).
+const repeatSuffix = "__repeat"
+
+func (c *checker) sameRows(a, b string) error { return CompareRuns(c.opts.RunsDir, a, b) }
+
+// CompareRuns returns an error unless runs a and b of the store
+// <runsDir>/dwm.db logged the same metric rows, bitwise, apart from the
+// time/ ones; the error counts the rows that differ and shows the first.
+func CompareRuns(runsDir, a, b string) error {
+	s, err := track.Open(filepath.Join(runsDir, "dwm.db"))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var rows [2][]track.Row
+	for i, name := range []string{a, b} {
+		r, err := s.RunByName(name)
+		if err != nil {
+			return err
+		}
+		all, err := s.Rows(r.ID, math.MaxInt64)
+		if err != nil {
+			return err
+		}
+		rows[i] = slices.DeleteFunc(all, func(x track.Row) bool { return strings.HasPrefix(x.Name, "time/") })
+	}
+	x, y := rows[0], rows[1]
+	differ, first := 0, ""
+	for i := range min(len(x), len(y)) {
+		if x[i].Step != y[i].Step || x[i].Name != y[i].Name || x[i].Phase != y[i].Phase || math.Float64bits(x[i].Value) != math.Float64bits(y[i].Value) {
+			if differ == 0 {
+				first = fmt.Sprintf("%s at step %d: %v, then %v", x[i].Name, x[i].Step, x[i].Value, y[i].Value)
+			}
+			differ++
+		}
+	}
+	if differ == 0 && len(x) == len(y) {
+		return nil
+	}
+	if len(x) != len(y) {
+		return fmt.Errorf("not reproducible: %d metric rows, then %d from a second run with the same seed and config", len(x), len(y))
+	}
+	return fmt.Errorf("not reproducible: %d of %d metric rows differ from a second run with the same seed and config (first: %s)", differ, len(x), first)
 }
 
 // find returns the sweep and run named name: in sw, or in a sweep file in

@@ -11,6 +11,7 @@ import (
 	"github.com/dwm-rl/dwm/experiment"
 	"github.com/dwm-rl/dwm/sweep"
 	"github.com/dwm-rl/dwm/sweep/check"
+	"github.com/dwm-rl/dwm/track"
 )
 
 // copySweeps copies the sweep files of dir into a temporary directory, so
@@ -52,9 +53,10 @@ func load(t *testing.T, paths []string) []*sweep.Sweep {
 }
 
 // TestRepositorySweeps smoke-runs every benchmark sweep of the repository
-// (bdwm/sweeps and docs/results/sweeps): one run of each task and method
-// gets through its offline phase, the switch and its online phase with its
-// own overrides, and every branch is made from its parent's switch. The
+// (bdwm/sweeps and docs/results/sweeps) twice (Repeat): one run of each task
+// and method gets through its offline phase, the switch and its online phase
+// with its own overrides, every branch is made from its parent's switch, and
+// a second run of each logs bitwise the same metrics. The
 // DIAMOND baseline and the K = 1 ablation once logged a NaN metric at their
 // first step and stopped; this is the test that would have said so before
 // the hours-long runs did.
@@ -73,7 +75,7 @@ func TestRepositorySweeps(t *testing.T) {
 	}
 	sws := load(t, paths)
 	var out bytes.Buffer
-	res, err := check.Sweeps(context.Background(), sws, check.Options{RunsDir: filepath.Join(root, "runs"), Out: &out})
+	res, err := check.Sweeps(context.Background(), sws, check.Options{RunsDir: filepath.Join(root, "runs"), Out: &out, Repeat: true})
 	t.Logf("\n%s", out.String())
 	if err != nil {
 		t.Fatal(err)
@@ -167,5 +169,65 @@ fork: {sweep: parent}
 	}
 	if !strings.Contains(out.String(), "FAIL parent__pm__bdwm__0") {
 		t.Errorf("output does not report the failure:\n%s", out.String())
+	}
+}
+
+// TestRepeat: with Options.Repeat every run (a branch too) runs twice and
+// passes only with the same metric rows; rows that differ are reported with
+// the first difference.
+func TestRepeat(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(p, []byte(`
+name: s
+methods: [iql, bdwm]
+tasks:
+  - {env: pendulum, dataset: pendulum-medium, name: pm}
+  - {env: pendulum, dataset: pendulum-medium, name: pm-again, fork: pm}
+seeds: [3]
+overrides: [train.offline_steps=1000, train.online_steps=1000]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := filepath.Join(dir, "runs")
+	var out bytes.Buffer
+	res, err := check.Sweeps(context.Background(), load(t, []string{p}), check.Options{RunsDir: runs, Out: &out, Repeat: true})
+	t.Logf("\n%s", out.String())
+	if err != nil || len(res) != 4 {
+		t.Fatalf("%d results, %v", len(res), err)
+	}
+	s, err := track.Open(filepath.Join(runs, "dwm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	all, _ := s.ListRuns(track.Filter{Name: "*__repeat"})
+	if len(all) != 4 {
+		t.Errorf("%d repeats in the store, want 4", len(all))
+	}
+	// A repeat that logged another value is caught: change one row of a
+	// finished pair and compare again through a second check of the same
+	// store (the runs are done, so only the comparison runs).
+	r, _ := s.RunByName("s__pm__iql__3__repeat")
+	rows, _ := s.Rows(r.ID, 1<<62)
+	var target track.Row
+	for _, x := range rows {
+		if x.Name == "loss/critic" || x.Name == "train/q_mean" {
+			target = x
+			break
+		}
+	}
+	if target.Name == "" {
+		t.Fatalf("no loss row to change in %d rows", len(rows))
+	}
+	if err := check.CompareRuns(runs, "s__pm__iql__3", "s__pm__iql__3__repeat"); err != nil {
+		t.Fatalf("identical pair: %v", err)
+	}
+	if err := s.LogRows(r.ID, []track.Row{{Step: target.Step, Phase: target.Phase, Name: target.Name, Value: target.Value + 1e-9}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := check.CompareRuns(runs, "s__pm__iql__3", "s__pm__iql__3__repeat"); err == nil || !strings.Contains(err.Error(), "not reproducible: 1 of") ||
+		!strings.Contains(err.Error(), target.Name) {
+		t.Errorf("changed row: %v", err)
 	}
 }
