@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dwm-rl/dwm/eval/stats"
 	"github.com/dwm-rl/dwm/rng"
@@ -30,6 +31,7 @@ type runData struct {
 	extra     map[string][]point // uncertainty metrics present
 	switchX   int64              // first online global step
 	hasSwitch bool               // the run has both phases
+	trainTime time.Duration      // see trainTime; 0 if unknown
 }
 
 // group is the runs of one task and method, by seed.
@@ -107,7 +109,59 @@ func loadRun(s *track.Store, r track.Run, metric string, extras []string) (*runD
 			d.extra[name] = conv(pts)
 		}
 	}
+	if d.trainTime, err = trainTime(s, r, names); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// Speed metrics the training loop logs with each log row: the rate over the
+// steps since the previous row of the phase.
+const (
+	updatesPerSecond  = "time/updates_per_s"
+	envStepsPerSecond = "time/env_steps_per_s"
+)
+
+// trainTime returns the time r spent training, integrated from the speed
+// metrics the loop logs (each row's steps since the previous row, over its
+// rate): the machine's time as the run saw it, with pauses and restarts
+// left out. A branched run counts only the steps after its fork (its
+// earlier rows are its parent's). 0 if r logged no speed.
+func trainTime(s *track.Store, r track.Run, names []string) (time.Duration, error) {
+	from := int64(-1)
+	if f := forkOf(r); f != "" {
+		if i := strings.LastIndexByte(f, '@'); i >= 0 {
+			if n, err := strconv.ParseInt(f[i+1:], 10, 64); err == nil {
+				from = n
+			}
+		}
+	}
+	var secs float64
+	for _, name := range []string{updatesPerSecond, envStepsPerSecond} {
+		if !slices.Contains(names, name) {
+			continue
+		}
+		pts, err := s.Metrics(r.ID, name)
+		if err != nil {
+			return 0, err
+		}
+		prev := int64(-1) // the step before the phase's first row
+		for _, p := range pts {
+			if prev < 0 {
+				prev = 0
+				if p.Phase == track.PhaseOnline {
+					if n, ok := offlineSteps(r); ok && n < p.Step {
+						prev = n
+					}
+				}
+			}
+			if p.Step > from && p.Value > 0 && p.Step > prev {
+				secs += float64(p.Step-max(prev, from)) / p.Value
+			}
+			prev = p.Step
+		}
+	}
+	return time.Duration(secs * float64(time.Second)), nil
 }
 
 func cmpInt(a, b int64) int {

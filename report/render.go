@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // figureFile is one written figure.
@@ -138,14 +139,29 @@ func (p *page) legend() []string {
 
 func (p *page) header() []string {
 	return []string{"Task", "Method", "Runs", "Last: IQM [" + p.conf() + " CI]", "Best: IQM [" + p.conf() + " CI]",
-		"Steps to " + fmtParam(p.Percent) + "%" + p.refHeader, "Dip: IQM [" + p.conf() + " CI]", "Switch step"}
+		"Steps to " + fmtParam(p.Percent) + "%" + p.refHeader, "Dip: IQM [" + p.conf() + " CI]", "Switch step", "Train time/run (median)"}
 }
 
 func (p *page) cells(r Row) []string {
-	return []string{r.Task, r.Method, strconv.Itoa(r.Runs), fmtCell(r.Last), fmtCell(r.Best), p.fmtSteps(r), fmtDip(r), fmtSwitch(r)}
+	t := fmtTrainTime(r.TrainTime)
+	if r.Task == AllTasks {
+		t = ""
+	}
+	return []string{r.Task, r.Method, strconv.Itoa(r.Runs), fmtCell(r.Last), fmtCell(r.Best), p.fmtSteps(r), fmtDip(r), fmtSwitch(r), t}
 }
 
-var runHeader = []string{"Run", "Task", "Method", "Seed", "Status", "Evals", "Last", "Best", "Switch step"}
+// fmtTrainTime writes a training time to the minute ("—" if unknown).
+func fmtTrainTime(d time.Duration) string {
+	if d <= 0 {
+		return "—"
+	}
+	if d < time.Minute {
+		return d.Round(time.Second).String()
+	}
+	return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
+}
+
+var runHeader = []string{"Run", "Task", "Method", "Seed", "Status", "Evals", "Last", "Best", "Switch step", "Train time"}
 
 // forks reports whether any run of the page was branched from another
 // (then the runs table has a "Fork of" column).
@@ -167,7 +183,7 @@ func (p *page) runHeader() []string {
 
 func (p *page) runCells(r RunRow) []string {
 	c := []string{r.Name, r.Task, r.Method, strconv.FormatInt(r.Seed, 10), r.Status, strconv.Itoa(r.Evals),
-		fmtNum(r.Last), fmtNum(r.Best), fmtRunSwitch(r)}
+		fmtNum(r.Last), fmtNum(r.Best), fmtRunSwitch(r), fmtTrainTime(r.TrainTime)}
 	if p.forks() {
 		c = append(c, cmp.Or(r.ForkOf, "—"))
 	}

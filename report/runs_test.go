@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dwm-rl/dwm/track"
 )
@@ -208,5 +209,50 @@ func TestDiffRuns(t *testing.T) {
 	}
 	if _, err := DiffRuns(s, "a", "nope"); err == nil {
 		t.Error("an unknown run accepted")
+	}
+}
+
+// TestTrainTime: a run's training time integrates its logged speeds (steps
+// since the previous row over the row's rate), online rows counting from
+// the switch; a branch counts only the steps after its fork; a run without
+// speed rows has none ("—").
+func TestTrainTime(t *testing.T) {
+	s := openStore(t)
+	mk := func(name, cfg string) {
+		r, err := s.CreateRun(track.Run{Name: name, Algo: "iql", Env: "hopper", Status: track.StatusDone, Config: json.RawMessage(cfg)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := []track.Row{
+			{Step: 1000, Phase: "offline", Name: "time/updates_per_s", Value: 100}, // 10 s
+			{Step: 2000, Phase: "offline", Name: "time/updates_per_s", Value: 50},  // 20 s
+			{Step: 2500, Phase: "online", Name: "time/env_steps_per_s", Value: 50}, // 10 s from the switch at 2000
+			{Step: 3000, Phase: "online", Name: "time/env_steps_per_s", Value: 25}, // 20 s
+			{Step: 3000, Phase: "online", Name: MetricNormalizedReturn, Value: 1},
+		}
+		if err := s.LogRows(r.ID, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("whole", `{"train": {"offline_steps": 2000, "online_steps": 1000}}`)
+	mk("branch", `{"train": {"offline_steps": 2000, "online_steps": 1000}, "fork_of": "whole@2000"}`)
+	r, err := s.CreateRun(track.Run{Name: "nospeed", Algo: "iql", Env: "hopper", Status: track.StatusDone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.LogRows(r.ID, []track.Row{{Step: 10, Phase: "offline", Name: MetricNormalizedReturn, Value: 1}})
+	res, err := Build(s, track.Filter{}, t.TempDir(), Options{Resamples: 20, CurveResamples: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Duration{"whole": 60 * time.Second, "branch": 30 * time.Second, "nospeed": 0}
+	for _, rr := range res.Runs {
+		if rr.TrainTime != want[rr.Name] {
+			t.Errorf("%s: train time %v, want %v", rr.Name, rr.TrainTime, want[rr.Name])
+		}
+	}
+	md, _ := os.ReadFile(res.Markdown)
+	if !strings.Contains(string(md), "| 1m |") || !strings.Contains(string(md), "| 30s |") || !strings.Contains(string(md), "Train time/run (median)") {
+		t.Errorf("markdown lacks the train times:\n%s", md)
 	}
 }

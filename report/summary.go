@@ -2,12 +2,13 @@ package report
 
 import (
 	"encoding/json"
-	"github.com/dwm-rl/dwm/track"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/dwm-rl/dwm/eval/stats"
 	"github.com/dwm-rl/dwm/rng"
+	"github.com/dwm-rl/dwm/track"
 )
 
 // AllTasks is the Task of a row that aggregates a method over every task.
@@ -55,6 +56,9 @@ type Row struct {
 	Dip     Cell
 	// Switches are the distinct offline→online switch steps of the runs.
 	Switches []int64
+	// TrainTime is the median of the runs' training times (RunRow's), 0
+	// if none is known. Empty in an AllTasks row.
+	TrainTime time.Duration
 }
 
 // RunRow is one run of the per-run table.
@@ -68,6 +72,10 @@ type RunRow struct {
 	// ForkOf is "<run>@<step>" for a run branched from another's checkpoint
 	// (its config's fork_of), else empty.
 	ForkOf string
+	// TrainTime is the time the run spent training as its speed metrics
+	// (time/updates_per_s, time/env_steps_per_s) tell it, pauses and
+	// restarts left out; a branch counts its own steps only. 0: unknown.
+	TrainTime time.Duration
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -145,6 +153,16 @@ func summarize(g *group, metric string, o Options) (Row, error) {
 		}
 	}
 	slices.Sort(row.Switches)
+	var times []float64
+	for _, r := range g.runs {
+		if r.trainTime > 0 {
+			times = append(times, r.trainTime.Seconds())
+		}
+	}
+	if len(times) > 0 {
+		slices.Sort(times)
+		row.TrainTime = time.Duration(stats.Quantile(times, 0.5) * float64(time.Second))
+	}
 	var err error
 	stream := func(stat string) *rng.Stream { return rng.Derive(o.Seed, "report", stat, g.task, g.method) }
 	if row.Last, err = cell([][]float64{lasts}, o, stream("last")); err != nil {
@@ -222,6 +240,7 @@ func runRow(r *runData) RunRow {
 	return RunRow{
 		Name: r.run.Name, Task: r.task, Method: r.method, Status: string(r.run.Status), Seed: r.run.Seed,
 		Evals: len(vs), Last: stats.Last(vs), Best: best, Switch: r.switchX, HasSwitch: r.hasSwitch, ForkOf: forkOf(r.run),
+		TrainTime: r.trainTime,
 	}
 }
 
