@@ -409,3 +409,20 @@ func TestOnlineReal(t *testing.T) {
 		t.Errorf("online_real=both: %v", err)
 	}
 }
+
+// A checkpoint from a dwm from before model/reward_mse restores with the
+// reward error unknown (NaN: left out of the metrics until the next
+// quality report), not as an error or a 0; a current one round-trips.
+func TestQualityStateWithoutRewardMSE(t *testing.T) {
+	q := worldmodel.Quality{N: 5, OneStepMSE: 0.25, RewardMSE: 0.125, Spearman: 0.5, AUROC: 0.75, SigmaEp: 1, SigmaEpOOD: 2, SigmaAl: 3, EpistemicDefined: true}
+	got, err := qualityFrom(qualityStrings(q))
+	if err != nil || got != q {
+		t.Fatalf("round trip: %+v, %v; want %+v", got, err, q)
+	}
+	old := qualityStrings(q)
+	delete(old, "reward_mse")
+	got, err = qualityFrom(old)
+	if err != nil || !math.IsNaN(got.RewardMSE) || got.OneStepMSE != 0.25 {
+		t.Fatalf("an older checkpoint: %+v, %v", got, err)
+	}
+}

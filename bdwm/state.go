@@ -3,6 +3,7 @@ package bdwm
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
@@ -38,7 +39,7 @@ func (m *Method) streams() map[string]*rng.Stream {
 
 func qualityStrings(q worldmodel.Quality) map[string]string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	return map[string]string{"n": strconv.Itoa(q.N), "mse": f(q.OneStepMSE), "spearman": f(q.Spearman), "auroc": f(q.AUROC),
+	return map[string]string{"n": strconv.Itoa(q.N), "mse": f(q.OneStepMSE), "reward_mse": f(q.RewardMSE), "spearman": f(q.Spearman), "auroc": f(q.AUROC),
 		"sigma_ep": f(q.SigmaEp), "sigma_ep_ood": f(q.SigmaEpOOD), "sigma_al": f(q.SigmaAl), "defined": strconv.FormatBool(q.EpistemicDefined)}
 }
 
@@ -54,6 +55,10 @@ func qualityFrom(s map[string]string) (worldmodel.Quality, error) {
 		return v
 	}
 	q.OneStepMSE, q.Spearman, q.AUROC = f("mse"), f("spearman"), f("auroc")
+	q.RewardMSE = math.NaN() // not in checkpoints of a dwm from before it: unknown until measured again
+	if _, ok := s["reward_mse"]; ok {
+		q.RewardMSE = f("reward_mse")
+	}
 	q.SigmaEp, q.SigmaEpOOD, q.SigmaAl = f("sigma_ep"), f("sigma_ep_ood"), f("sigma_al")
 	if err != nil {
 		return q, err
