@@ -33,6 +33,30 @@ type page struct {
 	Comparisons                             []Comparison
 }
 
+// aggregateRows returns the rows with rliable's other aggregates.
+func (p *page) aggregateRows() []Row {
+	var out []Row
+	for _, r := range p.Rows {
+		if r.Aggregates != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (p *page) aggregateHeader() []string {
+	return []string{"Method", "Runs", "IQM [" + p.conf() + " CI]", "Median", "Mean", "Optimality gap (γ = 100)"}
+}
+
+func aggregateCells(r Row) []string {
+	a := r.Aggregates
+	return []string{r.Method, strconv.Itoa(r.Runs), fmtCell(r.Last), fmtCell(a.Median), fmtCell(a.Mean), fmtCell(a.OptimalityGap)}
+}
+
+func (p *page) aggregateNote() string {
+	return fmt.Sprintf("Over every task, of each run's last %s (rliable's aggregate metrics, Agarwal et al. 2021): the IQM of all runs, the median and the mean of the tasks' means, and the optimality gap, how far the runs fall short of 100 on average (scores above count as 100; lower is better); %s stratified-bootstrap CIs.", p.Metric, p.conf())
+}
+
 func comparisonHeader(p *page) []string {
 	return []string{"P(X > Y)", "X", "Y", "Tasks", "Runs of X, Y", "P [" + p.conf() + " CI]"}
 }
@@ -216,6 +240,16 @@ func writeMarkdown(w io.Writer, p *page) error {
 	for _, l := range p.legend() {
 		fmt.Fprintf(w, "- %s\n", l)
 	}
+	if rows := p.aggregateRows(); len(rows) > 0 {
+		fmt.Fprintf(w, "\n## Aggregates over tasks\n\n")
+		h := p.aggregateHeader()
+		mdRow(w, h)
+		fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(h)))
+		for _, r := range rows {
+			mdRow(w, aggregateCells(r))
+		}
+		fmt.Fprintf(w, "\n%s\n", p.aggregateNote())
+	}
 	if len(p.Comparisons) > 0 {
 		fmt.Fprintf(w, "\n## Probability of improvement\n\n")
 		h := comparisonHeader(p)
@@ -286,7 +320,15 @@ details { margin-top: 1rem; }
 {{end}}</tbody>
 </table></div>
 <ul class="legend">{{range .Legend}}<li>{{.}}</li>{{end}}</ul>
-{{if .Comparisons}}<h2>Probability of improvement</h2>
+{{if .Aggregates}}<h2>Aggregates over tasks</h2>
+<div class="scroll"><table id="aggregates">
+<thead><tr>{{range .AggregateHeader}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Aggregates}}<tr>{{range $i, $c := .}}<td{{if ge $i 1}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table></div>
+<p class="legend">{{.AggregateNote}}</p>
+{{end}}{{if .Comparisons}}<h2>Probability of improvement</h2>
 <div class="scroll"><table id="improvement">
 <thead><tr>{{range .ComparisonHeader}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
@@ -337,12 +379,16 @@ func writeHTML(out io.Writer, p *page, w, h int) error {
 		Rows                                    []htmlRow
 		Tasks                                   []htmlTask
 		RunRows                                 [][]string
-		ComparisonHeader                        []string
-		Comparisons                             [][]string
-		ComparisonNote                          string
+		ComparisonHeader, AggregateHeader       []string
+		Comparisons, Aggregates                 [][]string
+		ComparisonNote, AggregateNote           string
 	}{Title: p.Title, Store: p.Store, Filter: p.Filter, Metric: p.Metric, Generated: p.Generated, Runs: p.Runs,
 		Header: p.header(), Legend: p.legend(), RunHeader: p.runHeader(),
-		ComparisonHeader: comparisonHeader(p), ComparisonNote: p.comparisonNote()}
+		ComparisonHeader: comparisonHeader(p), ComparisonNote: p.comparisonNote(),
+		AggregateHeader: p.aggregateHeader(), AggregateNote: p.aggregateNote()}
+	for _, r := range p.aggregateRows() {
+		data.Aggregates = append(data.Aggregates, aggregateCells(r))
+	}
 	for _, c := range p.Comparisons {
 		data.Comparisons = append(data.Comparisons, comparisonCells(c))
 	}

@@ -640,14 +640,23 @@ func TestVersus(t *testing.T) {
 	if m.Other != "mopo" || len(m.Tasks) != 1 || m.Tasks[0] != "task-b" || m.P != (stats.Interval{Point: 1, Lo: 1, Hi: 1}) {
 		t.Errorf("bdwm vs mopo: %+v, want P = 1 on task-b only", m)
 	}
+	// rliable's other aggregates in the all-tasks row: bdwm's task means
+	// are 13/3 and 7, its pooled runs 3, 4, 6, 7.
+	all := findRow(t, res.Rows, AllTasks, "bdwm")
+	if a := all.Aggregates; a == nil || !approx(a.Median.Point, (13.0/3+7)/2) || !approx(a.Mean.Point, (13.0/3+7)/2) || !approx(a.OptimalityGap.Point, 95) {
+		t.Errorf("bdwm aggregates %+v", all.Aggregates)
+	}
+	if r := findRow(t, res.Rows, "task-a", "bdwm"); r.Aggregates != nil {
+		t.Error("a per-task row has aggregates")
+	}
 	md, _ := os.ReadFile(res.Markdown)
 	html, _ := os.ReadFile(res.HTML)
-	for _, want := range []string{"## Probability of improvement", "| P(bdwm > iql) | bdwm | iql | task-a, task-b | 4, 4 | 0.47 [", "| P(bdwm > mopo) | bdwm | mopo | task-b | 1, 1 | 1.00 (one run of each per task: no interval) |"} {
+	for _, want := range []string{"## Aggregates over tasks", "| bdwm | 4 |", "Optimality gap (γ = 100)", "## Probability of improvement", "| P(bdwm > iql) | bdwm | iql | task-a, task-b | 4, 4 | 0.47 [", "| P(bdwm > mopo) | bdwm | mopo | task-b | 1, 1 | 1.00 (one run of each per task: no interval) |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	if !strings.Contains(string(html), `<table id="improvement">`) || !strings.Contains(string(html), "P(bdwm &gt; mopo)") {
+	if !strings.Contains(string(html), `<table id="aggregates">`) || !strings.Contains(string(html), `<table id="improvement">`) || !strings.Contains(string(html), "P(bdwm &gt; mopo)") {
 		t.Error("the HTML page has no probability-of-improvement table")
 	}
 

@@ -59,6 +59,17 @@ type Row struct {
 	// TrainTime is the median of the runs' training times (RunRow's), 0
 	// if none is known. Empty in an AllTasks row.
 	TrainTime time.Duration
+	// Aggregates are rliable's other aggregates of the last scores, in an
+	// AllTasks row only (nil elsewhere).
+	Aggregates *Aggregates
+}
+
+// Aggregates are the aggregates over tasks rliable reports beside the IQM,
+// of each run's last score, with stratified-bootstrap CIs: the median of
+// the tasks' means, the mean of the tasks' means, and the optimality gap
+// to 100 (the expert's normalized score; lower is better).
+type Aggregates struct {
+	Median, Mean, OptimalityGap Cell
 }
 
 // RunRow is one run of the per-run table.
@@ -83,6 +94,11 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // cell bootstraps the IQM of scores[t] (strata = tasks), leaving out
 // non-finite values.
 func cell(scores [][]float64, o Options, s *rng.Stream) (Cell, error) {
+	return cellOf(scores, stats.AggregateIQM, o, s)
+}
+
+// cellOf is cell with another aggregate.
+func cellOf(scores [][]float64, stat stats.Aggregate, o Options, s *rng.Stream) (Cell, error) {
 	var c Cell
 	var kept [][]float64
 	for _, task := range scores {
@@ -102,7 +118,7 @@ func cell(scores [][]float64, o Options, s *rng.Stream) (Cell, error) {
 	if c.N == 0 {
 		return c, nil
 	}
-	iv, err := stats.StratifiedBootstrapCI(kept, stats.AggregateIQM, o.Resamples, o.Confidence, s)
+	iv, err := stats.StratifiedBootstrapCI(kept, stat, o.Resamples, o.Confidence, s)
 	if err != nil {
 		return Cell{}, err
 	}
@@ -228,6 +244,17 @@ func aggregateRows(groups []*group, o Options) ([]Row, error) {
 		if row.Best, err = cell(a.bests, o, rng.Derive(o.Seed, "report", "best", AllTasks, m)); err != nil {
 			return nil, err
 		}
+		ag := &Aggregates{}
+		for _, x := range []struct {
+			c    *Cell
+			name string
+			stat stats.Aggregate
+		}{{&ag.Median, "median", stats.AggregateMedian}, {&ag.Mean, "mean", stats.AggregateMean}, {&ag.OptimalityGap, "gap", stats.OptimalityGap(100)}} {
+			if *x.c, err = cellOf(a.lasts, x.stat, o, rng.Derive(o.Seed, "report", x.name, AllTasks, m)); err != nil {
+				return nil, err
+			}
+		}
+		row.Aggregates = ag
 		out = append(out, row)
 	}
 	return out, nil
