@@ -31,3 +31,24 @@ func ExampleStepsToReach() {
 	fmt.Println(step, ok)
 	// Output: 20000 true
 }
+
+func ExampleProbabilityOfImprovement() {
+	// Last normalized scores of two methods on two tasks, 3 seeds each.
+	// Task 1: 7 of the 9 pairs are wins for X (58 beats 55 only, 62 and 70
+	// beat all three); task 2: all 9. P = (7/9 + 1)/2.
+	x := [][]float64{{58, 62, 70}, {90, 91, 95}}
+	y := [][]float64{{55, 60, 61}, {80, 85, 88}}
+	p, err := stats.ProbabilityOfImprovement(x, y)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("P(X > Y) = %.3f\n", p)
+	// Output: P(X > Y) = 0.889
+}
+
+func ExampleScoreDistribution() {
+	// A performance profile: the fraction of runs scoring above each τ.
+	scores := [][]float64{{20, 40}, {60, 80}}
+	fmt.Println(stats.ScoreDistribution(scores, []float64{0, 30, 50, 70, 90}))
+	// Output: [1 0.75 0.5 0.25 0]
+}
