@@ -32,7 +32,7 @@ make_data halfcheetah-medium $S/halfcheetah-medium.npz --expert-steps 300000
 # right after Table I and cost an online phase each. The BDWM diagnostic rows (IQL learner, stricter filter:
 # ≈ 1.2 core-hours a run) come before Cal-QL's (≈ 5.5 a run).
 ONLY=${ONLY:-"bdwm/sweeps/table1.yaml bdwm/sweeps/table2-fixed-lambda.yaml bdwm/sweeps/table2-no-bc.yaml
-bdwm/sweeps/iql-eta50.yaml bdwm/sweeps/eta50.yaml bdwm/sweeps/stop.yaml $S/o2o-hopper-medium.yaml bdwm/sweeps/table2-no-filter.yaml bdwm/sweeps/table2-epistemic-only.yaml
+bdwm/sweeps/iql-eta50.yaml bdwm/sweeps/eta50.yaml $S/o2o-hopper-medium.yaml bdwm/sweeps/table2-no-filter.yaml bdwm/sweeps/table2-epistemic-only.yaml
 bdwm/sweeps/table2-k1.yaml $S/dual-table4.yaml
 $(ls $S/dual-table4-*.yaml) $S/dual-pointmaze-large.yaml $S/dawm-td3bc.yaml $S/dawm-iql.yaml $S/adroit-o2o.yaml"}
 # Two passes: first the seeds in FIRST_SEEDS (default 0) of every sweep, in the order above, so that every row
