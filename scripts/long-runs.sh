@@ -37,31 +37,44 @@ bdwm/sweeps/table2-k1.yaml $S/dual-table4.yaml
 $(ls $S/dual-table4-*.yaml) $S/dual-pointmaze-large.yaml $S/dawm-td3bc.yaml $S/dawm-iql.yaml $S/adroit-o2o.yaml"}
 # Two passes: first the seeds in FIRST_SEEDS (default 0) of every sweep, in the order above, so that every row
 # of every table has a seed as early as possible; then every seed. FIRST_SEEDS= (empty) skips the first pass.
+# A first-pass sweep has one or a few runs, so WORKERS sweeps run at once there, one worker each (a branch whose
+# parent, in another sweep, has not reached its switch yet fails and is retried by the second pass); the second
+# pass runs the sweeps one after another, WORKERS runs at once.
 FIRST_SEEDS=${FIRST_SEEDS-0}
-checked=" "
-for pass in first all; do
-	[ "$pass" = first ] && [ -z "$FIRST_SEEDS" ] && continue
+
+# run_sweep FILE PASS WORKERS: make the sweep's data if its turn has come, smoke-check it (with --repeat) in the
+# first pass that reaches it, then run it (a failed check skips the sweep).
+run_sweep() {
+	local f=$1 pass=$2 workers=$3
+	echo "== $f, $pass pass ($(date -u +%FT%TZ))"
+	if [ "$f" = "$S/dual-pointmaze-large.yaml" ]; then
+		make_data pointmaze-large-wander $S/pointmaze-large-wander.npz --size 1000000
+	fi
+	if [ "$f" = "$S/adroit-o2o.yaml" ]; then # made only when their sweep's turn comes
+		make_data door-cloned $S/door-cloned.npz --size 100000
+		make_data pen-cloned $S/pen-cloned.npz --size 100000 # trains pen's SAC expert first (1M steps)
+	fi
+	if [ "$pass" = first ] || [ -z "$FIRST_SEEDS" ]; then
+		# A smoke run of each task and method, twice (seconds): a configuration that would fail, or not
+		# reproduce, hours in fails here.
+		if ! GOMAXPROCS=1 "$DWM" sweep check --repeat "$f"; then
+			echo "== skipping $f: its smoke check failed"
+			return 0
+		fi
+	fi
+	local seeds=()
+	[ "$pass" = first ] && seeds=(--seeds "$FIRST_SEEDS")
+	# One thread per run: GOMAXPROCS bounds dwm's BLAS and data-parallel threads.
+	GOMAXPROCS=1 "$DWM" sweep run "$f" --runs "$RUNS" --workers "$workers" "${seeds[@]}" || true
+}
+
+if [ -n "$FIRST_SEEDS" ]; then
 	for f in $ONLY; do
-		echo "== $f, $pass pass ($(date -u +%FT%TZ))"
-		if [ "$f" = "$S/dual-pointmaze-large.yaml" ]; then
-			make_data pointmaze-large-wander $S/pointmaze-large-wander.npz --size 1000000
-		fi
-		if [ "$f" = "$S/adroit-o2o.yaml" ]; then # made only when their sweep's turn comes
-			make_data door-cloned $S/door-cloned.npz --size 100000
-			make_data pen-cloned $S/pen-cloned.npz --size 100000 # trains pen's SAC expert first (1M steps)
-		fi
-		# A smoke run of each task and method first (seconds), once per sweep: a configuration that would
-		# fail hours in fails here.
-		if [ "${checked/ $f /}" = "$checked" ]; then
-			if ! GOMAXPROCS=1 "$DWM" sweep check --repeat "$f"; then
-				echo "== skipping $f: its smoke check failed"
-				continue
-			fi
-			checked="$checked$f "
-		fi
-		seeds=()
-		[ "$pass" = first ] && seeds=(--seeds "$FIRST_SEEDS")
-		# One thread per run: GOMAXPROCS bounds dwm's BLAS and data-parallel threads.
-		GOMAXPROCS=1 "$DWM" sweep run "$f" --runs "$RUNS" --workers "$WORKERS" "${seeds[@]}"
+		while [ "$(jobs -rp | wc -l)" -ge "$WORKERS" ]; do wait -n || true; done
+		run_sweep "$f" first 1 &
 	done
+	wait
+fi
+for f in $ONLY; do
+	run_sweep "$f" all "$WORKERS"
 done
