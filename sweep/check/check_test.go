@@ -64,49 +64,48 @@ func TestRepositorySweeps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("smoke-runs about 40 configurations")
 	}
-	root := t.TempDir()
-	var paths []string
+	// The two directories share no parents: each is checked on its own
+	// runs directory, both at once (the suite's longest test).
 	for _, dir := range []string{"../../bdwm/sweeps", "../../docs/results/sweeps"} {
-		d := filepath.Join(root, filepath.Base(filepath.Dir(dir))+"-"+filepath.Base(dir))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, copySweeps(t, d, dir)...)
-	}
-	sws := load(t, paths)
-	var out bytes.Buffer
-	res, err := check.Sweeps(context.Background(), sws, check.Options{RunsDir: filepath.Join(root, "runs"), Out: &out, Repeat: true})
-	t.Logf("\n%s", out.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	// One result per task and method of each sweep, and every branch of
-	// another sweep's run was made from it (Parent set).
-	want, branches := 0, 0
-	for _, sw := range sws {
-		seen := map[string]bool{}
-		for _, r := range sw.Runs {
-			k := r.Task.Label() + "/" + r.Method
-			if !seen[k] {
-				seen[k] = true
-				want++
-				if r.Parent != "" {
-					branches++
+		t.Run(filepath.Base(filepath.Dir(dir))+"-"+filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			sws := load(t, copySweeps(t, root, dir))
+			var out bytes.Buffer
+			res, err := check.Sweeps(context.Background(), sws, check.Options{RunsDir: filepath.Join(root, "runs"), Out: &out, Repeat: true})
+			t.Logf("\n%s", out.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// One result per task and method of each sweep, and every
+			// branch of another run was made from it (Parent set).
+			want, branches := 0, 0
+			for _, sw := range sws {
+				seen := map[string]bool{}
+				for _, r := range sw.Runs {
+					k := r.Task.Label() + "/" + r.Method
+					if !seen[k] {
+						seen[k] = true
+						want++
+						if r.Parent != "" {
+							branches++
+						}
+					}
 				}
 			}
-		}
-	}
-	got := 0
-	for _, r := range res {
-		if r.Parent != "" {
-			got++
-		}
-		if r.StandIn == "" {
-			t.Errorf("%s ran on its own dataset, which the copy cannot reach", r.Run)
-		}
-	}
-	if len(res) != want || got != branches {
-		t.Errorf("%d results (%d branches), want %d (%d)", len(res), got, want, branches)
+			got := 0
+			for _, r := range res {
+				if r.Parent != "" {
+					got++
+				}
+				if r.StandIn == "" {
+					t.Errorf("%s ran on its own dataset, which the copy cannot reach", r.Run)
+				}
+			}
+			if len(res) != want || got != branches {
+				t.Errorf("%d results (%d branches), want %d (%d)", len(res), got, want, branches)
+			}
+		})
 	}
 }
 
