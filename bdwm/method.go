@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/dwm-rl/dwm/agent"
 	"github.com/dwm-rl/dwm/dataset"
@@ -728,22 +729,21 @@ func (m *Method) metrics(phase train.Phase) []agent.Metric {
 	}
 	if st.HaveQuality {
 		q := st.Quality
-		for _, x := range []agent.Metric{
-			{Name: "model/one_step_mse", Value: q.OneStepMSE},
-			{Name: "model/reward_mse", Value: q.RewardMSE},
-			{Name: "uncertainty/spearman", Value: q.Spearman},
-			{Name: "uncertainty/auroc", Value: q.AUROC},
-			{Name: "uncertainty/sigma_ep_id", Value: q.SigmaEp},
-			{Name: "uncertainty/sigma_ep_ood", Value: q.SigmaEpOOD},
-			{Name: "uncertainty/sigma_al_id", Value: q.SigmaAl},
-		} {
-			// Undefined measures (NaN: Spearman and AUROC of σ_ep with
-			// K = 1, σ_al with M < 2) are left out, not logged as NaN,
-			// which the training loop's guard takes for divergence.
-			if !math.IsNaN(x.Value) {
-				ms = append(ms, x)
-			}
-		}
+		n := len(ms)
+		ms = append(ms,
+			agent.Metric{Name: "model/one_step_mse", Value: q.OneStepMSE},
+			agent.Metric{Name: "model/reward_mse", Value: q.RewardMSE},
+			agent.Metric{Name: "uncertainty/spearman", Value: q.Spearman},
+			agent.Metric{Name: "uncertainty/auroc", Value: q.AUROC},
+			agent.Metric{Name: "uncertainty/sigma_ep_id", Value: q.SigmaEp},
+			agent.Metric{Name: "uncertainty/sigma_ep_ood", Value: q.SigmaEpOOD},
+			agent.Metric{Name: "uncertainty/sigma_al_id", Value: q.SigmaAl})
+		// Undefined measures (NaN: Spearman and AUROC of σ_ep with K = 1,
+		// σ_al with M < 2, the reward error of an older checkpoint) are
+		// left out, not logged as NaN, which the training loop's guard
+		// takes for divergence. Filtered in place: no slice per update.
+		kept := slices.DeleteFunc(ms[n:], func(x agent.Metric) bool { return math.IsNaN(x.Value) })
+		ms = ms[:n+len(kept)]
 	}
 	if phase == train.Offline {
 		return append(ms, agent.Metric{Name: "train/real_ratio", Value: m.cfg.RealRatio},
